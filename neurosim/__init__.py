@@ -1,0 +1,44 @@
+"""neurosim: a JAX-based, differentiable brain-simulation engine.
+
+Example:
+    >>> import jax, neurosim as ns
+    >>> net = ns.models.coba(n=4000, key=jax.random.key(0))
+    >>> res = ns.simulate(net, duration=1000.0, dt=0.1, key=jax.random.key(1))
+"""
+
+from . import analysis, connectivity, init, inputs, integrators, models, neurons, ops, synapses, viz
+from .network import (
+    Network,
+    NetworkBuilder,
+    NetworkState,
+    RunOutput,
+    SimulationError,
+    SimulationResult,
+    Trace,
+    run,
+    simulate,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "analysis",
+    "connectivity",
+    "init",
+    "inputs",
+    "integrators",
+    "models",
+    "neurons",
+    "ops",
+    "synapses",
+    "viz",
+    "Network",
+    "NetworkBuilder",
+    "NetworkState",
+    "RunOutput",
+    "SimulationError",
+    "SimulationResult",
+    "Trace",
+    "run",
+    "simulate",
+]

@@ -1,0 +1,87 @@
+"""Initial-value distributions for state variables and synaptic weights.
+
+Each initializer is a small pytree with ``sample(key, shape) -> array``; its parameters are
+arrays, so changing them does not recompile.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+
+from ._validate import check_finite, check_nonnegative
+
+__all__ = ["AbstractInit", "Constant", "Normal", "Uniform", "as_init"]
+
+
+def _arr(x):
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+class AbstractInit(eqx.Module):
+    """An initial-value distribution: ``sample(key, shape)``."""
+
+    def sample(self, key, shape):
+        raise NotImplementedError
+
+    def mean(self):
+        """Expected value (used for summaries and capacity estimates)."""
+        raise NotImplementedError
+
+
+class Constant(AbstractInit):
+    """Every element equals ``value``."""
+
+    value: jax.Array = eqx.field(converter=_arr)
+
+    def __check_init__(self):
+        check_finite("Constant.value", self.value)
+
+    def sample(self, key, shape):
+        return jnp.broadcast_to(self.value, shape).astype(self.value.dtype)
+
+    def mean(self):
+        return self.value
+
+
+class Normal(AbstractInit):
+    """Gaussian with ``mean`` and standard deviation ``std`` (same units as the variable)."""
+
+    loc: jax.Array = eqx.field(converter=_arr)
+    std: jax.Array = eqx.field(converter=_arr)
+
+    def __check_init__(self):
+        check_finite("Normal.loc", self.loc)
+        check_nonnegative("Normal.std", self.std)
+
+    def sample(self, key, shape):
+        return self.loc + self.std * jax.random.normal(key, shape, dtype=self.loc.dtype)
+
+    def mean(self):
+        return self.loc
+
+
+class Uniform(AbstractInit):
+    """Uniform on ``[low, high)``."""
+
+    low: jax.Array = eqx.field(converter=_arr)
+    high: jax.Array = eqx.field(converter=_arr)
+
+    def __check_init__(self):
+        check_finite("Uniform.low", self.low)
+        check_finite("Uniform.high", self.high)
+        check_nonnegative("Uniform.high - Uniform.low", self.high - self.low)
+
+    def sample(self, key, shape):
+        return jax.random.uniform(
+            key, shape, dtype=self.low.dtype, minval=self.low, maxval=self.high
+        )
+
+    def mean(self):
+        return 0.5 * (self.low + self.high)
+
+
+def as_init(x) -> AbstractInit:
+    """Wrap a number (or array) as :class:`Constant`; pass initializers through."""
+    return x if isinstance(x, AbstractInit) else Constant(x)

@@ -1,0 +1,5 @@
+"""Analysis of recordings: rates, ISI statistics, population activity."""
+
+from ._spikes import firing_rates, isi_cv, population_rate
+
+__all__ = ["firing_rates", "isi_cv", "population_rate"]

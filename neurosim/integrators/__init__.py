@@ -1,0 +1,5 @@
+"""Fixed-step integrators: Euler, Heun (RK2), RK4, exponential Euler, exact (linear)."""
+
+from ._integrators import RK4, AbstractIntegrator, Euler, Exact, ExpEuler, Heun
+
+__all__ = ["AbstractIntegrator", "Euler", "Heun", "RK4", "ExpEuler", "Exact"]

@@ -1,0 +1,244 @@
+"""Eager, validating construction of a :class:`Network`."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import numpy as np
+
+from ..connectivity import AbstractGenerator
+from ..neurons import AbstractNeuron
+from ..ops import BACKENDS, AbstractConnectivity
+from ..synapses import CUBA, AbstractKinetics, AbstractOutput
+from ._inputs import AbstractCurrent
+from ._network import Network
+from ._structure import Input, Population, Projection, Receptor
+
+__all__ = ["NetworkBuilder"]
+
+
+def _same_params(a, b) -> bool:
+    return type(a) is type(b) and bool(eqx.tree_equal(a, b))
+
+
+class NetworkBuilder:
+    """Assembles populations, projections and inputs into an immutable :class:`Network`.
+
+    Connectivity is sampled when :meth:`connect` is called (seeded by the builder's key and
+    the projection's position, or by an explicit ``key``); everything is validated there, so
+    :meth:`build` cannot fail.
+
+    Example:
+        >>> import jax, neurosim as ns
+        >>> b = ns.NetworkBuilder(key=jax.random.key(0))
+        >>> b.add_population("P", ns.neurons.LIF(100, i_e=200.0), groups={"E": 80, "I": 20})
+        'P'
+        >>> b.connect("E", "P", ns.connectivity.FixedProbability(0.1), weight=0.5,
+        ...           synapse=ns.synapses.Exponential(5.0), output=ns.synapses.COBA(0.0))
+        'E->P'
+        >>> net = b.build()
+    """
+
+    def __init__(self, key=None):
+        self._key = key if key is not None else jax.random.key(0)
+        self._pops: list[dict] = []
+        self._projections: list[Projection] = []
+        self._inputs: list[Input] = []
+        self._names: set[str] = set()
+
+    # -- populations ----------------------------------------------------------------------
+    def add_population(
+        self, name: str, neuron: AbstractNeuron, *, groups: dict | None = None
+    ) -> str:
+        """Add a population; ``groups`` maps names to sizes of consecutive index ranges."""
+        self._new_name(name)
+        if not isinstance(neuron, AbstractNeuron):
+            raise ValueError(
+                f"neuron must be a neuron model (ns.neurons.LIF, ...), got {type(neuron).__name__}"
+            )
+        grp = []
+        if groups:
+            start = 0
+            for g, size in groups.items():
+                self._new_name(g)
+                if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+                    raise ValueError(f"group {g!r} size must be an integer >= 1, got {size!r}")
+                grp.append((g, start, start + int(size)))
+                start += int(size)
+            if start != neuron.n:
+                raise ValueError(
+                    f"group sizes of population {name!r} sum to {start}, "
+                    f"but it has n={neuron.n} neurons"
+                )
+        self._pops.append({"name": name, "neuron": neuron, "receptors": [], "groups": tuple(grp)})
+        return name
+
+    def _new_name(self, name: str) -> None:
+        if not isinstance(name, str) or not name or any(c in name for c in ". /"):
+            raise ValueError(
+                f"names must be non-empty strings without '.', '/' or spaces, got {name!r}"
+            )
+        if name in self._names:
+            raise ValueError(f"name {name!r} is already used by a population, group or projection")
+        self._names.add(name)
+
+    def _resolve(self, name: str, role: str) -> tuple[int, tuple[int, int]]:
+        for i, p in enumerate(self._pops):
+            if p["name"] == name:
+                return i, (0, p["neuron"].n)
+            for g, a, b in p["groups"]:
+                if g == name:
+                    return i, (a, b)
+        known = [p["name"] for p in self._pops] + [g for p in self._pops for g, *_ in p["groups"]]
+        raise ValueError(f"{role} {name!r} is not a population or group; known: {known}")
+
+    # -- projections ----------------------------------------------------------------------
+    def connect(
+        self,
+        pre: str,
+        post: str,
+        connectivity: AbstractGenerator | AbstractConnectivity,
+        *,
+        weight=None,
+        synapse: AbstractKinetics,
+        output: AbstractOutput | None = None,
+        receptor: str | None = None,
+        delay: float = 0.0,
+        backend: str = "auto",
+        key=None,
+        name: str | None = None,
+    ) -> str:
+        """Connect ``pre`` to ``post`` (population or group names).
+
+        Args:
+            connectivity: a generator (``ns.connectivity.FixedProbability(p)``, ...) that is
+                sampled now with ``weight``, or a ready operator (``ns.connectivity.from_dense``).
+            weight: synaptic weight (nS for COBA, pA for CUBA): a number or an initializer;
+                required with a generator.
+            synapse: kinetics of the receptor (``ns.synapses.Exponential(tau)``).
+            output: ``ns.synapses.COBA(e_rev)`` or ``ns.synapses.CUBA()`` (default).
+            receptor: receptor name; projections with equal kinetics and output onto the same
+                population share one receptor state (merged automatically if not named).
+            delay: homogeneous delay (ms) beyond the minimal one step, >= 0.
+            backend: event-delivery backend (see :func:`neurosim.ops.event_matvec`).
+            key: sampling key (default: derived from the builder's key and the projection's index).
+            name: projection name (default ``"pre->post"``).
+
+        Returns:
+            The projection's name.
+        """
+        i_pre, sl_pre = self._resolve(pre, "pre")
+        i_post, sl_post = self._resolve(post, "post")
+        post_neuron = self._pops[i_post]["neuron"]
+        if not post_neuron.has_dynamics:
+            raise ValueError(
+                f"post {post!r} is a spike source ({type(post_neuron).__name__}); "
+                "it cannot receive synapses"
+            )
+        if not isinstance(synapse, AbstractKinetics):
+            raise ValueError(
+                f"synapse must be a kinetics object (ns.synapses.Exponential(...)), got {synapse!r}"
+            )
+        output = output if output is not None else CUBA()
+        if not isinstance(output, AbstractOutput):
+            raise ValueError(f"output must be ns.synapses.COBA(...) or CUBA(), got {output!r}")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        delay = float(delay)
+        if not np.isfinite(delay) or delay < 0:
+            raise ValueError(f"delay must be >= 0 ms, got {delay}")
+        if name is None:
+            name, k = f"{pre}->{post}", 1
+            while name in self._names:
+                k += 1
+                name = f"{pre}->{post}#{k}"
+        self._new_name(name)
+        n_pre, n_post = sl_pre[1] - sl_pre[0], sl_post[1] - sl_post[0]
+        if isinstance(connectivity, AbstractConnectivity):
+            conn = connectivity
+            if (conn.n_pre, conn.n_post) != (n_pre, n_post):
+                raise ValueError(
+                    f"connectivity of {name!r} has shape ({conn.n_pre}, {conn.n_post}) but "
+                    f"{pre!r} -> {post!r} needs ({n_pre}, {n_post})"
+                )
+            if weight is not None:
+                raise ValueError(
+                    "weight is given by the ready-made connectivity; do not pass weight="
+                )
+        elif isinstance(connectivity, AbstractGenerator):
+            if weight is None:
+                raise ValueError(f"weight is required to sample connectivity for {name!r}")
+            k = key if key is not None else jax.random.fold_in(self._key, len(self._projections))
+            same = i_pre == i_post and sl_pre == sl_post
+            conn = connectivity.build(k, n_pre, n_post, weight, same_population=same)
+        else:
+            raise ValueError(
+                f"connectivity must be a generator (ns.connectivity.FixedProbability, ...) or an "
+                f"operator (ns.ops.CSR), got {type(connectivity).__name__}"
+            )
+        r = self._receptor(i_post, synapse, output, receptor)
+        self._projections.append(
+            Projection(
+                name=name,
+                pre=i_pre,
+                pre_slice=sl_pre,
+                post=i_post,
+                post_slice=sl_post,
+                receptor=r,
+                conn=conn,
+                delay=delay,
+                backend=backend,
+            )
+        )
+        return name
+
+    def _receptor(self, i_post: int, synapse, output, name: str | None) -> int:
+        recs = self._pops[i_post]["receptors"]
+        for idx, rec in enumerate(recs):
+            same = _same_params(rec.kinetics, synapse) and _same_params(rec.output, output)
+            if name is not None and rec.name == name:
+                if not same:
+                    raise ValueError(
+                        f"receptor {name!r} of population {self._pops[i_post]['name']!r} already "
+                        "exists with other kinetics/output; choose another receptor name"
+                    )
+                return idx
+            if name is None and same:
+                return idx
+        recs.append(Receptor(name=name or f"syn{len(recs)}", kinetics=synapse, output=output))
+        return len(recs) - 1
+
+    # -- inputs ---------------------------------------------------------------------------
+    def add_input(self, target: str, current: AbstractCurrent, *, name: str | None = None) -> str:
+        """Inject ``current`` (an :mod:`neurosim.inputs` object, pA) into ``target``."""
+        i, sl = self._resolve(target, "target")
+        if not isinstance(current, AbstractCurrent):
+            raise ValueError(
+                f"current must be an input object (ns.inputs.StepCurrent, ...), got {current!r}"
+            )
+        if not self._pops[i]["neuron"].has_dynamics:
+            raise ValueError(
+                f"target {target!r} is a spike source; it has no membrane to inject into"
+            )
+        name = name if name is not None else f"input{len(self._inputs)}->{target}"
+        self._new_name(name)
+        self._inputs.append(Input(name=name, target=i, target_slice=sl, current=current))
+        return name
+
+    # -- result ---------------------------------------------------------------------------
+    def build(self) -> Network:
+        """The immutable network."""
+        if not self._pops:
+            raise ValueError("the network has no populations; call add_population first")
+        pops = tuple(
+            Population(
+                name=p["name"],
+                neuron=p["neuron"],
+                receptors=tuple(p["receptors"]),
+                groups=p["groups"],
+            )
+            for p in self._pops
+        )
+        return Network(
+            populations=pops, projections=tuple(self._projections), inputs=tuple(self._inputs)
+        )

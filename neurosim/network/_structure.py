@@ -1,0 +1,76 @@
+"""The immutable pieces of a network: populations, receptors, projections, inputs."""
+
+from __future__ import annotations
+
+import equinox as eqx
+
+from ..neurons import AbstractNeuron, SynapticDrive
+from ..ops import AbstractConnectivity
+from ..synapses import AbstractKinetics, AbstractOutput
+from ._inputs import AbstractCurrent
+
+__all__ = ["Receptor", "Population", "Projection", "Input"]
+
+
+class Receptor(eqx.Module):
+    """Synaptic kinetics + output rule on a population; one state per postsynaptic neuron.
+
+    All projections onto the same receptor of a population add into the same state.
+    """
+
+    name: str = eqx.field(static=True)
+    kinetics: AbstractKinetics
+    output: AbstractOutput
+
+
+class Population(eqx.Module):
+    """A neuron model instance (``n`` neurons), its receptors and its named index groups.
+
+    ``groups`` are contiguous sub-ranges ``(name, start, stop)`` (e.g. E and I cells of one
+    population sharing its parameters) usable wherever a population name is.
+    """
+
+    name: str = eqx.field(static=True)
+    neuron: AbstractNeuron
+    receptors: tuple[Receptor, ...]
+    groups: tuple[tuple[str, int, int], ...] = eqx.field(static=True)
+
+    @property
+    def n(self) -> int:
+        return self.neuron.n
+
+    def drive(self, receptor_states) -> SynapticDrive:
+        """Total synaptic drive from all receptors."""
+        total = SynapticDrive.zeros(self.n)
+        for rec, st in zip(self.receptors, receptor_states, strict=True):
+            total = total + rec.output.drive(rec.kinetics.value(st))
+        return total
+
+
+class Projection(eqx.Module):
+    """Presynaptic spikes -> connectivity -> a receptor of the postsynaptic population.
+
+    ``pre_slice``/``post_slice`` select contiguous index ranges (groups); ``delay`` (ms) is
+    homogeneous, a multiple of ``dt`` after rounding (``round(delay/dt)`` steps beyond the
+    one-step minimum: a spike in step ``i`` reaches the receptor at the end of step
+    ``i + round(delay/dt)``).
+    """
+
+    name: str = eqx.field(static=True)
+    pre: int = eqx.field(static=True)
+    pre_slice: tuple[int, int] = eqx.field(static=True)
+    post: int = eqx.field(static=True)
+    post_slice: tuple[int, int] = eqx.field(static=True)
+    receptor: int = eqx.field(static=True)
+    conn: AbstractConnectivity
+    delay: float = eqx.field(static=True)
+    backend: str = eqx.field(static=True)
+
+
+class Input(eqx.Module):
+    """A current injected into ``target`` population's index range ``target_slice``."""
+
+    name: str = eqx.field(static=True)
+    target: int = eqx.field(static=True)
+    target_slice: tuple[int, int] = eqx.field(static=True)
+    current: AbstractCurrent

@@ -1,0 +1,155 @@
+"""Compressed sparse row (CSR) connectivity, rows = presynaptic neurons."""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from ._base import AbstractConnectivity
+
+__all__ = ["CSR"]
+
+
+class CSR(AbstractConnectivity):
+    """Presynaptic-row CSR matrix with homogeneous (scalar) or per-synapse weights.
+
+    Row ``i`` holds the targets ``indices[indptr[i]:indptr[i+1]]`` of presynaptic neuron ``i``.
+    The index and weight arrays carry ``max_row`` padding entries at the end (target
+    ``n_post``, weight 0), so any row can be read as a fixed-size window.
+
+    Use :meth:`from_arrays` (or a generator in :mod:`neurosim.connectivity`) to build one.
+    """
+
+    indptr: jax.Array  # int32 (n_pre + 1,)
+    indices: jax.Array  # int32 (nnz + max_row,)
+    weights: jax.Array  # float () homogeneous, or (nnz + max_row,)
+    n_pre: int = eqx.field(static=True)
+    n_post: int = eqx.field(static=True)
+    max_row: int = eqx.field(static=True)
+    nnz_: int = eqx.field(static=True)
+
+    @classmethod
+    def from_arrays(cls, indptr, indices, weights, n_post: int) -> CSR:
+        """Build from unpadded numpy/JAX arrays (``weights`` scalar or one per synapse)."""
+        indptr = np.asarray(indptr, dtype=np.int64)
+        indices = np.asarray(indices)
+        n_pre = len(indptr) - 1
+        nnz = int(indptr[-1])
+        if n_pre < 1:
+            raise ValueError(f"indptr must have at least 2 entries, got {len(indptr)}")
+        if indices.shape != (nnz,):
+            raise ValueError(
+                f"indices must have shape ({nnz},) = (indptr[-1],), got {indices.shape}"
+            )
+        if np.any(np.diff(indptr) < 0):
+            raise ValueError("indptr must be non-decreasing")
+        if nnz and (indices.min() < 0 or indices.max() >= n_post):
+            raise ValueError(
+                f"indices must lie in [0, n_post={n_post}), got [{indices.min()}, {indices.max()}]"
+            )
+        if nnz >= 2**31:
+            raise ValueError(f"more than 2**31 synapses ({nnz}) in one CSR; split the projection")
+        max_row = int(np.diff(indptr).max()) if nnz else 0
+        pad = max(max_row, 1)
+        idx = np.concatenate([indices.astype(np.int32), np.full(pad, n_post, np.int32)])
+        w = jnp.asarray(weights, dtype=jnp.result_type(float))
+        if w.ndim == 1:
+            if w.shape[0] != nnz:
+                raise ValueError(f"weights must be a scalar or have shape ({nnz},), got {w.shape}")
+            w = jnp.concatenate([w, jnp.zeros(pad, w.dtype)])
+        elif w.ndim != 0:
+            raise ValueError(f"weights must be a scalar or 1-D, got shape {w.shape}")
+        return cls(
+            indptr=jnp.asarray(indptr, dtype=jnp.int32),
+            indices=jnp.asarray(idx),
+            weights=w,
+            n_pre=n_pre,
+            n_post=int(n_post),
+            max_row=pad,
+            nnz_=nnz,
+        )
+
+    @property
+    def nnz(self) -> int:
+        return self.nnz_
+
+    @property
+    def homogeneous(self) -> bool:
+        return self.weights.ndim == 0
+
+    def with_weights(self, weights) -> CSR:
+        w = jnp.asarray(weights)
+        if w.ndim == 1 and w.shape[0] == self.nnz:
+            w = jnp.concatenate([w, jnp.zeros(self.indices.shape[0] - self.nnz, w.dtype)])
+        return eqx.tree_at(lambda c: c.weights, self, w)
+
+    def synapse_weights(self) -> jax.Array:
+        """Weight of every (unpadded) synapse, shape ``(nnz,)``."""
+        if self.homogeneous:
+            return jnp.broadcast_to(self.weights, (self.nnz,))
+        return self.weights[: self.nnz]
+
+    def row_ids(self) -> jax.Array:
+        """Presynaptic index of every (unpadded) synapse, shape ``(nnz,)``."""
+        counts = jnp.diff(self.indptr)
+        return jnp.repeat(
+            jnp.arange(self.n_pre, dtype=jnp.int32), counts, total_repeat_length=self.nnz
+        )
+
+    # -- reference and dense ------------------------------------------------------------
+    def reference_matvec(self, x):
+        x = jnp.asarray(x)
+        vals = x[self.row_ids()] * self.synapse_weights()
+        out = jnp.zeros((self.n_post,), vals.dtype)
+        return out.at[self.indices[: self.nnz]].add(vals, mode="drop")
+
+    def transpose_matvec(self, y):
+        vals = jnp.asarray(y)[self.indices[: self.nnz]] * self.synapse_weights()
+        return jax.ops.segment_sum(vals, self.row_ids(), num_segments=self.n_pre)
+
+    def todense(self):
+        dense = jnp.zeros((self.n_pre, self.n_post), self.weights.dtype)
+        return dense.at[self.row_ids(), self.indices[: self.nnz]].add(self.synapse_weights())
+
+    # -- event-driven fast paths -----------------------------------------------------------
+    def event_matvec_impl(self, spikes, backend):
+        if backend == "reference":
+            return self.reference_matvec(spikes)
+        if backend == "dense":
+            return jnp.asarray(spikes, self.weights.dtype) @ self.todense()
+        if backend in ("loop", "auto"):
+            return self._event_loop(spikes)
+        raise ValueError(f"unknown backend {backend!r} for CSR; use auto, loop, reference or dense")
+
+    def _row_window(self, pre):
+        """Targets and weights of row ``pre`` as fixed ``max_row`` windows (padding -> n_post)."""
+        start = self.indptr[pre]
+        length = self.indptr[pre + 1] - start
+        lane = jnp.arange(self.max_row, dtype=jnp.int32)
+        idx = lax.dynamic_slice(self.indices, (start,), (self.max_row,))
+        idx = jnp.where(lane < length, idx, self.n_post)
+        if self.homogeneous:
+            w = self.weights
+        else:
+            w = lax.dynamic_slice(self.weights, (start,), (self.max_row,))
+        return idx, w
+
+    def _event_loop(self, spikes):
+        """Loop over the neurons that spiked; scatter each one's row (CPU path)."""
+        dtype = jnp.result_type(self.weights.dtype, jnp.asarray(spikes).dtype, float)
+        active = spikes != 0
+        count = jnp.sum(active, dtype=jnp.int32)
+        (rows,) = jnp.nonzero(active, size=self.n_pre, fill_value=0)
+
+        def body(k, out):
+            pre = rows[k]
+            idx, w = self._row_window(pre)
+            return out.at[idx].add((w * spikes[pre]).astype(dtype), mode="drop")
+
+        return lax.fori_loop(0, count, body, jnp.zeros((self.n_post,), dtype))
+
+    def weight_tangent(self, tangent):
+        return tangent.weights

@@ -1,0 +1,5 @@
+"""Plots (the only subpackage that imports matplotlib, lazily)."""
+
+from ._raster import raster
+
+__all__ = ["raster"]
