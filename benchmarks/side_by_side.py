@@ -25,8 +25,12 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 ANCHORS = pathlib.Path(os.environ.get("NEUROSIM_ANCHORS", ROOT.parent / "shared" / "anchors"))
 VENVS = pathlib.Path(os.environ.get("ANCHORS_DIR", pathlib.Path.home() / ".neurosim-anchors"))
 ONE_CORE = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-ENV = {**os.environ, "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-       "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+ENV = {
+    **os.environ,
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
 
 
 def _run(cmd, timeout=3600):
@@ -38,11 +42,9 @@ def _run(cmd, timeout=3600):
     return p.stdout, wall, None
 
 
-def neurosim_case(model, n, duration, repeats, extra=()):
-    code = (
-        "import json, sys; from neurosim import bench; "
-        f"print(json.dumps(bench.run_case({model!r}, {n}, {duration}, repeats={repeats}{''.join(extra)})))"
-    )
+def neurosim_case(model, n, duration, repeats):
+    call = f"bench.run_case({model!r}, {n}, {duration}, repeats={repeats})"
+    code = f"import json; from neurosim import bench; print(json.dumps({call}))"
     out, wall, err = _run([sys.executable, "-c", code])
     if out is None:
         return {"sim": "neurosim", "n": n, "error": err}
@@ -60,7 +62,13 @@ def peer_case(peer, model, n, duration):
         return {"sim": peer, "n": n, "error": f"{py} missing (run shared/anchors/setup.sh)"}
     if peer == "brian2":
         if model == "coba":
-            cmd = [str(py), str(ANCHORS / "coba_brian2.py"), str(n), str(duration), "cpp_standalone"]
+            cmd = [
+                str(py),
+                str(ANCHORS / "coba_brian2.py"),
+                str(n),
+                str(duration),
+                "cpp_standalone",
+            ]
         else:
             cmd = [str(py), str(ANCHORS / "bench_brian2_more.py"), model, str(n), str(duration)]
     elif peer == "brainpy":

@@ -213,3 +213,41 @@ def test_builder_validation():
         b.connect(
             "X", "S", ns.connectivity.AllToAll(), weight=1.0, synapse=ns.synapses.Exponential(5.0)
         )
+
+
+class _HalfAndCount(ns.network.AbstractProjectionDynamics):
+    """Test dynamics: delivers half of every spike and counts pre/post spikes."""
+
+    def init_state(self, conn, key):
+        return {"pre": jnp.zeros(conn.n_pre), "post": jnp.zeros(conn.n_post)}
+
+    def transmit(self, state, conn, pre_spikes, dt):
+        return state, 0.5 * pre_spikes, conn
+
+    def learn(self, state, conn, pre_spikes, post_spikes, dt):
+        return {"pre": state["pre"] + pre_spikes, "post": state["post"] + post_spikes}
+
+
+def test_projection_dynamics_hook():
+    values = np.zeros(100, np.float32)
+    values[[10, 40]] = 1e6  # two forced spikes of A
+    b = ns.NetworkBuilder()
+    b.add_population("A", ns.neurons.LIF(1, t_ref=1.0))
+    b.add_population("B", ns.neurons.LIF(2, i_e=[0.0, 1e4], t_ref=1.0))
+    b.add_input("A", ns.inputs.ArrayCurrent(values))
+    b.connect(
+        "A",
+        "B",
+        ns.connectivity.AllToAll(),
+        weight=4.0,
+        synapse=ns.synapses.Exponential(1e9),
+        dynamics=_HalfAndCount(),
+    )
+    net = b.build()
+    res = ns.simulate(net, 10.0, DT, key=jax.random.key(0), record=["B.syn0.g"])
+    np.testing.assert_allclose(res.traces["B.syn0.g"][-1], [4.0, 4.0], rtol=1e-6)  # 2 x 0.5 x 4
+    st = res.final_state.projections[0]
+    np.testing.assert_array_equal(np.asarray(st["pre"]), [2.0])
+    t_b, i_b = res.spikes("B")
+    np.testing.assert_array_equal(np.asarray(st["post"]), [np.sum(i_b == 0), np.sum(i_b == 1)])
+    assert np.sum(i_b == 1) > 5

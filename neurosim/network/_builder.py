@@ -10,6 +10,7 @@ from ..connectivity import AbstractGenerator
 from ..neurons import AbstractNeuron
 from ..ops import BACKENDS, AbstractConnectivity
 from ..synapses import CUBA, AbstractKinetics, AbstractOutput
+from ._dynamics import AbstractProjectionDynamics
 from ._inputs import AbstractCurrent
 from ._network import Network
 from ._structure import Input, Population, Projection, Receptor
@@ -105,6 +106,7 @@ class NetworkBuilder:
         receptor: str | None = None,
         delay: float = 0.0,
         backend: str = "auto",
+        dynamics: AbstractProjectionDynamics | None = None,
         key=None,
         name: str | None = None,
     ) -> str:
@@ -121,6 +123,8 @@ class NetworkBuilder:
                 population share one receptor state (merged automatically if not named).
             delay: homogeneous delay (ms) beyond the minimal one step, >= 0.
             backend: event-delivery backend (see :func:`neurosim.ops.event_matvec`).
+            dynamics: per-projection state (short-term plasticity, learning rule), see
+                :class:`neurosim.network.AbstractProjectionDynamics`.
             key: sampling key (default: derived from the builder's key and the projection's index).
             name: projection name (default ``"pre->post"``).
 
@@ -176,6 +180,8 @@ class NetworkBuilder:
                 f"connectivity must be a generator (ns.connectivity.FixedProbability, ...) or an "
                 f"operator (ns.ops.CSR), got {type(connectivity).__name__}"
             )
+        if dynamics is not None and not isinstance(dynamics, AbstractProjectionDynamics):
+            raise ValueError(f"dynamics must be an AbstractProjectionDynamics, got {dynamics!r}")
         r = self._receptor(i_post, synapse, output, receptor)
         self._projections.append(
             Projection(
@@ -188,6 +194,7 @@ class NetworkBuilder:
                 conn=conn,
                 delay=delay,
                 backend=backend,
+                dynamics=dynamics,
             )
         )
         return name

@@ -30,6 +30,7 @@ class NetworkState(eqx.Module):
         neurons: per population, the neuron model's state dict.
         receptors: per population, per receptor, the kinetics' state dict.
         inputs: per input, its state dict (noise processes).
+        projections: per projection, the state dict of its dynamics (STP, plasticity) or {}.
         history: per population, a ring ``(L, n)`` of past spikes for delayed delivery, or None.
         fault_step: per population, the first step whose state was not finite (-1: none).
     """
@@ -38,6 +39,7 @@ class NetworkState(eqx.Module):
     neurons: tuple[dict, ...]
     receptors: tuple[tuple[dict, ...], ...]
     inputs: tuple[dict, ...]
+    projections: tuple[dict, ...]
     history: tuple[jax.Array | None, ...]
     fault_step: jax.Array
 
@@ -120,7 +122,7 @@ class Network(eqx.Module):
         ``dt`` (ms) sizes the spike-history rings of delayed projections.
         """
         plan = self.plan(dt)
-        k_neu, k_inp, k_rec = jax.random.split(key, 3)
+        k_neu, k_inp, k_rec, k_prj = jax.random.split(key, 4)
         neurons = tuple(
             p.neuron.init_state(jax.random.fold_in(k_neu, i))
             for i, p in enumerate(self.populations)
@@ -138,6 +140,12 @@ class Network(eqx.Module):
             )
             for i, inp in enumerate(self.inputs)
         )
+        projections = tuple(
+            pr.dynamics.init_state(pr.conn, jax.random.fold_in(k_prj, j))
+            if pr.dynamics is not None
+            else {}
+            for j, pr in enumerate(self.projections)
+        )
         dtype = jnp.result_type(float)
         history = tuple(
             jnp.zeros((L, p.n), dtype) if L > 0 else None
@@ -148,6 +156,7 @@ class Network(eqx.Module):
             neurons=neurons,
             receptors=receptors,
             inputs=inputs,
+            projections=projections,
             history=history,
             fault_step=jnp.full((len(self.populations),), -1, jnp.int32),
         )
@@ -239,23 +248,27 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
 
     # Synaptic decay, then event-driven delivery.
     increments = [[None] * len(p.receptors) for p in net.populations]
-    for pr, d in zip(net.projections, plan.delay_steps, strict=True):
-        pre_pop = net.populations[pr.pre]
+    new_projections = []
+    for j, (pr, d) in enumerate(zip(net.projections, plan.delay_steps, strict=True)):
+        pre_pop, post_pop = net.populations[pr.pre], net.populations[pr.post]
         if d == 0:
             src = spikes[pr.pre]
         else:
             ring = state.history[pr.pre]
             src = jax.lax.dynamic_index_in_dim(ring, (step - d) % ring.shape[0], keepdims=False)
         src = _slice(src, pr.pre_slice, pre_pop.n)
-        out = event_matvec(pr.conn, src, backend=pr.backend)
-        n_post = net.populations[pr.post].n
-        full = (
-            _add_slice(jnp.zeros((n_post,), out.dtype), pr.post_slice, out)
-            if pr.post_slice != (0, n_post)
-            else out
-        )
+        conn, values, pst = pr.conn, src, state.projections[j]
+        if pr.dynamics is not None:
+            pst, values, conn = pr.dynamics.transmit(pst, conn, src, dt)
+        out = event_matvec(conn, values, backend=pr.backend)
+        if pr.dynamics is not None:
+            post_spikes = _slice(spikes[pr.post], pr.post_slice, post_pop.n)
+            pst = pr.dynamics.learn(pst, conn, src, post_spikes, dt)
+        new_projections.append(pst)
+        if pr.post_slice != (0, post_pop.n):
+            out = _add_slice(jnp.zeros((post_pop.n,), out.dtype), pr.post_slice, out)
         cur = increments[pr.post][pr.receptor]
-        increments[pr.post][pr.receptor] = full if cur is None else cur + full
+        increments[pr.post][pr.receptor] = out if cur is None else cur + out
 
     new_receptors = []
     for i, p in enumerate(net.populations):
@@ -290,6 +303,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
         neurons=tuple(new_neurons),
         receptors=tuple(new_receptors),
         inputs=tuple(new_inputs),
+        projections=tuple(new_projections),
         history=tuple(history),
         fault_step=fault,
     )

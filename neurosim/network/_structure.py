@@ -7,6 +7,7 @@ import equinox as eqx
 from ..neurons import AbstractNeuron, SynapticDrive
 from ..ops import AbstractConnectivity
 from ..synapses import AbstractKinetics, AbstractOutput
+from ._dynamics import AbstractProjectionDynamics
 from ._inputs import AbstractCurrent
 
 __all__ = ["Receptor", "Population", "Projection", "Input"]
@@ -53,7 +54,8 @@ class Projection(eqx.Module):
     ``pre_slice``/``post_slice`` select contiguous index ranges (groups); ``delay`` (ms) is
     homogeneous, a multiple of ``dt`` after rounding (``round(delay/dt)`` steps beyond the
     one-step minimum: a spike in step ``i`` reaches the receptor at the end of step
-    ``i + round(delay/dt)``).
+    ``i + round(delay/dt)``). ``dynamics`` (optional) carries per-projection state such as
+    short-term plasticity or a learning rule (:class:`AbstractProjectionDynamics`).
     """
 
     name: str = eqx.field(static=True)
@@ -65,6 +67,7 @@ class Projection(eqx.Module):
     conn: AbstractConnectivity
     delay: float = eqx.field(static=True)
     backend: str = eqx.field(static=True)
+    dynamics: AbstractProjectionDynamics | None = None
 
 
 class Input(eqx.Module):
