@@ -17,18 +17,25 @@ class SynapticDrive(NamedTuple):
     ``I_syn(v) = current - conductance * v`` (pA), with ``conductance`` in nS and ``current``
     in pA. Conductance-based receptors contribute ``(g, g * e_rev)``, current-based ones
     ``(0, I)``. Neurons with exponential Euler treat the conductance part implicitly.
+    ``jump`` (mV) is added to the membrane potential after the step's integration (delta
+    synapses); neurons clamped by refractoriness (LIF-type) ignore it.
     """
 
     conductance: jax.Array
     current: jax.Array
+    jump: jax.Array | float = 0.0
 
     @classmethod
     def zeros(cls, n: int, dtype=None) -> SynapticDrive:
         z = jnp.zeros((n,), dtype or jnp.result_type(float))
-        return cls(z, z)
+        return cls(z, z, z)
 
     def __add__(self, other: SynapticDrive) -> SynapticDrive:  # type: ignore[override]
-        return SynapticDrive(self.conductance + other.conductance, self.current + other.current)
+        return SynapticDrive(
+            self.conductance + other.conductance,
+            self.current + other.current,
+            self.jump + other.jump,
+        )
 
     def at(self, v):
         """Synaptic current (pA) at membrane potential ``v`` (mV)."""

@@ -152,6 +152,7 @@ class TraubMiles(AbstractNeuron):
     def step(self, state, drive, i_ext, dt, key):
         y = {k: state[k] for k in ("v", "m", "h", "n")}
         y_new = self.integrator.step(lambda z: self.vector_field(z, drive, i_ext), y, dt)
+        y_new = {**y_new, "v": y_new["v"] + drive.jump}
         held = state["refractory"] > 0
         crossed = (state["v"] < self.v_th) & ~held
         spike = self.surrogate(y_new["v"] - self.v_th) * crossed

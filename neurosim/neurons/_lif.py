@@ -110,7 +110,7 @@ class LIF(AbstractNeuron):
         v = state["v"]
         held = state["refractory"] > 0
         v_new = self.integrator.step(lambda y: self.vector_field(y, drive, i_ext), v, dt)
-        v_new = jnp.where(held, v, v_new)
+        v_new = jnp.where(held, v, v_new + drive.jump)
         spike = self.surrogate(v_new - self.v_th) * (~held)
         v_out = reset_value(v_new, spike, self.v_reset, self.detach_reset)
         counter = refractory_update(state["refractory"], spike, self.t_ref, dt)
