@@ -20,6 +20,10 @@ def test_example_quick(script, tmp_path):
         capture_output=True,
         text=True,
         timeout=600,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        },
     )
     assert p.returncode == 0, p.stderr[-3000:]
     metrics = json.loads(p.stdout.strip().splitlines()[-1])
