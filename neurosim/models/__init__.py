@@ -1,7 +1,8 @@
-"""Built-in networks: the Brette et al. (2007) benchmarks COBA, CUBA and COBAHH."""
+"""Built-in networks: the Brette et al. (2007) benchmarks COBA, CUBA and COBAHH; a mixed network."""
 
 from ._brette import coba, cobahh, cuba
+from ._mixed import mixed_receptors
 
 MODELS = {"coba": coba, "cuba": cuba, "cobahh": cobahh}
 
-__all__ = ["coba", "cuba", "cobahh", "MODELS"]
+__all__ = ["coba", "cuba", "cobahh", "mixed_receptors", "MODELS"]

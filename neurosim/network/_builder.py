@@ -9,8 +9,16 @@ import numpy as np
 from ..connectivity import AbstractGenerator
 from ..neurons import AbstractNeuron
 from ..ops import BACKENDS, AbstractConnectivity
-from ..synapses import CUBA, AbstractKinetics, AbstractOutput
+from ..synapses import (
+    AbstractKinetics,
+    AbstractOutput,
+    GapJunctions,
+    SynapseModel,
+    check_receptor,
+    resolve_synapse,
+)
 from ._dynamics import AbstractProjectionDynamics
+from ._gap import Electrical
 from ._inputs import AbstractCurrent
 from ._network import Network
 from ._structure import Input, Population, Projection, Receptor
@@ -45,6 +53,7 @@ class NetworkBuilder:
         self._pops: list[dict] = []
         self._projections: list[Projection] = []
         self._inputs: list[Input] = []
+        self._gaps: list[Electrical] = []
         self._names: set[str] = set()
 
     # -- populations ----------------------------------------------------------------------
@@ -101,7 +110,7 @@ class NetworkBuilder:
         connectivity: AbstractGenerator | AbstractConnectivity,
         *,
         weight=None,
-        synapse: AbstractKinetics,
+        synapse: AbstractKinetics | SynapseModel,
         output: AbstractOutput | None = None,
         receptor: str | None = None,
         delay: float = 0.0,
@@ -117,10 +126,13 @@ class NetworkBuilder:
                 sampled now with ``weight``, or a ready operator (``ns.connectivity.from_dense``).
             weight: synaptic weight (nS for COBA, pA for CUBA): a number or an initializer;
                 required with a generator.
-            synapse: kinetics of the receptor (``ns.synapses.Exponential(tau)``).
-            output: ``ns.synapses.COBA(e_rev)`` or ``ns.synapses.CUBA()`` (default).
+            synapse: kinetics of the receptor (``ns.synapses.Exponential(tau)``), or a receptor
+                preset with its own output rule (``ns.synapses.AMPA()``, ``NMDA()``, ...).
+            output: ``ns.synapses.COBA(e_rev)``, ``CUBA()`` (default), ``MgBlock()``;
+                ``VoltageJump()`` (the default) for ``Delta`` kinetics. Not with a preset.
             receptor: receptor name; projections with equal kinetics and output onto the same
-                population share one receptor state (merged automatically if not named).
+                population share one receptor state (merged automatically if not named; a
+                new receptor from a preset is named after it, e.g. ``"NMDA"``, if free).
             delay: homogeneous delay (ms) beyond the minimal one step, >= 0.
             backend: event-delivery backend (see :func:`neurosim.ops.event_matvec`).
             dynamics: per-projection state (short-term plasticity, learning rule), see
@@ -139,13 +151,8 @@ class NetworkBuilder:
                 f"post {post!r} is a spike source ({type(post_neuron).__name__}); "
                 "it cannot receive synapses"
             )
-        if not isinstance(synapse, AbstractKinetics):
-            raise ValueError(
-                f"synapse must be a kinetics object (ns.synapses.Exponential(...)), got {synapse!r}"
-            )
-        output = output if output is not None else CUBA()
-        if not isinstance(output, AbstractOutput):
-            raise ValueError(f"output must be ns.synapses.COBA(...) or CUBA(), got {output!r}")
+        synapse, output, preset_name = resolve_synapse(synapse, output)
+        check_receptor(synapse, output, post_neuron)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
         delay = float(delay)
@@ -182,7 +189,7 @@ class NetworkBuilder:
             )
         if dynamics is not None and not isinstance(dynamics, AbstractProjectionDynamics):
             raise ValueError(f"dynamics must be an AbstractProjectionDynamics, got {dynamics!r}")
-        r = self._receptor(i_post, synapse, output, receptor)
+        r = self._receptor(i_post, synapse, output, receptor, preset_name)
         self._projections.append(
             Projection(
                 name=name,
@@ -199,7 +206,9 @@ class NetworkBuilder:
         )
         return name
 
-    def _receptor(self, i_post: int, synapse, output, name: str | None) -> int:
+    def _receptor(
+        self, i_post: int, synapse, output, name: str | None, default: str | None = None
+    ) -> int:
         recs = self._pops[i_post]["receptors"]
         for idx, rec in enumerate(recs):
             same = _same_params(rec.kinetics, synapse) and _same_params(rec.output, output)
@@ -212,8 +221,48 @@ class NetworkBuilder:
                 return idx
             if name is None and same:
                 return idx
-        recs.append(Receptor(name=name or f"syn{len(recs)}", kinetics=synapse, output=output))
+        if name is None:
+            taken = {rec.name for rec in recs}
+            name = default if default and default not in taken else f"syn{len(recs)}"
+        recs.append(Receptor(name=name, kinetics=synapse, output=output))
         return len(recs) - 1
+
+    # -- gap junctions ---------------------------------------------------------------------
+    def gap_junctions(
+        self, target: str, connectivity, *, weight=None, key=None, name: str | None = None
+    ) -> str:
+        """Couple the neurons of ``target`` (population or group) by gap junctions.
+
+        ``I_i = sum_j g_ij (v_j - v_i)`` with symmetric ``g`` (nS), computed from the membrane
+        potentials at the start of each step (see :class:`neurosim.synapses.GapJunctions`).
+
+        Args:
+            target: population or group name (its neurons need a ``"v"`` state variable).
+            connectivity: a generator (its sample's upper triangle is mirrored: each pair is
+                coupled with the generator's statistics), a symmetric ``ns.ops.CSR`` or a
+                symmetric dense array.
+            weight: conductance per junction (nS), number or initializer; generators only.
+            key: sampling key (default: derived from the builder's key).
+            name: default ``"gap:target"``.
+
+        Returns:
+            The name.
+        """
+        i, sl = self._resolve(target, "target")
+        neuron = self._pops[i]["neuron"]
+        if "v" not in jax.eval_shape(neuron.init_state, jax.random.key(0)):
+            raise ValueError(
+                f"gap junctions need a membrane potential 'v', which {type(neuron).__name__} "
+                f"(population {self._pops[i]['name']!r}) does not have"
+            )
+        name = name if name is not None else f"gap:{target}"
+        self._new_name(name)
+        k = key if key is not None else jax.random.fold_in(self._key, 1_000_003 + len(self._gaps))
+        junctions = GapJunctions.from_connectivity(
+            connectivity, n=sl[1] - sl[0], weight=weight, key=k
+        )
+        self._gaps.append(Electrical(name=name, pop=i, pop_slice=sl, junctions=junctions))
+        return name
 
     # -- inputs ---------------------------------------------------------------------------
     def add_input(self, target: str, current: AbstractCurrent, *, name: str | None = None) -> str:
@@ -247,5 +296,8 @@ class NetworkBuilder:
             for p in self._pops
         )
         return Network(
-            populations=pops, projections=tuple(self._projections), inputs=tuple(self._inputs)
+            populations=pops,
+            projections=tuple(self._projections),
+            inputs=tuple(self._inputs),
+            gap_junctions=tuple(self._gaps),
         )

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..ops import event_matvec
+from ._gap import Electrical, gap_drives
 from ._structure import Input, Population, Projection
 
 __all__ = ["Network", "NetworkState", "Plan", "network_step"]
@@ -45,7 +46,7 @@ class NetworkState(eqx.Module):
 
 
 class Network(eqx.Module):
-    """An immutable network pytree: populations, projections and inputs.
+    """An immutable network pytree: populations, projections, inputs and gap junctions.
 
     Build one with :class:`neurosim.NetworkBuilder` (or a built-in model from
     :mod:`neurosim.models`). Parameters are array leaves (changing them never recompiles);
@@ -55,6 +56,7 @@ class Network(eqx.Module):
     populations: tuple[Population, ...]
     projections: tuple[Projection, ...]
     inputs: tuple[Input, ...]
+    gap_junctions: tuple[Electrical, ...] = ()
 
     # -- structure ------------------------------------------------------------------------
     @property
@@ -187,6 +189,8 @@ class Network(eqx.Module):
             lines.append(
                 f"  {pr.name}: {type(pr.conn).__name__} {pr.conn.nnz} synapses, delay {pr.delay} ms"
             )
+        for el in self.gap_junctions:
+            lines.append(f"  {el.name}: {el.junctions.n_pairs} gap-junction pairs")
         return "\n".join(lines)
 
 
@@ -215,7 +219,9 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
     Order within step ``i`` (``t = i dt``), as in Brian2's default schedule:
 
     1. every population integrates its neurons from ``t`` to ``t + dt`` with the synaptic
-       drive of its receptors at ``t`` and external currents at ``t``; threshold and reset;
+       drive of its receptors and gap junctions at ``t`` (voltage-dependent outputs and gap
+       junctions see the membrane potentials at ``t``) and external currents at ``t``;
+       threshold and reset;
     2. receptors decay exactly over ``dt``;
     3. spikes (of this step, or of step ``i - d`` for delay ``d``) are delivered into the
        receptors through the event-driven operators, so they act from step ``i + 1`` on.
@@ -240,8 +246,11 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
 
     # Neurons.
     new_neurons, spikes = [], []
+    gap = gap_drives(net.gap_junctions, net.populations, state.neurons)
     for i, p in enumerate(net.populations):
-        drive = p.drive(state.receptors[i])
+        drive = p.drive(state.receptors[i], state.neurons[i].get("v"))
+        if gap[i] is not None:
+            drive = drive + gap[i]
         st, s = p.neuron.step(state.neurons[i], drive, i_ext[i], dt, jax.random.fold_in(k_neu, i))
         new_neurons.append(st)
         spikes.append(s)

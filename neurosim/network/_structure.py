@@ -40,11 +40,15 @@ class Population(eqx.Module):
     def n(self) -> int:
         return self.neuron.n
 
-    def drive(self, receptor_states) -> SynapticDrive:
-        """Total synaptic drive from all receptors."""
+    def drive(self, receptor_states, v=None) -> SynapticDrive:
+        """Total synaptic drive from all receptors.
+
+        ``v`` (mV): the membrane potential at the start of the step, passed to output rules
+        that depend on it (:class:`neurosim.synapses.MgBlock`); ``None`` for spike sources.
+        """
         total = SynapticDrive.zeros(self.n)
         for rec, st in zip(self.receptors, receptor_states, strict=True):
-            total = total + rec.output.drive(rec.kinetics.value(st))
+            total = total + rec.output.drive(rec.kinetics.value(st), v)
         return total
 
 

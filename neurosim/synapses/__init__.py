@@ -1,6 +1,37 @@
-"""Synaptic kinetics (per postsynaptic neuron) and output rules (CUBA, COBA)."""
+"""Synapses: kinetics per postsynaptic neuron, output rules, receptor presets, gap junctions."""
 
-from ._kinetics import AbstractKinetics, Exponential
-from ._outputs import COBA, CUBA, AbstractOutput
+from ._dual import Alpha, DualExponential
+from ._gap import GapJunctions
+from ._kinetics import AbstractKinetics, Delta, Exponential
+from ._outputs import COBA, CUBA, AbstractOutput, MgBlock, VoltageJump, mg_block
+from ._receptors import (
+    AMPA,
+    GABA_A,
+    GABA_B,
+    NMDA,
+    SynapseModel,
+    check_receptor,
+    resolve_synapse,
+)
 
-__all__ = ["AbstractKinetics", "Exponential", "AbstractOutput", "CUBA", "COBA"]
+__all__ = [
+    "AbstractKinetics",
+    "Delta",
+    "Exponential",
+    "DualExponential",
+    "Alpha",
+    "AbstractOutput",
+    "CUBA",
+    "COBA",
+    "VoltageJump",
+    "MgBlock",
+    "mg_block",
+    "SynapseModel",
+    "AMPA",
+    "GABA_A",
+    "GABA_B",
+    "NMDA",
+    "GapJunctions",
+    "resolve_synapse",
+    "check_receptor",
+]

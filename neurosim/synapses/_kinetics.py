@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from .._init import AbstractInit, as_init
 from .._validate import check_positive
 
-__all__ = ["AbstractKinetics", "Exponential"]
+__all__ = ["AbstractKinetics", "Delta", "Exponential"]
 
 
 def _arr(x):
@@ -41,6 +41,36 @@ class AbstractKinetics(eqx.Module):
     def value(self, state: dict):
         """The synaptic variable seen by the output rule (conductance nS or current pA)."""
         raise NotImplementedError
+
+
+class Delta(AbstractKinetics):
+    r"""Delta synapse: each spike makes the membrane potential jump by its weight ``w`` (mV).
+
+    The state holds the sum of the weights that arrived in the previous step; the matching
+    output rule :class:`~neurosim.synapses.VoltageJump` passes it as ``SynapticDrive.jump``,
+    which the neuron adds to ``v`` after integrating its step, so the jump is exact (no
+    smoothing): ``v -> v + sum_k w_k``. The pending jump is consumed in one step
+    (``decay`` resets it to 0). With the minimal one-step latency, a spike emitted in step
+    ``i`` is added to the postsynaptic ``v`` at the end of step ``i + 1`` (``t = (i + 2) dt``),
+    before that step's threshold test, like NEST's ``iaf_psc_delta``. Neurons held by
+    refractoriness (LIF-type) ignore jumps arriving then (NEST's default as well).
+
+    Example:
+        >>> import neurosim as ns
+        >>> syn = ns.synapses.Delta()  # weights in mV; output defaults to VoltageJump()
+    """
+
+    def init_state(self, n: int, key) -> dict:
+        return {"jump": jnp.zeros((n,), jnp.result_type(float))}
+
+    def decay(self, state, dt):
+        return {"jump": jnp.zeros_like(state["jump"])}
+
+    def add(self, state, x):
+        return {"jump": state["jump"] + x}
+
+    def value(self, state):
+        return state["jump"]
 
 
 class Exponential(AbstractKinetics):
