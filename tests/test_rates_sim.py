@@ -194,3 +194,36 @@ def test_bad_arguments():
     s = ns.rates.init_state(m, cpl, jax.random.key(0), dt=0.1)
     with pytest.raises(ValueError, match="history"):
         ns.rates.simulate(m, cpl, 1.0, 0.05, key=jax.random.key(0), state=s)
+
+
+@pytest.mark.parametrize(
+    "coupling_cls",
+    [ns.rates.LinearCoupling, ns.rates.DifferenceCoupling, ns.rates.KuramotoCoupling],
+)
+def test_zero_delays_use_the_same_coupling_as_no_delays(coupling_cls):
+    """The ring-buffer path with all delays 0 equals the instantaneous fast path."""
+    W = np.array([[0.0, 1.0, 0.5], [0.7, 0.0, 0.0], [0.2, 1.3, 0.4]])
+    y = jnp.asarray(np.random.default_rng(0).standard_normal((3, 2)))  # (n, k) outputs
+    with_ring = coupling_cls(W, G=0.7, delays=np.zeros((3, 3)))
+    plain = coupling_cls(W, G=0.7)
+    hist = jnp.stack([y * 0.0 + 9.0, y])  # slot 1 holds the present (step 1)
+    np.testing.assert_allclose(
+        np.asarray(with_ring(y, hist, jnp.asarray(1), 0.1)), np.asarray(plain(y)), rtol=1e-6
+    )
+    expected = {
+        ns.rates.LinearCoupling: 0.7 * W @ np.asarray(y),
+        ns.rates.DifferenceCoupling: 0.7 * (W @ np.asarray(y) - W.sum(1)[:, None] * np.asarray(y)),
+        ns.rates.KuramotoCoupling: 0.7
+        * np.sum(W[:, :, None] * np.sin(np.asarray(y)[None] - np.asarray(y)[:, None]), axis=1),
+    }[coupling_cls]
+    np.testing.assert_allclose(np.asarray(plain(y)), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_hopf_network_with_delayed_difference_coupling_runs():
+    """(n, 2) outputs through the delay ring: two identical nodes stay in phase."""
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])
+    m = ns.rates.StuartLandau(2, a=0.01, omega=0.1, init={"x": [0.1, 0.1], "y": [0.0, 0.0]})
+    cpl = ns.rates.DifferenceCoupling(W, G=0.05, delays=2.0 * W)
+    res = ns.rates.simulate(m, cpl, 200.0, 0.1, key=jax.random.key(0), every=10)
+    assert res.final_state.history.shape == (21, 2, 2)
+    np.testing.assert_allclose(res.traces["x"][:, 0], res.traces["x"][:, 1], atol=1e-6)

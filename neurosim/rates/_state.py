@@ -194,6 +194,11 @@ def rate_step(
     Step ``s`` (``t = s dt``): integrate ``x`` from ``t`` to ``t + dt`` with the coupling
     input ``c(t)`` held; add noise (key ``fold_in(key, s)``); apply the model's bounds; write
     the new output into the history ring and compute ``c(t + dt)`` for the next step.
+
+    Holding ``c`` over the step (as The Virtual Brain does) makes the coupling terms first
+    order in ``dt`` whatever the integrator; the node's own dynamics get the integrator's
+    order. The ring's length is fixed, so the delays are not differentiable (they are
+    rounded to steps); everything else is.
     """
     integrator = integrator if integrator is not None else Heun()
     step = state.step
