@@ -32,7 +32,7 @@ class JansenRit(AbstractRateModel):
     Defaults are Jansen & Rit (1995, *Biol. Cybern.* 73:357), Table 1 (A = 3.25 mV,
     B = 22 mV, a = 100/s, b = 50/s, C = 135, e0 = 2.5/s, v0 = 6 mV, r = 0.56/mV), with the
     constant afferent rate p = 220/s, the mean of their 120–320/s uniform input (as in The
-    Virtual Brain, whose default v0 is 5.52 mV). The column oscillates at ~11 Hz (alpha)
+    Virtual Brain, whose default v0 is 5.52 mV). The column oscillates at ~10.9 Hz (alpha)
     with v0 = 6 mV and at ~6.8 Hz with v0 = 5.52 mV.
 
     Args:

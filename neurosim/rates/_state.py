@@ -127,9 +127,7 @@ def init_state(model, coupling, key, dt: float, nodes: dict | None = None) -> Ra
     """
     check_setup(model, coupling)
     check(lambda a: a > 0, "dt", dt, "must be > 0 ms")
-    if nodes is None:
-        nodes = model.init_state(key)
-    else:
+    if nodes is not None:
         missing = sorted(set(model.state_names) - set(nodes))
         if missing:
             raise ValueError(f"nodes is missing state variables {missing}")
@@ -137,8 +135,17 @@ def init_state(model, coupling, key, dt: float, nodes: dict | None = None) -> Ra
             k: jnp.broadcast_to(jnp.asarray(nodes[k], jnp.result_type(float)), (model.n,))
             for k in model.state_names
         }
-    y = model.output(nodes)
     depth = _ring_depth(coupling, dt)
+    dt = jnp.asarray(dt, jnp.result_type(float))
+    # One compiled call instead of many eagerly dispatched operations (faster start-up).
+    return _init_jit(model, coupling, key, dt, nodes, depth)
+
+
+@eqx.filter_jit
+def _init_jit(model, coupling, key, dt, nodes, depth: int):
+    if nodes is None:
+        nodes = model.init_state(key)
+    y = model.output(nodes)
     history = jnp.broadcast_to(y, (depth, *y.shape)) if depth > 0 else None
     step = jnp.asarray(0, jnp.int32)
     c = _coupling_input(coupling, y, history, step, dt)

@@ -30,9 +30,10 @@ class WilsonCowan(AbstractRateModel):
     (proportions), as are the weights and inputs; ``k`` defaults to ``S(+inf)``
     ``= 1 - 1/(1 + e^{a theta})``, the paper's choice. The defaults are the parameters of
     Wilson & Cowan (1972, *Biophys. J.* 12:1), Fig. 9 (c_ee = 16, c_ei = 12, c_ie = 15,
-    c_ii = 3, a_e = 1.3, theta_e = 4, a_i = 2, theta_i = 3.7, r = 1): with ``P = 0`` the only
-    fixed point is rest (stable), with ``P = 1.25`` it is an unstable focus surrounded by a
-    limit cycle. Time constants (the paper's unit of time) default to 10 ms.
+    c_ii = 3, a_e = 1.3, theta_e = 4, a_i = 2, theta_i = 3.7, r = 1): with ``P = 0.5`` the
+    single fixed point (E ~ 0.0063) is stable, with ``P = 1.25`` it is an unstable focus
+    surrounded by a limit cycle (E oscillating with peak-to-peak ~0.17). Time constants (the
+    paper's unit of time) default to 10 ms.
 
     Args:
         n: number of nodes.
