@@ -6,7 +6,19 @@ Example:
     >>> res = ns.simulate(net, duration=1000.0, dt=0.1, key=jax.random.key(1))
 """
 
-from . import analysis, connectivity, init, inputs, integrators, models, neurons, ops, synapses, viz
+from . import (
+    analysis,
+    connectivity,
+    init,
+    inputs,
+    integrators,
+    models,
+    neurons,
+    ops,
+    rates,
+    synapses,
+    viz,
+)
 from .network import (
     Network,
     NetworkBuilder,
@@ -30,6 +42,7 @@ __all__ = [
     "models",
     "neurons",
     "ops",
+    "rates",
     "synapses",
     "viz",
     "Network",

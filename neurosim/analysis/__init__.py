@@ -1,5 +1,34 @@
-"""Analysis of recordings: rates, ISI statistics, population activity."""
+"""Analysis of recordings: rates, ISI and count statistics, spectra, synchrony, FC.
 
+Spike-train statistics (``firing_rates``, ``isi_cv``, ``population_rate``, ``spike_counts``,
+``fano_factor``, ``spike_train_spectrum``) work on ``(times, indices)`` with NumPy; statistics
+of continuous signals (``power_spectrum``, ``peak_frequency``, ``synchrony_chi``,
+``functional_connectivity``, ``fc_similarity``, ``kuramoto_order``) are pure ``jax.numpy``
+functions, usable inside ``jit`` and differentiable.
+"""
+
+from ._counts import fano_factor, spike_counts, spike_train_spectrum
+from ._signals import (
+    fc_similarity,
+    functional_connectivity,
+    kuramoto_order,
+    peak_frequency,
+    power_spectrum,
+    synchrony_chi,
+)
 from ._spikes import firing_rates, isi_cv, population_rate
 
-__all__ = ["firing_rates", "isi_cv", "population_rate"]
+__all__ = [
+    "firing_rates",
+    "isi_cv",
+    "population_rate",
+    "spike_counts",
+    "fano_factor",
+    "spike_train_spectrum",
+    "power_spectrum",
+    "peak_frequency",
+    "synchrony_chi",
+    "functional_connectivity",
+    "fc_similarity",
+    "kuramoto_order",
+]
