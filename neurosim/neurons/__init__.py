@@ -1,5 +1,6 @@
 """Neuron models: pure step functions over explicit state, neuron axis first."""
 
+from ._adex import ADEX_NAUD_2008, AdEx, ExpIF
 from ._base import AbstractNeuron, SynapticDrive
 from ._hh import TraubMiles
 from ._lif import LIF
@@ -11,6 +12,9 @@ __all__ = [
     "SynapticDrive",
     "LIF",
     "TraubMiles",
+    "ExpIF",
+    "AdEx",
+    "ADEX_NAUD_2008",
     "PoissonSource",
     "AbstractSurrogate",
     "FastSigmoid",
