@@ -3,6 +3,7 @@
 from ._adex import ADEX_NAUD_2008, AdEx, ExpIF
 from ._base import AbstractNeuron, SynapticDrive
 from ._hh import TraubMiles
+from ._izhikevich import IZHIKEVICH_2003, Izhikevich
 from ._lif import LIF
 from ._poisson import PoissonSource
 from ._surrogate import AbstractSurrogate, Arctan, FastSigmoid, Sigmoid, heaviside
@@ -15,6 +16,8 @@ __all__ = [
     "ExpIF",
     "AdEx",
     "ADEX_NAUD_2008",
+    "Izhikevich",
+    "IZHIKEVICH_2003",
     "PoissonSource",
     "AbstractSurrogate",
     "FastSigmoid",
