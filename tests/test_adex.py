@@ -77,8 +77,7 @@ def test_adex_adaptation_current_jumps_by_b_and_decays():
     np.testing.assert_allclose(s["w"], 50.0, rtol=1e-6)
     np.testing.assert_allclose(s["v"], m.v_reset)
     w0 = float(s["w"][0])
-    for _ in range(100):
-        s, _ = m.step(s, z, 0.0, DT, None)
+    s = jax.lax.fori_loop(0, 100, lambda i, st: m.step(st, z, 0.0, DT, None)[0], s)
     # Heun on dw/dt = -w/tau: factor (1 - h + h^2/2) per step, exact to O(h^3) per step.
     np.testing.assert_allclose(s["w"], w0 * np.exp(-10.0 / 100.0), rtol=1e-5)
 

@@ -1,11 +1,13 @@
 """Neuron models: pure step functions over explicit state, neuron axis first."""
 
 from ._adex import ADEX_NAUD_2008, AdEx, ExpIF
+from ._alif import ALIF
 from ._base import AbstractNeuron, SynapticDrive
 from ._hh import TraubMiles
 from ._izhikevich import IZHIKEVICH_2003, Izhikevich
 from ._lif import LIF
 from ._poisson import PoissonSource
+from ._qif import QIF
 from ._surrogate import AbstractSurrogate, Arctan, FastSigmoid, Sigmoid, heaviside
 
 __all__ = [
@@ -16,6 +18,8 @@ __all__ = [
     "ExpIF",
     "AdEx",
     "ADEX_NAUD_2008",
+    "QIF",
+    "ALIF",
     "Izhikevich",
     "IZHIKEVICH_2003",
     "PoissonSource",
