@@ -4,6 +4,7 @@ from ._adex import ADEX_NAUD_2008, AdEx, ExpIF
 from ._alif import ALIF
 from ._base import AbstractNeuron, SynapticDrive
 from ._hh import TraubMiles
+from ._hh1952 import HodgkinHuxley
 from ._izhikevich import IZHIKEVICH_2003, Izhikevich
 from ._lif import LIF
 from ._poisson import PoissonSource
@@ -15,6 +16,7 @@ __all__ = [
     "SynapticDrive",
     "LIF",
     "TraubMiles",
+    "HodgkinHuxley",
     "ExpIF",
     "AdEx",
     "ADEX_NAUD_2008",
