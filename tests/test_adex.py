@@ -98,7 +98,7 @@ def test_drive_conductance_current_and_jump():
 
 
 def test_gradient_matches_finite_differences_and_flows_through_spikes():
-    def mean_v(a, i_e, steps=200, b=10.0):
+    def mean_v(a, i_e, steps=100, b=10.0):
         m = AdEx(1, a=a, i_e=i_e, b=b)
         s = m.init_state(jax.random.key(0))
         z = SynapticDrive.zeros(1)
@@ -122,7 +122,7 @@ def test_gradient_matches_finite_differences_and_flows_through_spikes():
             xp[k], xm[k] = x[k] + h, x[k] - h
             np.testing.assert_allclose(float(g[k]), float((f(*xp) - f(*xm)) / (2 * h)), rtol=1e-6)
     # Through spikes (float32): finite, non-zero surrogate gradient of the spike count.
-    n_spk, g_spk = jax.value_and_grad(lambda i: mean_v(4.0, i, 150)[1])(jnp.asarray(900.0))
+    n_spk, g_spk = jax.value_and_grad(lambda i: mean_v(4.0, i, 100)[1])(jnp.asarray(1500.0))
     assert float(n_spk) >= 1 and np.isfinite(float(g_spk)) and float(g_spk) > 0
 
 

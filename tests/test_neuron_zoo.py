@@ -89,7 +89,7 @@ def test_mixed_adex_lif_network_gradient():
     def loss(w_ei, b_adex):
         n2 = eqx.tree_at(lambda n: n.projections[0].conn.weights, net, w_ei)
         n2 = eqx.tree_at(lambda n: n.populations[0].neuron.b, n2, jnp.full((16,), b_adex))
-        _, out = ns.run(n2, s0, 150, 0.1, key=jax.random.key(2))
+        _, out = ns.run(n2, s0, 60, 0.1, key=jax.random.key(2))
         return jnp.sum(out.spikes["I"]) + jnp.sum(out.spikes["E"])
 
     w0 = net.projections[0].conn.weights
