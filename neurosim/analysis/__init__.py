@@ -1,13 +1,15 @@
-"""Analysis of recordings: rates, ISI and count statistics, spectra, synchrony, FC.
+"""Analysis of recordings: rates, ISI and count statistics, spectra, synchrony, FC, patterns.
 
 Spike-train statistics (``firing_rates``, ``isi_cv``, ``population_rate``, ``spike_counts``,
 ``fano_factor``, ``spike_train_spectrum``) work on ``(times, indices)`` with NumPy; statistics
 of continuous signals (``power_spectrum``, ``peak_frequency``, ``synchrony_chi``,
 ``functional_connectivity``, ``fc_similarity``, ``kuramoto_order``) are pure ``jax.numpy``
-functions, usable inside ``jit`` and differentiable.
+functions, usable inside ``jit`` and differentiable. ``firing_pattern`` classifies a single
+neuron's response to a current step (tonic, adapting, bursting, ...).
 """
 
 from ._counts import fano_factor, spike_counts, spike_train_spectrum
+from ._patterns import PATTERNS, firing_features, firing_pattern
 from ._signals import (
     fc_similarity,
     functional_connectivity,
@@ -31,4 +33,7 @@ __all__ = [
     "functional_connectivity",
     "fc_similarity",
     "kuramoto_order",
+    "firing_features",
+    "firing_pattern",
+    "PATTERNS",
 ]
