@@ -26,7 +26,9 @@ def _exp_current(v, g_l, v_t, delta_t):
 
 # Naud, Marcille, Clopath & Gerstner (2008), Biol. Cybern. 99:335-347, Table 1: parameters
 # (C pF, g_L nS, E_L mV, V_T mV, Delta_T mV, tau_w ms, a nS, b pA, V_r mV) and the step
-# current I (pA) that evokes each firing pattern (their Fig. 4).
+# current I (pA) that evokes each firing pattern (their Fig. 4). Checked value by value
+# against the set used in Brian2's example `frompapers/Naud_et_al_2008_adex_firing_patterns`
+# (Schmitt & Billaudelle 2022, "adapted by P. Mueller to match figures").
 ADEX_NAUD_2008: dict[str, dict[str, float]] = {
     "tonic": dict(
         c_m=200, g_l=10, e_l=-70, v_t=-50, delta_t=2, tau_w=30, a=2, b=0, v_reset=-58, i_step=500
