@@ -6,7 +6,20 @@ Example:
     >>> res = ns.simulate(net, duration=1000.0, dt=0.1, key=jax.random.key(1))
 """
 
-from . import analysis, connectivity, init, inputs, integrators, models, neurons, ops, synapses, viz
+from . import (
+    analysis,
+    connectivity,
+    init,
+    inputs,
+    integrators,
+    models,
+    neurons,
+    ops,
+    plasticity,
+    synapses,
+    theory,
+    viz,
+)
 from .network import (
     Network,
     NetworkBuilder,
@@ -32,6 +45,8 @@ __all__ = [
     "ops",
     "synapses",
     "viz",
+    "plasticity",
+    "theory",
     "Network",
     "NetworkBuilder",
     "NetworkState",
