@@ -116,3 +116,49 @@ def update_cols(w, conn: CSR, cols: dict, spikes, fn):
         return w.at[syn].set(new, mode="drop")
 
     return lax.fori_loop(0, count, body, w)
+
+
+# -- STDP weight updates ------------------------------------------------------------------
+# ``rule`` provides ``on_pre(w, pre_traces, post_traces)``, ``on_post(...)`` and ``_clip``.
+
+
+def weight_update_dense(rule, w, conn: CSR, pre_tr, post_tr, s_pre, s_post):
+    """Update all synapses with masks (O(nnz) per step): pre updates, then post updates."""
+    nnz = conn.nnz
+    pre_ids, post_ids = conn.row_ids(), conn.indices[:nnz]
+    wn = w[:nnz]
+    sp, so = s_pre[pre_ids], s_post[post_ids]
+    a, b = pre_tr[:, pre_ids], post_tr[:, post_ids]
+    wn = jnp.where(sp != 0, rule._clip(wn + sp * rule.on_pre(wn, a, b)), wn)
+    wn = jnp.where(so != 0, rule._clip(wn + so * rule.on_post(wn, a, b)), wn)
+    return w.at[:nnz].set(wn)
+
+
+def _weight_update_loops(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post):
+    def at_pre(w_win, post, i, s):
+        return rule._clip(w_win + s * rule.on_pre(w_win, pre_tr[:, i], post_tr[:, post]))
+
+    def at_post(w_win, pre, j, s):
+        return rule._clip(w_win + s * rule.on_post(w_win, pre_tr[:, pre], post_tr[:, j]))
+
+    w = update_rows(w, conn, s_pre, at_pre)
+    return update_cols(w, conn, cols, s_post, at_post)
+
+
+@jax.custom_jvp
+def weight_update_event(rule, w, conn: CSR, cols: dict, pre_tr, post_tr, s_pre, s_post):
+    """Same result as :func:`weight_update_dense`, touching only the synapses of neurons that
+    spiked (loops over them). Its derivative is the dense update's (a custom JVP: the loops
+    themselves cannot be reverse-differentiated), so it works under ``grad``."""
+    return _weight_update_loops(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post)
+
+
+@weight_update_event.defjvp
+def _weight_update_event_jvp(primals, tangents):
+    out = weight_update_event(*primals)
+
+    def dense(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post):
+        return weight_update_dense(rule, w, conn, pre_tr, post_tr, s_pre, s_post)
+
+    _, tan = jax.jvp(dense, primals, tangents)
+    return out, tan

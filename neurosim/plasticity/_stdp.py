@@ -15,7 +15,7 @@ import numpy as np
 from .._validate import check, check_finite, check_nonnegative, check_positive, is_concrete
 from ..network._dynamics import AbstractProjectionDynamics
 from ..ops import CSR
-from ._events import column_index, update_cols, update_rows
+from ._events import column_index, weight_update_dense, weight_update_event
 
 __all__ = ["AbstractSTDP", "PairSTDP", "TripletSTDP", "PFISTER_GERSTNER_2006"]
 
@@ -38,7 +38,9 @@ class AbstractSTDP(AbstractProjectionDynamics):
     Per step (after delivery, with this step's presynaptic spikes after the delay and this
     step's postsynaptic spikes):
 
-    1. all traces decay exactly over ``dt``;
+    1. all traces decay exactly (each neuron's trace is stored as its value after the
+       neuron's last spike plus the steps elapsed since, and decayed over the whole gap in
+       one ``exp``: no accumulation of rounding over steps);
     2. each presynaptic spike updates its synapses with ``on_pre`` (depression), reading the
        traces *before* this step's spikes are added;
     3. each postsynaptic spike updates its incoming synapses with ``on_post`` (potentiation),
@@ -47,9 +49,11 @@ class AbstractSTDP(AbstractProjectionDynamics):
 
     So a pre and a post spike in the same step do not interact (Δt = 0 gives no change);
     every update is clipped to ``[w_min, w_max]``. Delivery in a step uses the weights before
-    that step's update. ``update="event"`` loops over spiking neurons (CPU-efficient, not
-    reverse-differentiable); ``update="dense"`` updates all synapses with masks (O(nnz) per
-    step, differentiable) — both give the same result.
+    that step's update. ``update="event"`` loops over the neurons that spiked (CPU-efficient);
+    ``update="dense"`` updates all synapses with masks (O(nnz) per step; no sequential loop,
+    for accelerators). Both give the same result and the same derivatives (the event path's
+    JVP is the dense one's): gradients reach the parameters, the initial weights and the
+    values of the spikes that occurred (steps without a spike contribute none).
     """
 
     w_min: eqx.AbstractVar[jax.Array]
@@ -102,8 +106,10 @@ class AbstractSTDP(AbstractProjectionDynamics):
         w = jnp.zeros(conn.indices.shape[0], dtype).at[: conn.nnz].set(w0)
         state = {
             "w": w,
-            "pre_traces": jnp.zeros((len(self.pre_taus()), conn.n_pre), dtype),
-            "post_traces": jnp.zeros((len(self.post_taus()), conn.n_post), dtype),
+            "pre_last": jnp.zeros((len(self.pre_taus()), conn.n_pre), dtype),
+            "pre_elapsed": jnp.zeros((conn.n_pre,), jnp.int32),
+            "post_last": jnp.zeros((len(self.post_taus()), conn.n_post), dtype),
+            "post_elapsed": jnp.zeros((conn.n_post,), jnp.int32),
         }
         if self.update == "event":
             state.update(column_index(conn))
@@ -115,41 +121,52 @@ class AbstractSTDP(AbstractProjectionDynamics):
     def _clip(self, w):
         return jnp.clip(w, self.w_min, self.w_max)
 
+    def traces(self, state, dt) -> tuple[jax.Array, jax.Array]:
+        """Current traces ``(pre (K_pre, n_pre), post (K_post, n_post))`` (before this step's
+        spikes): the value after each neuron's last spike decayed exactly over the gap."""
+        return (
+            _decayed(state["pre_last"], state["pre_elapsed"], self.pre_taus(), dt),
+            _decayed(state["post_last"], state["post_elapsed"], self.post_taus(), dt),
+        )
+
     def learn(self, state, conn, pre_spikes, post_spikes, dt):
         dtype = state["w"].dtype
         s_pre = pre_spikes.astype(dtype)
         s_post = post_spikes.astype(dtype)
-        dec_pre = jnp.exp(-dt / jnp.stack(self.pre_taus()))[:, None]
-        dec_post = jnp.exp(-dt / jnp.stack(self.post_taus()))[:, None]
-        pre_tr = state["pre_traces"] * dec_pre
-        post_tr = state["post_traces"] * dec_post
-        w = state["w"]
+        st = {
+            **state,
+            "pre_elapsed": jnp.minimum(state["pre_elapsed"] + 1, _MAX_ELAPSED),
+            "post_elapsed": jnp.minimum(state["post_elapsed"] + 1, _MAX_ELAPSED),
+        }
+        pre_tr, post_tr = self.traces(st, dt)
         if self.update == "event":
-
-            def at_pre(w_win, post, i, s):
-                return self._clip(w_win + s * self.on_pre(w_win, pre_tr[:, i], post_tr[:, post]))
-
-            def at_post(w_win, pre, j, s):
-                return self._clip(w_win + s * self.on_post(w_win, pre_tr[:, pre], post_tr[:, j]))
-
-            w = update_rows(w, conn, s_pre, at_pre)
-            w = update_cols(w, conn, state, s_post, at_post)
+            w = weight_update_event(self, state["w"], conn, state, pre_tr, post_tr, s_pre, s_post)
         else:
-            nnz = conn.nnz
-            pre_ids, post_ids = conn.row_ids(), conn.indices[:nnz]
-            wn = w[:nnz]
-            sp, so = s_pre[pre_ids], s_post[post_ids]
-            a, b = pre_tr[:, pre_ids], post_tr[:, post_ids]
-            wn = jnp.where(sp != 0, self._clip(wn + sp * self.on_pre(wn, a, b)), wn)
-            wn = jnp.where(so != 0, self._clip(wn + so * self.on_post(wn, a, b)), wn)
-            w = w.at[:nnz].set(wn)
-        if self.interaction == "all_to_all":
-            pre_tr = pre_tr + s_pre
-            post_tr = post_tr + s_post
-        else:
-            pre_tr = pre_tr + s_pre * (1.0 - pre_tr)
-            post_tr = post_tr + s_post * (1.0 - post_tr)
-        return {**state, "w": w, "pre_traces": pre_tr, "post_traces": post_tr}
+            w = weight_update_dense(self, state["w"], conn, pre_tr, post_tr, s_pre, s_post)
+        pre_last, pre_el = self._bump(pre_tr, st["pre_last"], st["pre_elapsed"], s_pre)
+        post_last, post_el = self._bump(post_tr, st["post_last"], st["post_elapsed"], s_post)
+        return {
+            **state,
+            "w": w,
+            "pre_last": pre_last,
+            "pre_elapsed": pre_el,
+            "post_last": post_last,
+            "post_elapsed": post_el,
+        }
+
+    def _bump(self, tr, last, elapsed, s):
+        """Add this step's spikes to the traces (+1, or set to 1 for nearest-spike)."""
+        new = tr + s if self.interaction == "all_to_all" else tr + s * (1.0 - tr)
+        spiked = s != 0
+        return jnp.where(spiked, new, last), jnp.where(spiked, 0, elapsed)
+
+
+_MAX_ELAPSED = 2**30  # steps; elapsed-time counters saturate here (traces are ~0 by then)
+
+
+def _decayed(last, elapsed, taus, dt):
+    gap = elapsed.astype(last.dtype) * dt
+    return last * jnp.exp(-gap[None, :] / jnp.stack(taus)[:, None])
 
 
 def _soft(base, mu):

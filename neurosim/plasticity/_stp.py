@@ -12,6 +12,8 @@ from ..network._dynamics import AbstractProjectionDynamics
 
 __all__ = ["TsodyksMarkram", "tsodyks_markram_train", "tsodyks_markram_steady_state"]
 
+_MAX_ELAPSED = 2**30  # steps; the elapsed-time counters saturate here (exp(-gap/tau) ~ 0)
+
 
 def _arr(x):
     return jnp.asarray(x, dtype=jnp.result_type(float))
@@ -44,9 +46,11 @@ class TsodyksMarkram(AbstractProjectionDynamics):
         R_{n+1} = 1 + (R_n (1 - u_n) - 1) e^{-\Delta_n/\tau_{rec}}
 
     (see :func:`tsodyks_markram_train`). ``tau_facil = 0`` gives pure depression (``u = U`` at
-    every spike). The relaxation between spikes is integrated exactly (one factor
-    ``exp(-dt/tau)`` per step), so the result does not depend on ``dt`` beyond spike-time
-    rounding. Spikes arrive after the projection's delay. The parameters are the same for all
+    every spike). The state holds ``u`` and ``x`` just after each neuron's last spike and the
+    steps elapsed since; the relaxation over a gap is evaluated exactly in one step
+    (``exp(-gap/tau)``, event-driven as in NEST's ``tsodyks2_synapse``), so the result
+    depends on ``dt`` only through spike-time rounding and float32 stays accurate over long
+    gaps. Spikes arrive after the projection's delay. The parameters are the same for all
     synapses of a presynaptic neuron, so the state is O(n_pre), not O(synapses).
 
     Args:
@@ -85,24 +89,31 @@ class TsodyksMarkram(AbstractProjectionDynamics):
         for name, v in (("U", self.U), ("tau_rec", self.tau_rec), ("tau_facil", self.tau_facil)):
             _per_pre(v, n, name)
         dtype = self.U.dtype
-        return {"u": jnp.zeros((n,), dtype), "x": jnp.ones((n,), dtype)}
-
-    def _decay_factors(self, dt):
-        # tau_facil = 0: u relaxes to 0 within a step (exp(-inf) = 0), without dividing by 0.
-        safe = jnp.where(self.tau_facil > 0, self.tau_facil, 1.0)
-        f_u = jnp.where(self.tau_facil > 0, jnp.exp(-dt / safe), 0.0)
-        f_x = jnp.exp(-dt / self.tau_rec)
-        return f_u, f_x
+        return {
+            "u": jnp.zeros((n,), dtype),
+            "x": jnp.ones((n,), dtype),
+            "elapsed": jnp.zeros((n,), jnp.int32),
+        }
 
     def transmit(self, state, conn, pre_spikes, dt):
-        f_u, f_x = self._decay_factors(dt)
         s = pre_spikes.astype(state["u"].dtype)
+        elapsed = jnp.minimum(state["elapsed"] + 1, _MAX_ELAPSED)
+        gap = elapsed.astype(s.dtype) * dt
+        # tau_facil = 0: u relaxes to 0 at once (exp(-inf) = 0), without dividing by 0.
+        safe = jnp.where(self.tau_facil > 0, self.tau_facil, 1.0)
+        f_u = jnp.where(self.tau_facil > 0, jnp.exp(-gap / safe), 0.0)
         u = state["u"] * f_u
-        x = 1.0 + (state["x"] - 1.0) * f_x
+        x = 1.0 + (state["x"] - 1.0) * jnp.exp(-gap / self.tau_rec)
         u = u + s * self.U * (1.0 - u)
         release = u * x
         x = x - s * release
-        return {"u": u, "x": x}, s * release, conn
+        spiked = s != 0
+        new = {
+            "u": jnp.where(spiked, u, state["u"]),
+            "x": jnp.where(spiked, x, state["x"]),
+            "elapsed": jnp.where(spiked, 0, elapsed),
+        }
+        return new, s * release, conn
 
 
 def tsodyks_markram_train(U, tau_rec, tau_facil, intervals, n_spikes: int | None = None):
