@@ -1,5 +1,6 @@
 """STDP rules against a plain-Python reference on fixed spike trains (NEST's test design)."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -217,3 +218,28 @@ def test_plastic_projection_in_a_network():
             # only pre neuron i arrives in these steps (times chosen distinct)
             np.testing.assert_allclose(jumps, before, rtol=1e-4, atol=1e-4)
     assert np.abs(w_final - w0.ravel()).max() > 0.5, "the protocol must change the weights"
+
+
+def test_column_index_built_under_jit_gives_the_same_weights():
+    """With traced connectivity (init_state inside jit) the column window is the safe bound
+    nnz instead of the largest in-degree; the result is the same."""
+    pre, post = _trains(seed=6)
+    conn = ns.connectivity.from_edges(PRE, POST, _w0(seed=7), N_PRE, N_POST)
+    rule = _make("additive", "event")
+
+    @eqx.filter_jit
+    def go(conn, pre, post):
+        st = rule.init_state(conn, None)
+
+        def body(st, sp):
+            st, _, c = rule.transmit(st, conn, sp[0], DT)
+            return rule.learn(st, c, sp[0], sp[1], DT), None
+
+        st, _ = jax.lax.scan(body, st, (pre, post))
+        return st["w"][: conn.nnz], st["col_syn"].shape[0]
+
+    w_traced, length = go(conn, jnp.asarray(pre), jnp.asarray(post))
+    assert length == 2 * conn.nnz
+    np.testing.assert_allclose(
+        np.asarray(w_traced), _run_rule(rule, conn, pre, post, DT), rtol=1e-6
+    )
