@@ -130,7 +130,7 @@ def main():
     n_pairs = 15 if args.quick else 60
 
     t, g, labels, stp_err = stp_trains()
-    lags, dw, ref, win_err = stdp_window(n_dt=21 if args.quick else 81)
+    lags, dw, ref, win_err = stdp_window(n_dt=21 if args.quick else 101)
     trip = triplet_frequency(freqs, n_pairs)
 
     fig, axes = plt.subplots(1, 3, figsize=(14, 4))

@@ -63,59 +63,90 @@ def synapse_pre_ids(conn: CSR) -> jax.Array:
     return conn.row_ids()
 
 
+CHUNK = 32  # spiking neurons handled together in one vectorised loop iteration
+
+
 def _active(spikes):
+    """Indices of the non-zero entries first (padded with 0) and their count."""
     n = spikes.shape[0]
     active = spikes != 0
-    count = jnp.sum(active, dtype=jnp.int32)
-    (ids,) = jnp.nonzero(active, size=n, fill_value=0)
-    return ids, count
+    pos = jnp.cumsum(active, dtype=jnp.int32) - 1
+    ids = (
+        jnp.zeros((n,), jnp.int32)
+        .at[jnp.where(active, pos, n)]
+        .set(jnp.arange(n, dtype=jnp.int32), mode="drop", unique_indices=True)
+    )
+    return ids, pos[-1] + 1
+
+
+def _chunks(spikes, fn, w):
+    """Run ``fn(w, ids (C,), live (C,)) -> w`` over the spiking neurons, ``CHUNK`` at a time.
+
+    A sequential loop over single neurons pays XLA's per-operation overhead for every
+    neuron (CPU: ~10 us each); a chunk of neurons costs about the same as one.
+    """
+    n = spikes.shape[0]
+    chunk = min(CHUNK, n)
+    ids, count = _active(spikes)
+    lane = jnp.arange(chunk, dtype=jnp.int32)
+
+    def body(c, w):
+        k = c * chunk + lane
+        return fn(w, ids[jnp.minimum(k, n - 1)], k < count)
+
+    return lax.fori_loop(0, (count + chunk - 1) // chunk, body, w)
+
+
+def _apply(w, pos, valid, w_win, new):
+    """Add ``new - w_win`` at positions ``pos`` where ``valid`` (distinct synapses)."""
+    length = w.shape[0]
+    return w.at[jnp.where(valid, pos, length)].add(
+        jnp.where(valid, new - w_win, 0.0), mode="drop", unique_indices=True
+    )
 
 
 def update_rows(w, conn: CSR, spikes, fn):
     """For every presynaptic neuron ``i`` with ``spikes[i] != 0`` update its row of ``w``.
 
-    ``fn(w_win, post_win, i, s) -> w_win`` gets the row's weights and targets as fixed
-    ``max_row`` windows (lanes past the row end are masked out here) and the spike value.
+    ``fn(w_win, post_win, i, s) -> w_win`` gets, for a chunk of ``C`` spiking neurons, their
+    rows' weights and targets as ``(C, max_row)`` windows (lanes past a row's end are
+    masked out here), the neurons ``i`` and spike values ``s`` (shape ``(C, 1)``).
     """
     lane = jnp.arange(conn.max_row, dtype=jnp.int32)
-    ids, count = _active(spikes)
 
-    def body(k, w):
-        i = ids[k]
-        start = conn.indptr[i]
-        valid = lane < conn.indptr[i + 1] - start
-        w_win = lax.dynamic_slice(w, (start,), (conn.max_row,))
-        post = lax.dynamic_slice(conn.indices, (start,), (conn.max_row,))
-        post = jnp.where(valid, post, 0)
-        new = fn(w_win, post, i, spikes[i])
-        return lax.dynamic_update_slice(w, jnp.where(valid, new, w_win), (start,))
+    def on_chunk(w, i, live):
+        start = conn.indptr[i][:, None]
+        valid = live[:, None] & (lane[None, :] < conn.indptr[i + 1][:, None] - start)
+        pos = jnp.where(valid, start + lane[None, :], 0)
+        w_win = w[pos]
+        post = jnp.where(valid, conn.indices[pos], 0)
+        new = fn(w_win, post, i[:, None], spikes[i][:, None])
+        return _apply(w, pos, valid, w_win, new)
 
-    return lax.fori_loop(0, count, body, w)
+    return _chunks(spikes, on_chunk, w)
 
 
 def update_cols(w, conn: CSR, cols: dict, spikes, fn):
     """For every postsynaptic neuron ``j`` with ``spikes[j] != 0`` update its incoming synapses.
 
-    ``fn(w_win, pre_win, j, s) -> w_win`` gets the weights and presynaptic ids of the column as
-    fixed ``max_col`` windows (padding lanes are dropped on write).
+    ``fn(w_win, pre_win, j, s) -> w_win`` gets ``(C, max_col)`` windows of the weights and
+    presynaptic ids of a chunk of spiking neurons' columns, ``j`` and ``s`` of shape ``(C, 1)``.
     """
     col_ptr, col_syn, col_pre = cols["col_ptr"], cols["col_syn"], cols["col_pre"]
     max_col = col_syn.shape[0] - conn.nnz  # static: the padding length
     lane = jnp.arange(max_col, dtype=jnp.int32)
-    ids, count = _active(spikes)
 
-    def body(k, w):
-        j = ids[k]
-        start = col_ptr[j]
-        valid = lane < col_ptr[j + 1] - start
-        syn = lax.dynamic_slice(col_syn, (start,), (max_col,))
-        syn = jnp.where(valid, syn, w.shape[0])
-        pre = jnp.where(valid, lax.dynamic_slice(col_pre, (start,), (max_col,)), 0)
-        w_win = w.at[syn].get(mode="fill", fill_value=0)
-        new = fn(w_win, pre, j, spikes[j])
-        return w.at[syn].set(new, mode="drop")
+    def on_chunk(w, j, live):
+        start = col_ptr[j][:, None]
+        valid = live[:, None] & (lane[None, :] < col_ptr[j + 1][:, None] - start)
+        at = jnp.where(valid, start + lane[None, :], 0)
+        pos = jnp.where(valid, col_syn[at], 0)
+        w_win = w[pos]
+        pre = jnp.where(valid, col_pre[at], 0)
+        new = fn(w_win, pre, j[:, None], spikes[j][:, None])
+        return _apply(w, pos, valid, w_win, new)
 
-    return lax.fori_loop(0, count, body, w)
+    return _chunks(spikes, on_chunk, w)
 
 
 # -- STDP weight updates ------------------------------------------------------------------
@@ -135,10 +166,10 @@ def weight_update_dense(rule, w, conn: CSR, pre_tr, post_tr, s_pre, s_post):
 
 
 def _weight_update_loops(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post):
-    def at_pre(w_win, post, i, s):
+    def at_pre(w_win, post, i, s):  # i, s: (C, 1); w_win, post: (C, max_row)
         return rule._clip(w_win + s * rule.on_pre(w_win, pre_tr[:, i], post_tr[:, post]))
 
-    def at_post(w_win, pre, j, s):
+    def at_post(w_win, pre, j, s):  # j, s: (C, 1); w_win, pre: (C, max_col)
         return rule._clip(w_win + s * rule.on_post(w_win, pre_tr[:, pre], post_tr[:, j]))
 
     w = update_rows(w, conn, s_pre, at_pre)
