@@ -243,3 +243,35 @@ def test_column_index_built_under_jit_gives_the_same_weights():
     np.testing.assert_allclose(
         np.asarray(w_traced), _run_rule(rule, conn, pre, post, DT), rtol=1e-6
     )
+
+
+def test_many_simultaneous_spikes_use_several_chunks():
+    """More spiking neurons in a step than one vectorised chunk (32) holds: same result as
+    the dense update and the reference (float64)."""
+    rng = np.random.default_rng(8)
+    n_pre, n_post, steps = 70, 50, 60
+    mask = rng.random((n_pre, n_post)) < 0.1
+    pre_i, post_i = np.nonzero(mask)
+    w0 = rng.uniform(0.2, 0.8, pre_i.size)
+    pre = (rng.random((steps, n_pre)) < 0.6).astype(float)
+    post = (rng.random((steps, n_post)) < 0.7).astype(float)
+    assert pre.sum(1).max() > 32 and post.sum(1).max() > 32
+    with jax.enable_x64(True):
+        conn = ns.connectivity.from_edges(pre_i, post_i, w0, n_pre, n_post)
+        kw = dict(tau_plus=10.0, tau_minus=10.0, a_plus=0.01, a_minus=0.012, w_max=1.0)
+        w_ev = _run_rule(ns.plasticity.PairSTDP(**kw), conn, pre, post, DT)
+        w_de = _run_rule(ns.plasticity.PairSTDP(**kw, update="dense"), conn, pre, post, DT)
+    rule = pair_rule(10.0, 10.0, 0.01, 0.012, 0.0, 1.0, 0.0, 0.0)
+    ref = [
+        simulate_synapse(
+            w0[k],
+            list(np.flatnonzero(pre[:, pre_i[k]]) * DT),
+            list(np.flatnonzero(post[:, post_i[k]]) * DT),
+            rule,
+            0.0,
+            1.0,
+        )[0]
+        for k in range(pre_i.size)
+    ]  # from_edges with pre-sorted edges keeps their order
+    np.testing.assert_allclose(w_ev, w_de, rtol=1e-12)
+    np.testing.assert_allclose(w_ev, ref, rtol=1e-9)
