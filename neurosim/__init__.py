@@ -15,8 +15,10 @@ from . import (
     models,
     neurons,
     ops,
+    plasticity,
     rates,
     synapses,
+    theory,
     viz,
 )
 from .network import (
@@ -45,6 +47,8 @@ __all__ = [
     "rates",
     "synapses",
     "viz",
+    "plasticity",
+    "theory",
     "Network",
     "NetworkBuilder",
     "NetworkState",

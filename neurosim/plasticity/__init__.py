@@ -1,0 +1,19 @@
+"""Synaptic plasticity as projection dynamics: short-term (Tsodyks–Markram) and STDP.
+
+Pass an object of this package as ``dynamics=`` to :meth:`neurosim.NetworkBuilder.connect`.
+"""
+
+from ._stdp import PFISTER_GERSTNER_2006, AbstractSTDP, PairSTDP, TripletSTDP
+from ._stp import TsodyksMarkram, tsodyks_markram_steady_state, tsodyks_markram_train
+from ._weights import plastic_weights
+
+__all__ = [
+    "TsodyksMarkram",
+    "tsodyks_markram_train",
+    "tsodyks_markram_steady_state",
+    "AbstractSTDP",
+    "PairSTDP",
+    "TripletSTDP",
+    "PFISTER_GERSTNER_2006",
+    "plastic_weights",
+]
