@@ -106,6 +106,7 @@ def test_incompatible_pairings_raise():
 
 def test_gradient_through_mg_block_matches_finite_difference():
     """d v / d [Mg] through run(): B(v) is evaluated on the traced potential, so it is smooth."""
+
     def final_v(mg):
         b = ns.NetworkBuilder(key=jax.random.key(0))
         b.add_population("pre", ns.neurons.LIF(1, v_init=0.0, t_ref=1e4))

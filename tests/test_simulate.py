@@ -244,10 +244,43 @@ def test_projection_dynamics_hook():
         dynamics=_HalfAndCount(),
     )
     net = b.build()
-    res = ns.simulate(net, 10.0, DT, key=jax.random.key(0), record=["B.syn0.g"])
+    res = ns.simulate(net, 10.0, DT, key=jax.random.key(0), record=["B.syn0.g", "A->B.pre"])
     np.testing.assert_allclose(res.traces["B.syn0.g"][-1], [4.0, 4.0], rtol=1e-6)  # 2 x 0.5 x 4
+    # Projection state can be traced: the count of A's spikes steps up after steps 10 and 40.
+    counts = res.traces["A->B.pre"][:, 0]
+    np.testing.assert_array_equal(counts[[9, 10, 39, 40, 99]], [0.0, 1.0, 1.0, 2.0, 2.0])
     st = res.final_state.projections[0]
     np.testing.assert_array_equal(np.asarray(st["pre"]), [2.0])
     t_b, i_b = res.spikes("B")
     np.testing.assert_array_equal(np.asarray(st["post"]), [np.sum(i_b == 0), np.sum(i_b == 1)])
     assert np.sum(i_b == 1) > 5
+
+
+class _PoisonAfter(ns.network.AbstractProjectionDynamics):
+    """Test dynamics whose (undelivered) state turns NaN after step 30."""
+
+    def init_state(self, conn, key):
+        return {"k": jnp.zeros(()), "x": jnp.zeros(3)}
+
+    def learn(self, state, conn, pre_spikes, post_spikes, dt):
+        k = state["k"] + 1
+        return {"k": k, "x": jnp.where(k > 30, jnp.nan, state["x"])}
+
+
+def test_nonfinite_projection_state_is_reported():
+    b = ns.NetworkBuilder()
+    b.add_population("A", ns.neurons.LIF(2, i_e=300.0))
+    b.connect(
+        "A",
+        "A",
+        ns.connectivity.AllToAll(),
+        weight=0.1,
+        synapse=ns.synapses.Exponential(5.0),
+        dynamics=_PoisonAfter(),
+    )
+    net = b.build()
+    with pytest.warns(RuntimeWarning, match="non-finite"):
+        res = ns.simulate(net, 10.0, DT, key=jax.random.key(0), chunk_steps=20, on_fault="return")
+    assert res.status == "fault" and "A->A" in res.message
+    assert "between step 20 and step 40" in res.message
+    assert res.n_steps == 40

@@ -16,8 +16,10 @@ class Trace(NamedTuple):
     """Record a state variable.
 
     Args:
-        target: ``"pop.var"`` for a neuron variable (``"E.v"``; groups allowed) or
-            ``"pop.receptor.var"`` for a synaptic one (``"P.exc.g"``).
+        target: ``"pop.var"`` for a neuron variable (``"E.v"``; groups allowed),
+            ``"pop.receptor.var"`` for a synaptic one (``"P.exc.g"``), or
+            ``"projection.var"`` for the state of a projection's dynamics (``"E->P.w"``:
+            plastic weights; ``"E->P.u"``: short-term facilitation).
         indices: neuron indices within the population/group (default: all).
         every: keep one sample every ``every`` steps (the value after the last step of each
             block, i.e. at times ``every*dt, 2*every*dt, ...``).
@@ -36,11 +38,12 @@ class TraceSpec(NamedTuple):
     """A resolved, hashable :class:`Trace`."""
 
     name: str
-    pop: int
+    pop: int  # -1: projection variable
     receptor: int  # -1: neuron variable
     var: str
     indices: tuple[int, ...]
     every: int
+    projection: int = -1
 
 
 def resolve_traces(net: Network, traces, state: NetworkState) -> tuple[TraceSpec, ...]:
@@ -59,19 +62,27 @@ def resolve_traces(net: Network, traces, state: NetworkState) -> tuple[TraceSpec
             raise ValueError(
                 f"trace target must be 'pop.var' or 'pop.receptor.var', got {tr.target!r}"
             )
-        pop, (a, b) = net.resolve(parts[0])
-        p = net.populations[pop]
-        if len(parts) == 2:
-            r, var = -1, parts[1]
-            avail = state.neurons[pop]
+        proj_names = [pr.name for pr in net.projections]
+        j = -1
+        if len(parts) == 2 and parts[0] in proj_names:
+            j, pop, r, var = proj_names.index(parts[0]), -1, -1, parts[1]
+            avail = state.projections[j]
+            if var in avail:
+                a, b = 0, int(avail[var].shape[0]) if avail[var].ndim else 1
         else:
-            names = [rc.name for rc in p.receptors]
-            if parts[1] not in names:
-                raise ValueError(
-                    f"population {p.name!r} has no receptor {parts[1]!r}; it has {names}"
-                )
-            r, var = names.index(parts[1]), parts[2]
-            avail = state.receptors[pop][r]
+            pop, (a, b) = net.resolve(parts[0])
+            p = net.populations[pop]
+            if len(parts) == 2:
+                r, var = -1, parts[1]
+                avail = state.neurons[pop]
+            else:
+                names = [rc.name for rc in p.receptors]
+                if parts[1] not in names:
+                    raise ValueError(
+                        f"population {p.name!r} has no receptor {parts[1]!r}; it has {names}"
+                    )
+                r, var = names.index(parts[1]), parts[2]
+                avail = state.receptors[pop][r]
         if var not in avail:
             raise ValueError(f"{tr.target!r}: no variable {var!r}; available: {sorted(avail)}")
         idx = (
@@ -92,12 +103,19 @@ def resolve_traces(net: Network, traces, state: NetworkState) -> tuple[TraceSpec
         if tr.target in seen:
             raise ValueError(f"trace {tr.target!r} is recorded twice")
         seen.add(tr.target)
-        out.append(TraceSpec(tr.target, pop, r, var, tuple(int(i) + a for i in idx), int(tr.every)))
+        out.append(
+            TraceSpec(tr.target, pop, r, var, tuple(int(i) + a for i in idx), int(tr.every), j)
+        )
     return tuple(out)
 
 
 def read_trace(spec: TraceSpec, state: NetworkState):
     """Current values of a traced variable, shape ``(len(indices),)``."""
-    src = state.neurons[spec.pop] if spec.receptor < 0 else state.receptors[spec.pop][spec.receptor]
-    x = src[spec.var]
+    if spec.projection >= 0:
+        src = state.projections[spec.projection]
+    elif spec.receptor < 0:
+        src = state.neurons[spec.pop]
+    else:
+        src = state.receptors[spec.pop][spec.receptor]
+    x = jnp.atleast_1d(src[spec.var])
     return x[jnp.asarray(spec.indices, dtype=jnp.int32)]

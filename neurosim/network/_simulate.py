@@ -12,7 +12,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import check_positive
-from ._network import Network, NetworkState, Plan, network_step, nonfinite_variables
+from ._network import (
+    Network,
+    NetworkState,
+    Plan,
+    _nonfinite,
+    network_step,
+    nonfinite_variables,
+)
 from ._record import TraceSpec, read_trace, resolve_traces
 from ._result import SimulationError, SimulationResult
 
@@ -70,7 +77,10 @@ def _chunk_fn(
     _, state, spike_buf, trace_buf = jax.lax.while_loop(
         cond, body, (jnp.asarray(0, jnp.int32), state, spike_buf, trace_buf)
     )
-    return state, spike_buf, trace_buf
+    # Projection state (plastic weights, STP variables) is checked once per chunk: checking
+    # O(synapses) values every step would cost more than the step itself.
+    proj_bad = jnp.stack([_nonfinite(ps) for ps in state.projections] or [jnp.asarray(False)])
+    return state, spike_buf, trace_buf, proj_bad
 
 
 def _avals_key(tree):
@@ -189,7 +199,7 @@ def simulate(
     bar = _progress_bar(n_steps, dt, progress)
 
     def collect(out, n_active, first_step):
-        _, sb, tb = out
+        _, sb, tb, _ = out
         for p, off, buf in zip(network.populations, offsets, sb, strict=True):
             steps, idx = decode_packed_spikes(np.asarray(buf[:n_active]), p.n)
             spike_steps.append(steps + first_step)
@@ -215,6 +225,17 @@ def simulate(
             if np.any(fault >= 0):
                 status = "fault"
                 break
+            bad_proj = np.flatnonzero(np.asarray(out[3])[: len(network.projections)])
+            if bad_proj.size:
+                status = "fault"
+                names = ", ".join(repr(network.projections[j].name) for j in bad_proj)
+                message = (
+                    f"the state of projection {names} (plastic weights / short-term "
+                    f"plasticity) became non-finite between step {start_step + done - n_active} "
+                    f"and step {start_step + done}; neuron and receptor states stayed finite, "
+                    "results up to there are kept"
+                )
+                break
         if pending is not None:
             collect(*pending)
         jax.block_until_ready(state)
@@ -226,7 +247,7 @@ def simulate(
     steps = np.concatenate(spike_steps) if spike_steps else np.zeros(0, np.int64)
     idx = np.concatenate(spike_idx) if spike_idx else np.zeros(0, np.int64)
     completed = done
-    if status == "fault":
+    if status == "fault" and np.any(fault >= 0):
         flagged = np.flatnonzero(fault >= 0)
         bad_pop = int(flagged[np.argmin(fault[flagged])])
         first_bad = int(fault[bad_pop])
