@@ -19,6 +19,8 @@ from .network import (
     simulate,
 )
 
+from . import train  # isort: skip  (gradient training; after the core it builds on)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "neurons",
     "ops",
     "synapses",
+    "train",
     "viz",
     "Network",
     "NetworkBuilder",
