@@ -41,12 +41,13 @@ __all__ = [
 def _make_heaviside(grad_fn):
     @jax.custom_jvp
     def h(x, scale, amplitude):
+        x = jnp.asarray(x)
         return (x >= 0).astype(x.dtype)
 
     @h.defjvp
     def h_jvp(primals, tangents):
         x, scale, amplitude = primals
-        x_dot = tangents[0]
+        x, x_dot = jnp.asarray(x), tangents[0]
         out = (x >= 0).astype(x.dtype)
         scale, amplitude = jax.lax.stop_gradient((scale, amplitude))
         return out, (amplitude * grad_fn(x, scale)).astype(x.dtype) * x_dot
@@ -80,6 +81,7 @@ class AbstractSurrogate(eqx.Module):
         return type(self).derivative
 
     def __call__(self, x):
+        x = jnp.asarray(x, jnp.result_type(x, float))
         return _make_heaviside(self._grad_fn())(
             x, jnp.asarray(self.scale, x.dtype), jnp.asarray(self.amplitude, x.dtype)
         )
