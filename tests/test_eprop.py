@@ -66,10 +66,11 @@ def test_eprop_equals_bptt_without_recurrent_weights(neuron):
         )  # noqa: E501
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("neuron", [ns.train.default_neuron, _alif], ids=["LIF", "ALIF"])
 def test_eprop_aligns_with_bptt_in_a_recurrent_network(neuron):
     """Bellec et al. 2020 report e-prop/BPTT gradient alignment on short sequences; the issue
-    asks for a cosine similarity >= 0.8. (Measured here: ~0.96 for LIF, ~0.98 for ALIF.)"""
+    asks for a cosine similarity >= 0.8 (benchmarks/eprop_alignment.py measures 0.96-0.99)."""
     cos = []
     for seed in range(3):
         net, x, y = _problem(True, neuron, seed)
@@ -82,6 +83,7 @@ def test_eprop_aligns_with_bptt_in_a_recurrent_network(neuron):
     assert min(cos) >= 0.8, cos
 
 
+@pytest.mark.slow
 def test_random_feedback_keeps_readout_exact_and_changes_hidden():
     net, x, y = _problem(True, ns.train.default_neuron)
     b = ns.train.random_feedback(jax.random.key(7), 24, 3)

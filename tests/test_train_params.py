@@ -72,6 +72,7 @@ def test_train_step_updates_only_the_subset_and_respects_bounds():
     assert not np.allclose(tau, 10.0)
 
 
+@pytest.mark.slow
 def test_fit_reduces_the_loss_and_reports_history():
     net = ns.train.make_snn(jax.random.key(0), [4, 16, 2], weight_gain=2.0)
     spec = ns.train.trainable(net, lambda m: (m.layers[0].linear, m.readout.linear))

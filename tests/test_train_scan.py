@@ -109,6 +109,7 @@ def test_truncated_bptt_matches_closed_form(window):
     np.testing.assert_allclose(float(got_c), c, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_truncated_bptt_trains_a_model_subset():
     net = ns.train.make_snn(jax.random.key(0), [4, 8, 2])
     x = (jax.random.uniform(jax.random.key(1), (12, 4)) < 0.3).astype(jnp.float32)

@@ -17,16 +17,7 @@ Surrogate spike functions live with the neurons (``ns.neurons.FastSigmoid``, ...
 
 from ._encoders import delta, latency, rate_bernoulli, rate_poisson
 from ._eprop import cosine_similarity, eprop_grad, make_eprop_grad_fn, random_feedback
-from ._layers import (
-    SNN,
-    LeakyReadout,
-    Linear,
-    SNNOutput,
-    SpikingLayer,
-    default_neuron,
-    make_snn,
-    psp_peak,
-)
+from ._layers import Linear, SpikingLayer, default_neuron, psp_peak
 from ._loaders import events_to_frames, load_nmnist, load_shd, read_nmnist
 from ._losses import (
     accuracy,
@@ -47,6 +38,7 @@ from ._losses import (
 )
 from ._params import AbstractConstrained, Bounded, Positive, constrain, trainable, unwrap
 from ._scan import scan, truncated_bptt
+from ._snn import SNN, LeakyReadout, SNNOutput, make_snn
 from ._tasks import digits, randman, store_recall, yinyang
 from ._trainer import fit, init_opt_state, make_train_step, predict_batched
 

@@ -37,7 +37,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._layers import SNN
+from ._snn import SNN
 
 __all__ = ["eprop_grad", "make_eprop_grad_fn", "random_feedback", "cosine_similarity"]
 
