@@ -184,7 +184,7 @@ def eprop_grad(
 
     grads = jax.tree.map(jnp.zeros_like, eqx.filter(model, eqx.is_inexact_array))
     # Gradients w.r.t. the physical weights (pA) -> w.r.t. the stored w = weight / unit.
-    lin, u_in = layer.linear, layer.linear.unit
+    u_in = layer.linear.unit
     grads = eqx.tree_at(lambda g: g.layers[0].linear.w, grads, g_pre[:n_in] * u_in)
     if has_bias:
         grads = eqx.tree_at(lambda g: g.layers[0].linear.b, grads, g_pre[n_in] * u_in)
@@ -194,7 +194,6 @@ def eprop_grad(
     grads = eqx.tree_at(lambda g: g.readout.linear.w, grads, g_out * ro.linear.unit)
     if ro.linear.b is not None:
         grads = eqx.tree_at(lambda g: g.readout.linear.b, grads, g_bout * ro.linear.unit)
-    del lin
     return loss, grads
 
 

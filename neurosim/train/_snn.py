@@ -35,6 +35,14 @@ class LeakyReadout(eqx.Module):
         g_l: leak conductance (nS).
         weight_std: weight std (pA); default ``g_l * 5 mV / (psp_peak sqrt(n_in))``.
         bias: trainable bias current (pA).
+        dt: time step the default initialisation assumes (ms).
+
+    Example:
+        >>> import jax, jax.numpy as jnp, neurosim as ns
+        >>> ro = ns.train.LeakyReadout(8, 2, key=jax.random.key(0))
+        >>> state, u = ro(jnp.ones((20, 8)), dt=1.0)
+        >>> u.shape
+        (20, 2)
     """
 
     linear: Linear
