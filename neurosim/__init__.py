@@ -33,6 +33,8 @@ from .network import (
     simulate,
 )
 
+from . import train  # isort: skip  (gradient training; after the core it builds on)
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -46,6 +48,7 @@ __all__ = [
     "ops",
     "rates",
     "synapses",
+    "train",
     "viz",
     "plasticity",
     "theory",

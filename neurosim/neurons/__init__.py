@@ -12,19 +12,30 @@ from ._lif import LIF
 from ._morris_lecar import MORRIS_LECAR_SETS, MorrisLecar
 from ._poisson import PoissonSource
 from ._qif import QIF
-from ._surrogate import AbstractSurrogate, Arctan, FastSigmoid, Sigmoid, heaviside
+from ._surrogate import (
+    AbstractSurrogate,
+    Arctan,
+    Boxcar,
+    CustomSurrogate,
+    FastSigmoid,
+    Sigmoid,
+    StraightThrough,
+    SuperSpike,
+    Triangular,
+    heaviside,
+)
 
 __all__ = [
     "AbstractNeuron",
     "SynapticDrive",
     "LIF",
+    "ALIF",
     "TraubMiles",
     "HodgkinHuxley",
     "ExpIF",
     "AdEx",
     "ADEX_NAUD_2008",
     "QIF",
-    "ALIF",
     "MorrisLecar",
     "MORRIS_LECAR_SETS",
     "FitzHughNagumo",
@@ -34,7 +45,12 @@ __all__ = [
     "PoissonSource",
     "AbstractSurrogate",
     "FastSigmoid",
+    "SuperSpike",
     "Arctan",
     "Sigmoid",
+    "Triangular",
+    "Boxcar",
+    "StraightThrough",
+    "CustomSurrogate",
     "heaviside",
 ]
