@@ -47,6 +47,37 @@ def _pow2_at_least(x: int) -> int:
     return 1 << max(0, math.ceil(math.log2(max(x, 1))))
 
 
+def _compact(active):
+    """``(count, rows_of_rank)``: the number of True entries and a function giving the index
+    of the ``k``-th one (0-based ranks, sorted by index).
+
+    Two levels instead of ``jnp.nonzero`` (whose scatter over all ``n`` entries dominated the
+    step at every size): the entries are packed into 32-bit words and their popcounts summed
+    up (O(n) vectorised work); a rank is located by a binary search over the words and a
+    5-step popcount select inside its word.
+    """
+    n = active.shape[0]
+    n_words = -(-n // 32)
+    bits = jnp.pad(active, (0, n_words * 32 - n)).reshape(n_words, 32).astype(jnp.uint32)
+    words = jnp.sum(bits << jnp.arange(32, dtype=jnp.uint32), axis=1, dtype=jnp.uint32)
+    counts = lax.population_count(words).astype(jnp.int32)
+    cum = jnp.cumsum(counts)
+
+    def rows_of_rank(rank):
+        g = jnp.minimum(jnp.searchsorted(cum, rank + 1, method="scan_unrolled"), n_words - 1)
+        j = rank - (cum[g] - counts[g])  # rank inside word g
+        w, pos = words[g], jnp.zeros_like(rank)
+        for width in (16, 8, 4, 2, 1):
+            c = lax.population_count(w & jnp.uint32((1 << width) - 1)).astype(jnp.int32)
+            upper = j >= c
+            j = jnp.where(upper, j - c, j)
+            w = jnp.where(upper, w >> jnp.uint32(width), w)
+            pos = pos + jnp.where(upper, width, 0)
+        return (g * 32 + pos).astype(jnp.int32)
+
+    return cum[-1], rows_of_rank
+
+
 class ProceduralBernoulli(AbstractConnectivity):
     """Bernoulli(p) connectivity regenerated from counter-based streams on every use.
 
@@ -211,15 +242,12 @@ class ProceduralBernoulli(AbstractConnectivity):
         if self.empty:
             return out
         B = self.block_rows
-        n_blocks = -(-self.n_pre // B)
-        active = spikes != 0
-        count = jnp.sum(active, dtype=jnp.int32)
-        (rows,) = jnp.nonzero(active, size=n_blocks * B, fill_value=0)
-        rows = rows.astype(jnp.int32)
+        count, rows_of_rank = _compact(spikes != 0)
 
         def block(b, acc):
-            r = lax.dynamic_slice(rows, (b * B,), (B,))
-            live = b * B + jnp.arange(B, dtype=jnp.int32) < count
+            rank = b * B + jnp.arange(B, dtype=jnp.int32)
+            live = rank < count
+            r = jnp.where(live, rows_of_rank(rank), 0)
             vals = jnp.where(live, spikes[r], 0).astype(dtype)
 
             def visit(o, tgt, valid, w):
