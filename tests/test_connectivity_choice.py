@@ -55,3 +55,14 @@ def test_cli_rejects_unknown_connectivity(capsys):
     assert e.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "--connectivity" in err and "\n" not in err
+
+
+def test_bench_row_reports_build_and_memory():
+    from neurosim import bench
+
+    row = bench.run_case("coba", 200, 20.0, repeats=0, connectivity="procedural")
+    assert row["connectivity"] == "procedural" and row["synapse_mb"] < 0.01
+    assert row["build_peak_mb"] >= 0 and row["peak_rss_mb"] > 0 and row["run_s_all"]
+    assert row["compile_s"] > 0 and row["first_call_s"] >= row["compile_s"]
+    stored = bench.run_case("coba", 200, 20.0, repeats=1, connectivity="stored")
+    assert stored["n_spikes"] == row["n_spikes"] and stored["synapse_mb"] > 0
