@@ -2,6 +2,7 @@
 
 Usage:
     python benchmarks/side_by_side.py --model coba --sizes 4000,40000 [--peers brian2,brainpy,nest]
+        [--connectivity stored|procedural|auto]
 
 Every process is pinned to one core (``taskset -c 0``) and XLA is single-threaded. neurosim is
 run in a fresh process per case (``neurosim bench --json``: median of 3 runs after a warm-up);
@@ -42,8 +43,11 @@ def _run(cmd, timeout=3600):
     return p.stdout, wall, None
 
 
-def neurosim_case(model, n, duration, repeats):
-    call = f"bench.run_case({model!r}, {n}, {duration}, repeats={repeats})"
+def neurosim_case(model, n, duration, repeats, connectivity="stored"):
+    call = (
+        f"bench.run_case({model!r}, {n}, {duration}, repeats={repeats}, "
+        f"connectivity={connectivity!r})"
+    )
     code = f"import json; from neurosim import bench; print(json.dumps({call}))"
     out, wall, err = _run([sys.executable, "-c", code])
     if out is None:
@@ -98,13 +102,14 @@ def main():
     ap.add_argument("--duration", type=float, default=1000.0)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--peers", default="brian2,brainpy,nest")
+    ap.add_argument("--connectivity", default="stored", choices=("stored", "procedural", "auto"))
     args = ap.parse_args()
     out_dir = ROOT / "benchmarks" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     rows = []
     for n in [int(s) for s in args.sizes.split(",")]:
-        rows.append(neurosim_case(args.model, n, args.duration, args.repeats))
+        rows.append(neurosim_case(args.model, n, args.duration, args.repeats, args.connectivity))
         print(json.dumps(rows[-1]), flush=True)
         for peer in [p for p in args.peers.split(",") if p]:
             rows.append(peer_case(peer, args.model, n, args.duration))

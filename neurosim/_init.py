@@ -9,6 +9,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import jax.scipy.special
 
 from ._validate import check_finite, check_nonnegative
 
@@ -29,6 +30,17 @@ class AbstractInit(eqx.Module):
         """Expected value (used for summaries and capacity estimates)."""
         raise NotImplementedError
 
+    def quantile(self, u):
+        """Inverse CDF at ``u`` in (0, 1): maps a uniform variate to this distribution.
+
+        Used where each value must come from its own counter-based stream (per-synapse
+        weights of procedural connectivity); linear in the initializer's parameters.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no quantile(); use Constant, Normal or Uniform for "
+            "per-synapse weights drawn from connectivity streams"
+        )
+
 
 class Constant(AbstractInit):
     """Every element equals ``value``."""
@@ -43,6 +55,9 @@ class Constant(AbstractInit):
 
     def mean(self):
         return self.value
+
+    def quantile(self, u):
+        return jnp.broadcast_to(self.value, jnp.shape(u)).astype(self.value.dtype)
 
 
 class Normal(AbstractInit):
@@ -60,6 +75,9 @@ class Normal(AbstractInit):
 
     def mean(self):
         return self.loc
+
+    def quantile(self, u):
+        return self.loc + self.std * jax.scipy.special.ndtri(jnp.asarray(u, self.loc.dtype))
 
 
 class Uniform(AbstractInit):
@@ -80,6 +98,9 @@ class Uniform(AbstractInit):
 
     def mean(self):
         return 0.5 * (self.low + self.high)
+
+    def quantile(self, u):
+        return self.low + (self.high - self.low) * jnp.asarray(u, self.low.dtype)
 
 
 def as_init(x) -> AbstractInit:

@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--models", default="coba", help="comma-separated models (default coba)")
     b.add_argument("--repeats", type=int, default=3)
     b.add_argument("--json", action="store_true", help="print JSON rows")
+    b.add_argument(
+        "--connectivity",
+        default="stored",
+        choices=("auto", "stored", "procedural"),
+        help="connectivity of the benchmark networks (default stored)",
+    )
     return p
 
 
@@ -117,7 +123,7 @@ def _cmd_run(args) -> int:
         "duration_ms": float(args.duration),
         "dt_ms": float(args.dt),
         "seed": args.seed,
-        "connectivity": args.connectivity,
+        "connectivity": kwargs.get("connectivity", args.connectivity),
         "n_spikes": int(res.n_spikes),
         "rate_hz": round(res.rate_hz, 3),
         "rates_hz": {k: round(v, 3) for k, v in res.rates_hz().items()},
@@ -165,7 +171,12 @@ def _cmd_bench(args) -> int:
             _fail(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
     if any(s < 2 for s in sizes):
         _fail("--sizes must all be >= 2")
-    bench.main([(m, s) for m in models_ for s in sizes], repeats=args.repeats, as_json=args.json)
+    bench.main(
+        [(m, s) for m in models_ for s in sizes],
+        repeats=args.repeats,
+        as_json=args.json,
+        connectivity=args.connectivity,
+    )
     return 0
 
 

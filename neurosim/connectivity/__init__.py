@@ -6,10 +6,11 @@ from ._generators import (
     FixedInDegree,
     FixedOutDegree,
     FixedProbability,
+    count_rows,
     from_dense,
     from_edges,
 )
-from ._streams import bernoulli_row, bernoulli_row_capacity
+from ._streams import STREAM_VERSION, bernoulli_row, bernoulli_row_capacity, stream_key
 
 __all__ = [
     "AbstractGenerator",
@@ -21,4 +22,7 @@ __all__ = [
     "from_edges",
     "bernoulli_row",
     "bernoulli_row_capacity",
+    "count_rows",
+    "stream_key",
+    "STREAM_VERSION",
 ]

@@ -2,7 +2,16 @@
 
 from ._brette import coba, cobahh, cuba
 from ._mixed import mixed_receptors
+from ._resolve import resolve_connectivity, stored_synapse_bytes
 
 MODELS = {"coba": coba, "cuba": cuba, "cobahh": cobahh}
 
-__all__ = ["coba", "cuba", "cobahh", "mixed_receptors", "MODELS"]
+__all__ = [
+    "coba",
+    "cuba",
+    "cobahh",
+    "mixed_receptors",
+    "MODELS",
+    "resolve_connectivity",
+    "stored_synapse_bytes",
+]

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import jax
 
-from .. import connectivity as conn
 from .. import init, neurons, synapses
 from .._validate import check_size
 from ..network import Network, NetworkBuilder
+from ._resolve import generator
 
 __all__ = ["coba", "cuba", "cobahh"]
 
@@ -30,19 +30,11 @@ def _split(n: int) -> tuple[int, int]:
     return n_e, n - n_e
 
 
-def _probability(n: int, in_degree: float) -> float:
-    return min(1.0, in_degree / n)
-
-
 def _assemble(neuron, n, key, w_e, w_i, syn_e, syn_i, out_e, out_i, in_degree, connectivity):
     n_e, n_i = _split(n)
     b = NetworkBuilder(key=key)
     b.add_population("P", neuron, groups={"E": n_e, "I": n_i})
-    gen = (
-        connectivity
-        if connectivity is not None
-        else conn.FixedProbability(_probability(n, in_degree))
-    )
+    gen = generator(n, connectivity, in_degree)
     b.connect("E", "P", gen, weight=w_e, synapse=syn_e, output=out_e, receptor="exc")
     b.connect("I", "P", gen, weight=w_i, synapse=syn_i, output=out_i, receptor="inh")
     return b.build()
@@ -62,7 +54,10 @@ def coba(
         n: number of neurons (80 % excitatory).
         key: connectivity key (default ``jax.random.key(0)``).
         in_degree: expected in-degree per group (connection probability ``in_degree / n``).
-        connectivity: override the generator (default ``FixedProbability(in_degree/n)``).
+        connectivity: ``"stored"`` (default: ``FixedProbability(in_degree/n)``),
+            ``"procedural"`` (the same matrix regenerated on the fly, O(n) memory), ``"auto"``
+            (procedural when the stored synapses would not fit comfortably in memory, see
+            :func:`resolve_connectivity`), or a generator object.
         integrator: membrane integrator (default exponential Euler).
 
     Example:
@@ -104,7 +99,7 @@ def cuba(
     ``tau_m dv/dt = (E_L - v) + g_e + g_i`` with g in mV, here as currents in pA at
     ``g_L = 10 nS``: ``tau_m = 20 ms, E_L = -49, V_th = -50, V_reset = -60 mV, t_ref = 5 ms``,
     ``tau_e = 5, tau_i = 10 ms``, ``w_e = +1.62 mV (16.2 pA), w_i = -9 mV (-90 pA)``,
-    ``v(0) ~ U(-60, -50) mV``. Brian2 reference at n = 4000: 5.3 Hz.
+    ``v(0) ~ U(-60, -50) mV``. Brian2 reference at n = 4000: 5.3 Hz. Arguments as :func:`coba`.
     """
     lif = neurons.LIF(
         n,
@@ -142,7 +137,7 @@ def cobahh(
     -20 mV with 3 ms refractoriness, COBA synapses ``w_e = 6 nS, w_i = 67 nS``,
     ``tau_e = 5, tau_i = 10 ms``. Initial state: ``v = E_L + 5 randn - 5 mV``,
     ``g_e = (1.5 randn + 4) 10 nS``, ``g_i = (12 randn + 20) 10 nS``, gates at 0 (as in
-    Brian2's example). Brian2 reference at n = 4000: 35.4 Hz.
+    Brian2's example). Brian2 reference at n = 4000: 35.4 Hz. Arguments as :func:`coba`.
     """
     hh = neurons.TraubMiles(
         n,

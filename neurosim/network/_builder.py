@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 
+from .._init import AbstractInit
 from ..connectivity import AbstractGenerator
 from ..neurons import AbstractNeuron
-from ..ops import BACKENDS, AbstractConnectivity
+from ..ops import BACKENDS, CSR, AbstractConnectivity
 from ..synapses import (
     AbstractKinetics,
     AbstractOutput,
@@ -24,6 +26,38 @@ from ._network import Network
 from ._structure import Input, Population, Projection, Receptor
 
 __all__ = ["NetworkBuilder"]
+
+
+def _synapse_delays(delay, conn, dynamics, name: str, key):
+    """Validated per-synapse delays (ms, one per synapse of ``conn``) and their maximum."""
+    if not isinstance(conn, CSR):
+        raise ValueError(
+            f"per-synapse delays of {name!r} need stored CSR connectivity, got "
+            f"{type(conn).__name__}; build it without procedural=True or give a number as delay"
+        )
+    if dynamics is not None:
+        raise ValueError(
+            f"projection {name!r}: per-synapse delays with projection dynamics are not "
+            "supported; use a homogeneous delay (a number)"
+        )
+    dtype = jnp.result_type(float)
+    if isinstance(delay, AbstractInit):
+        values = jnp.asarray(delay.sample(key, (conn.nnz,)), dtype)
+    else:
+        values = jnp.asarray(delay, dtype)
+        if values.shape != (conn.nnz,):
+            raise ValueError(
+                f"delay for {name!r} must be a number, an initializer or an array with one "
+                f"value per synapse, shape ({conn.nnz},); got shape {values.shape}"
+            )
+    arr = np.asarray(values)
+    if arr.size and not (np.all(np.isfinite(arr)) and arr.min() >= 0):
+        raise ValueError(
+            f"delay of {name!r} must be finite and >= 0 ms for every synapse, got values in "
+            f"[{np.nanmin(arr):g}, {np.nanmax(arr):g}] (clip the initializer, e.g. "
+            "ns.init.Uniform(low >= 0, high))"
+        )
+    return values, float(arr.max()) if arr.size else 0.0
 
 
 def _same_params(a, b) -> bool:
@@ -113,7 +147,7 @@ class NetworkBuilder:
         synapse: AbstractKinetics | SynapseModel,
         output: AbstractOutput | None = None,
         receptor: str | None = None,
-        delay: float = 0.0,
+        delay=0.0,
         backend: str = "auto",
         dynamics: AbstractProjectionDynamics | None = None,
         key=None,
@@ -133,7 +167,12 @@ class NetworkBuilder:
             receptor: receptor name; projections with equal kinetics and output onto the same
                 population share one receptor state (merged automatically if not named; a
                 new receptor from a preset is named after it, e.g. ``"NMDA"``, if free).
-            delay: homogeneous delay (ms) beyond the minimal one step, >= 0.
+            delay: delay (ms) beyond the minimal one step, >= 0: a number (homogeneous, one
+                ring of past spikes per population), or per synapse: an initializer
+                (``ns.init.Uniform(1.0, 5.0)``, sampled once per synapse) or an array with one
+                value per synapse in the CSR's order. Per-synapse delays need stored
+                connectivity; they are rounded to ``round(delay / dt)`` steps (see
+                :mod:`neurosim.network._delays`).
             backend: event-delivery backend (see :func:`neurosim.ops.event_matvec`).
             dynamics: per-projection state (short-term plasticity, learning rule), see
                 :class:`neurosim.network.AbstractProjectionDynamics`.
@@ -155,9 +194,11 @@ class NetworkBuilder:
         check_receptor(synapse, output, post_neuron)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        delay = float(delay)
-        if not np.isfinite(delay) or delay < 0:
-            raise ValueError(f"delay must be >= 0 ms, got {delay}")
+        per_synapse = isinstance(delay, AbstractInit) or np.ndim(delay) > 0
+        if not per_synapse:
+            delay = float(delay)
+            if not np.isfinite(delay) or delay < 0:
+                raise ValueError(f"delay must be >= 0 ms, got {delay}")
         if name is None:
             name, k = f"{pre}->{post}", 1
             while name in self._names:
@@ -189,6 +230,14 @@ class NetworkBuilder:
             )
         if dynamics is not None and not isinstance(dynamics, AbstractProjectionDynamics):
             raise ValueError(f"dynamics must be an AbstractProjectionDynamics, got {dynamics!r}")
+        synapse_delays, max_delay = None, 0.0
+        if per_synapse:
+            k_d = jax.random.fold_in(
+                key if key is not None else jax.random.fold_in(self._key, len(self._projections)),
+                0xDE1A7,
+            )
+            synapse_delays, max_delay = _synapse_delays(delay, conn, dynamics, name, k_d)
+            delay = 0.0
         r = self._receptor(i_post, synapse, output, receptor, preset_name)
         self._projections.append(
             Projection(
@@ -202,6 +251,8 @@ class NetworkBuilder:
                 delay=delay,
                 backend=backend,
                 dynamics=dynamics,
+                synapse_delays=synapse_delays,
+                max_delay=max_delay,
             )
         )
         return name

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..ops import event_matvec
+from ._delays import deliver_delayed, ring_length
 from ._gap import Electrical, gap_drives
 from ._structure import Input, Population, Projection
 
@@ -21,6 +22,7 @@ class Plan(NamedTuple):
 
     delay_steps: tuple[int, ...]  # per projection
     ring_len: tuple[int, ...]  # per population; 0 = no spike history kept
+    future_len: tuple[int, ...] = ()  # per projection: ring of future input; 0 = none
 
 
 class NetworkState(eqx.Module):
@@ -34,6 +36,8 @@ class NetworkState(eqx.Module):
         projections: per projection, the state dict of its dynamics (STP, plasticity) or {}.
         history: per population, a ring ``(L, n)`` of past spikes for delayed delivery, or None.
         fault_step: per population, the first step whose state was not finite (-1: none).
+        delay_rings: per projection with per-synapse delays, its ring ``(D, n_post)`` of
+            future input (``[(step + d) % D]`` arrives ``d`` steps later), else None.
     """
 
     step: jax.Array
@@ -43,6 +47,7 @@ class NetworkState(eqx.Module):
     projections: tuple[dict, ...]
     history: tuple[jax.Array | None, ...]
     fault_step: jax.Array
+    delay_rings: tuple[jax.Array | None, ...] = ()
 
 
 class Network(eqx.Module):
@@ -115,7 +120,13 @@ class Network(eqx.Module):
         for pr, d in zip(self.projections, delay_steps, strict=True):
             if d > 0:
                 ring[pr.pre] = max(ring[pr.pre], d + 1)
-        return Plan(delay_steps, tuple(ring))
+        future = tuple(
+            0
+            if pr.synapse_delays is None
+            else ring_length(pr.max_delay, pr.synapse_delays.dtype, dt, pr.conn.n_post, pr.name)
+            for pr in self.projections
+        )
+        return Plan(delay_steps, tuple(ring), future)
 
     # -- state ----------------------------------------------------------------------------
     def init_state(self, key, dt: float = 0.1) -> NetworkState:
@@ -153,6 +164,10 @@ class Network(eqx.Module):
             jnp.zeros((L, p.n), dtype) if L > 0 else None
             for p, L in zip(self.populations, plan.ring_len, strict=True)
         )
+        delay_rings = tuple(
+            jnp.zeros((D, pr.conn.n_post), dtype) if D > 0 else None
+            for pr, D in zip(self.projections, plan.future_len, strict=True)
+        )
         return NetworkState(
             step=jnp.asarray(0, jnp.int32),
             neurons=neurons,
@@ -161,6 +176,7 @@ class Network(eqx.Module):
             projections=projections,
             history=history,
             fault_step=jnp.full((len(self.populations),), -1, jnp.int32),
+            delay_rings=delay_rings,
         )
 
     def check_state(self, state: NetworkState, dt: float) -> None:
@@ -172,6 +188,14 @@ class Network(eqx.Module):
                 raise ValueError(
                     f"state was made for another dt: population {p.name!r} keeps {have} steps of "
                     f"spike history but dt={dt} ms needs {L}; use net.init_state(key, dt={dt})"
+                )
+        rings = state.delay_rings or (None,) * len(self.projections)
+        for pr, r, D in zip(self.projections, rings, plan.future_len, strict=True):
+            have = 0 if r is None else r.shape[0]
+            if have != D:
+                raise ValueError(
+                    f"state was made for another dt: projection {pr.name!r} keeps {have} steps "
+                    f"of delayed input but dt={dt} ms needs {D}; use net.init_state(key, dt={dt})"
                 )
 
     def summary(self) -> str:
@@ -186,8 +210,9 @@ class Network(eqx.Module):
                 + (f" receptors({rec})" if rec else "")
             )
         for pr in self.projections:
+            delay = f"{pr.delay} ms" if pr.synapse_delays is None else f"<= {pr.max_delay:g} ms"
             lines.append(
-                f"  {pr.name}: {type(pr.conn).__name__} {pr.conn.nnz} synapses, delay {pr.delay} ms"
+                f"  {pr.name}: {type(pr.conn).__name__} {pr.conn.nnz} synapses, delay {delay}"
             )
         for el in self.gap_junctions:
             lines.append(f"  {el.name}: {el.junctions.n_pairs} gap-junction pairs")
@@ -258,6 +283,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
     # Synaptic decay, then event-driven delivery.
     increments = [[None] * len(p.receptors) for p in net.populations]
     new_projections = []
+    rings = list(state.delay_rings or (None,) * len(net.projections))
     for j, (pr, d) in enumerate(zip(net.projections, plan.delay_steps, strict=True)):
         pre_pop, post_pop = net.populations[pr.pre], net.populations[pr.post]
         if d == 0:
@@ -269,7 +295,12 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
         conn, values, pst = pr.conn, src, state.projections[j]
         if pr.dynamics is not None:
             pst, values, conn = pr.dynamics.transmit(pst, conn, src, dt)
-        out = event_matvec(conn, values, backend=pr.backend)
+        if pr.synapse_delays is not None:  # per-synapse delays: ring of future input
+            rings[j], out = deliver_delayed(
+                conn, pr.synapse_delays, values, rings[j], step, dt, pr.backend
+            )
+        else:
+            out = event_matvec(conn, values, backend=pr.backend)
         if pr.dynamics is not None:
             post_spikes = _slice(spikes[pr.post], pr.post_slice, post_pop.n)
             pst = pr.dynamics.learn(pst, conn, src, post_spikes, dt)
@@ -315,6 +346,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
         projections=tuple(new_projections),
         history=tuple(history),
         fault_step=fault,
+        delay_rings=tuple(rings) if state.delay_rings else state.delay_rings,
     )
     return new_state, tuple(spikes)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 
 from ..neurons import AbstractNeuron, SynapticDrive
 from ..ops import AbstractConnectivity
@@ -60,6 +61,11 @@ class Projection(eqx.Module):
     one-step minimum: a spike in step ``i`` reaches the receptor at the end of step
     ``i + round(delay/dt)``). ``dynamics`` (optional) carries per-projection state such as
     short-term plasticity or a learning rule (:class:`AbstractProjectionDynamics`).
+
+    ``synapse_delays`` (optional, ms, one per synapse in the CSR's order) replaces the
+    homogeneous ``delay`` by per-synapse delays delivered through a ring of future input
+    (:mod:`neurosim.network._delays`); ``max_delay`` is their maximum (static: it sizes the
+    ring).
     """
 
     name: str = eqx.field(static=True)
@@ -72,6 +78,8 @@ class Projection(eqx.Module):
     delay: float = eqx.field(static=True)
     backend: str = eqx.field(static=True)
     dynamics: AbstractProjectionDynamics | None = None
+    synapse_delays: jax.Array | None = None
+    max_delay: float = eqx.field(static=True, default=0.0)
 
 
 class Input(eqx.Module):

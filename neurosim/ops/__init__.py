@@ -3,5 +3,13 @@
 from ._base import AbstractConnectivity
 from ._csr import CSR
 from ._event import BACKENDS, event_matmat, event_matvec
+from ._procedural import ProceduralBernoulli
 
-__all__ = ["AbstractConnectivity", "CSR", "event_matvec", "event_matmat", "BACKENDS"]
+__all__ = [
+    "AbstractConnectivity",
+    "CSR",
+    "ProceduralBernoulli",
+    "event_matvec",
+    "event_matmat",
+    "BACKENDS",
+]
