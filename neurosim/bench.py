@@ -6,6 +6,7 @@ runs; it reports build, compile and run time (median) with the firing rate besid
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import resource
@@ -14,7 +15,7 @@ import time
 
 import jax
 
-from . import models
+from . import models, ops
 from .network import simulate
 
 __all__ = ["run_case", "environment"]
@@ -31,6 +32,7 @@ def environment() -> dict:
         "jax": jax.__version__,
         "numpy": np.__version__,
         "device": str(jax.devices()[0]),
+        "cpu_kernels": ops.ffi_status()["available"],
     }
 
 
@@ -47,14 +49,26 @@ def run_case(
     *,
     seed: int = 0,
     repeats: int = 3,
+    backend: str | None = None,
     **model_kwargs,
 ) -> dict:
-    """Build and time one benchmark case; returns a dict row (also JSON-serialisable)."""
+    """Build and time one benchmark case; returns a dict row (also JSON-serialisable).
+
+    ``backend`` (e.g. ``"loop"``, ``"ffi"``) overrides every projection's event-delivery
+    backend (default: as built, ``"auto"``).
+    """
     factory = models.MODELS[model]
     t0 = time.perf_counter()
     net = factory(n=n, key=jax.random.key(seed), **model_kwargs)
     jax.block_until_ready(net)
     build_s = time.perf_counter() - t0
+    if backend is not None:
+        if backend not in ops.BACKENDS:
+            raise ValueError(f"backend must be one of {ops.BACKENDS}, got {backend!r}")
+        net = dataclasses.replace(
+            net,
+            projections=tuple(dataclasses.replace(p, backend=backend) for p in net.projections),
+        )
     key = jax.random.key(seed + 1)
     first = simulate(net, duration, dt, key=key, progress=False)
     runs, rates = [], []
@@ -65,6 +79,7 @@ def run_case(
     return {
         "model": model,
         "n": n,
+        "backend": backend or "auto",
         "duration_ms": duration,
         "build_s": round(build_s, 3),
         "compile_s": round(first.compile_s, 3),
@@ -79,16 +94,18 @@ def run_case(
 
 def format_row(row: dict) -> str:
     return (
-        f"{row['model']:>7} n={row['n']:<8d} build={row['build_s']:7.2f}s "
+        f"{row['model']:>7} n={row['n']:<8d} [{row['backend']}] build={row['build_s']:7.2f}s "
         f"compile={row['compile_s']:6.2f}s run={row['run_s']:8.3f}s "
         f"rate={row['rate_hz']:6.2f}Hz rss={row['peak_rss_mb']:.0f}MB"
     )
 
 
-def main(cases=(("coba", 4000),), repeats: int = 3, as_json: bool = False) -> list[dict]:
+def main(
+    cases=(("coba", 4000),), repeats: int = 3, as_json: bool = False, backend: str | None = None
+) -> list[dict]:
     rows = []
     for model, n in cases:
-        row = run_case(model, n, repeats=repeats)
+        row = run_case(model, n, repeats=repeats, backend=backend)
         rows.append(row)
         print(json.dumps(row) if as_json else format_row(row), flush=True)
     return rows

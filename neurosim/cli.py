@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--models", default="coba", help="comma-separated models (default coba)")
     b.add_argument("--repeats", type=int, default=3)
     b.add_argument("--json", action="store_true", help="print JSON rows")
+    b.add_argument(
+        "--backend", default=None, help="event-delivery backend (default auto; e.g. ffi, loop)"
+    )
     return p
 
 
@@ -165,7 +168,16 @@ def _cmd_bench(args) -> int:
             _fail(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
     if any(s < 2 for s in sizes):
         _fail("--sizes must all be >= 2")
-    bench.main([(m, s) for m in models_ for s in sizes], repeats=args.repeats, as_json=args.json)
+    from .ops import BACKENDS
+
+    if args.backend is not None and args.backend not in BACKENDS:
+        _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {args.backend!r}")
+    bench.main(
+        [(m, s) for m in models_ for s in sizes],
+        repeats=args.repeats,
+        as_json=args.json,
+        backend=args.backend,
+    )
     return 0
 
 

@@ -185,12 +185,13 @@ def simulate(
     def collect(out, n_active, first_step):
         _, sb, tb = out
         for p, off, buf in zip(network.populations, offsets, sb, strict=True):
-            steps, idx = decode_packed_spikes(np.asarray(buf[:n_active]), p.n)
+            # Slice on the host: a device-side slice would compile once per new length.
+            steps, idx = decode_packed_spikes(np.asarray(buf)[:n_active], p.n)
             spike_steps.append(steps + first_step)
             spike_idx.append(idx + off)
         for s, buf in zip(specs, tb, strict=True):
             k = -(-n_active // s.every)  # the last block may be partial
-            trace_parts[s.name].append(np.asarray(buf[:k]))
+            trace_parts[s.name].append(np.asarray(buf)[:k])
 
     t0 = time.perf_counter()
     pending = None  # (output, n_active, first_step): decoded while the next chunk runs

@@ -35,7 +35,19 @@ import jax
 __all__ = ["ffi_available", "ffi_status", "load_kernels", "cache_dir"]
 
 _SRC_DIR = Path(__file__).parent / "csrc"
-_FLAGS = ("-O3", "-DNDEBUG", "-std=c++17", "-shared", "-fPIC", "-fno-math-errno", "-w")
+# -ffp-contract=off: no fused multiply-adds, so every ISA clone rounds like the pure-JAX
+# reference (product, then sum). No -march=native: the binary is cached and may be shared;
+# the hot loops carry target_clones (AVX-512 / AVX2 / baseline, picked at load time).
+_FLAGS = (
+    "-O3",
+    "-DNDEBUG",
+    "-std=c++17",
+    "-shared",
+    "-fPIC",
+    "-fno-math-errno",
+    "-ffp-contract=off",
+    "-w",
+)
 # Handler symbols exported by csrc/*.cc -> FFI target names registered with XLA.
 _TARGETS = {
     "NeurosimCsrEvent": "neurosim_csr_event",

@@ -13,6 +13,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from . import _build
+
 __all__ = ["FFI_DTYPES", "csr_event_ffi", "ell_event_ffi", "any_nonfinite_ffi"]
 
 FFI_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
@@ -27,7 +29,15 @@ def _optional(x, dtype, n_post: int, allow_scalar: bool):
     return jnp.broadcast_to(x, (n_post,))
 
 
+def _require_kernels():
+    if not _build.load_kernels():
+        raise RuntimeError(
+            f"neurosim's compiled CPU kernels are unavailable: {_build.ffi_status()['reason']}"
+        )
+
+
 def _call(name: str, n_post: int, dtype, spikes, operands, base, scale):
+    _require_kernels()
     if scale is not None and base is None:
         raise ValueError("scale needs base")
     out = jax.ShapeDtypeStruct((n_post,), dtype)
@@ -53,5 +63,6 @@ def ell_event_ffi(spikes, targets, weights, n_post: int, dtype, base=None, scale
 
 def any_nonfinite_ffi(*arrays) -> jax.Array:
     """True if any element of the float32/float64 ``arrays`` is NaN or ±inf (one pass)."""
+    _require_kernels()
     out = jax.ShapeDtypeStruct((), jnp.int32)
     return jax.ffi.ffi_call("neurosim_nonfinite", out, vmap_method="sequential")(*arrays) != 0

@@ -109,21 +109,53 @@ inline __attribute__((always_inline)) bool AnyNonZero(const T* s) {
   return acc != 0;
 }
 
-// Calls f(i, spikes[i]) for every non-zero spike, in ascending i. Empty 64- and 8-wide blocks
-// are skipped with branch-free vector compares (spike vectors are mostly zero).
-template <typename T, typename F>
-inline __attribute__((always_inline)) void ForEachSpike(const T* s, int64_t n, F&& f) {
+constexpr int kChunk = 256;  // spiking rows collected before delivery
+constexpr int kAhead = 8;    // rows whose synapse lists are prefetched ahead of delivery
+constexpr int64_t kMaxPrefetchBytes = 1024;
+
+inline __attribute__((always_inline)) void PrefetchRange(const void* p, int64_t bytes) {
+  const char* c = static_cast<const char*>(p);
+  bytes = std::min(bytes, kMaxPrefetchBytes);  // hardware prefetch takes over on long rows
+  for (int64_t off = 0; off < bytes; off += 64) __builtin_prefetch(c + off, 0, 3);
+}
+
+// Calls deliver(i, spikes[i]) for every non-zero spike, in ascending i. Empty 64- and 8-wide
+// blocks are skipped with branch-free vector compares (spike vectors are mostly zero).
+// Spiking rows are gathered in chunks (locate(i) runs as each is found: it prefetches the row
+// pointer); prefetch(i) is issued kAhead rows before deliver(i), so the (cache-missing)
+// synapse lists of several rows are fetched from memory in parallel.
+template <typename T, typename L, typename P, typename D>
+inline __attribute__((always_inline)) void ForEachSpike(const T* s, int64_t n, L&& locate,
+                                                        P&& prefetch, D&& deliver) {
+  int64_t rows[kChunk];
+  T vals[kChunk];
+  int m = 0;
+  auto flush = [&]() {
+    for (int c = 0; c < std::min(m, kAhead); ++c) prefetch(rows[c]);
+    for (int c = 0; c < m; ++c) {
+      if (c + kAhead < m) prefetch(rows[c + kAhead]);
+      deliver(rows[c], vals[c]);
+    }
+    m = 0;
+  };
+  auto push = [&](int64_t j) {
+    locate(j);
+    rows[m] = j;
+    vals[m] = s[j];
+    if (++m == kChunk) flush();
+  };
   int64_t i0 = 0;
   for (; i0 + 64 <= n; i0 += 64) {
     if (!AnyNonZero<T, 64>(s + i0)) continue;
     for (int64_t j0 = i0; j0 < i0 + 64; j0 += 8) {
       if (!AnyNonZero<T, 8>(s + j0)) continue;
       for (int64_t j = j0; j < j0 + 8; ++j)
-        if (s[j] != T(0)) f(j, s[j]);
+        if (s[j] != T(0)) push(j);
     }
   }
   for (int64_t i = i0; i < n; ++i)
-    if (s[i] != T(0)) f(i, s[i]);
+    if (s[i] != T(0)) push(i);
+  flush();
 }
 
 template <typename T>
@@ -145,7 +177,14 @@ NS_CLONES void CsrRows(const T* spikes, int64_t n_pre, const int32_t* indptr,
                        const int32_t* indices, int64_t len, const T* w, bool homogeneous, T* out,
                        int64_t n_post) {
   const uint32_t npost = static_cast<uint32_t>(n_post);
-  ForEachSpike(spikes, n_pre, [&](int64_t i, T si) {
+  auto prefetch = [&](int64_t i) {
+    const int64_t a = std::max<int64_t>(0, indptr[i]);
+    const int64_t bytes = (std::min<int64_t>(len, indptr[i + 1]) - a) * 4;
+    PrefetchRange(indices + a, bytes);
+    if (!homogeneous) PrefetchRange(w + a, bytes * sizeof(T) / 4);
+  };
+  auto locate = [&](int64_t i) { __builtin_prefetch(indptr + i, 0, 3); };
+  ForEachSpike(spikes, n_pre, locate, prefetch, [&](int64_t i, T si) {
     const int64_t a = std::max<int64_t>(0, indptr[i]);
     const int64_t b = std::min<int64_t>(len, indptr[i + 1]);
     if (homogeneous) {
@@ -167,7 +206,12 @@ template <typename T>
 NS_CLONES void EllRows(const T* spikes, int64_t n_pre, const int32_t* targets, int64_t k,
                        const T* w, bool homogeneous, T* out, int64_t n_post) {
   const uint32_t npost = static_cast<uint32_t>(n_post);
-  ForEachSpike(spikes, n_pre, [&](int64_t i, T si) {
+  auto prefetch = [&](int64_t i) {
+    PrefetchRange(targets + i * k, k * 4);
+    if (!homogeneous) PrefetchRange(w + i * k, k * sizeof(T));
+  };
+  auto locate = [](int64_t) {};
+  ForEachSpike(spikes, n_pre, locate, prefetch, [&](int64_t i, T si) {
     const int32_t* row = targets + i * k;
     if (homogeneous) {
       const T v = w[0] * si;
