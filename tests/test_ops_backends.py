@@ -321,3 +321,13 @@ def test_network_spikes_identical_across_backends(small_coba):
     for backend in ("ffi", "compact"):
         np.testing.assert_array_equal(rasters[backend][0], rasters["loop"][0])
         np.testing.assert_array_equal(rasters[backend][1], rasters["loop"][1])
+
+
+def test_auto_lowers_to_the_compact_path_for_gpu(mats):
+    """No GPU needed: lowering for CUDA picks the compact backend and the jnp fault check."""
+    conn, _ = mats["csr-float"]
+    f = jax.jit(lambda s: (ns.ops.event_matvec(conn, s), ns.ops.any_nonfinite(s)))
+    exported = jax.export.export(f, platforms=["cuda"])(jax.ShapeDtypeStruct((N_PRE,), jnp.float32))
+    text = exported.mlir_module()
+    assert "neurosim_" not in text  # no CPU custom calls
+    assert "scatter" in text and "while" in text  # compacted blocks, overflow loop

@@ -3,9 +3,10 @@
 Step 1 compacts the indices of the spiking presynaptic neurons (one ``jnp.nonzero`` over the
 spike vector, O(n_pre) and parallel on a GPU). Step 2 gathers the padded rows of ``capacity``
 of them at once, a ``(capacity, row_width)`` block of targets and weights, and scatter-adds
-the whole block in one op. If more than ``capacity`` neurons spiked, further blocks follow
-(a ``while_loop`` whose trip count is ``ceil(n_spiking / capacity)``), so the capacity only
-trades memory and wasted lanes against the number of blocks: no spike is ever dropped.
+the whole block in one op (atomic adds on a GPU). If more than ``capacity`` neurons spiked,
+further blocks follow (a ``while_loop`` up to ``ceil(n_spiking / capacity)``), so the
+capacity only trades memory and wasted lanes against the number of blocks: no spike is ever
+dropped.
 On CPU this is slower than the ``loop`` and ``ffi`` backends; it is tested there through the
 same code path it runs on GPU.
 """
@@ -57,4 +58,8 @@ def compact_deliver(
         values = jnp.broadcast_to(values, targets.shape)
         return out.at[targets.reshape(-1)].add(values.reshape(-1), mode="drop")
 
-    return lax.fori_loop(0, n_blocks, block, jnp.zeros((n_post,), dtype))
+    # The first block runs unconditionally; only bursts beyond `capacity` spiking rows enter
+    # the loop (on a GPU each loop test is a device-to-host sync, so keep it off the
+    # common path).
+    out = block(0, jnp.zeros((n_post,), dtype))
+    return lax.fori_loop(1, jnp.maximum(n_blocks, 1), block, out)
