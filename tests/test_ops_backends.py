@@ -331,3 +331,14 @@ def test_auto_lowers_to_the_compact_path_for_gpu(mats):
     text = exported.mlir_module()
     assert "neurosim_" not in text  # no CPU custom calls
     assert "scatter" in text and "while" in text  # compacted blocks, overflow loop
+
+
+def test_ffi_vmap_over_a_homogeneous_weight(mats):
+    conn, dense = mats["csr-hom"]
+    s = _spikes(13)[2]
+    ws = jnp.asarray([0.5, -1.0, 3.0])
+    out = jax.jit(jax.vmap(lambda w: ns.ops.event_matvec(conn.with_weights(w), s, backend="ffi")))(
+        ws
+    )
+    want = np.asarray(ws)[:, None] * (s @ (dense / 2.0))[None, :]  # dense has weight 2.0
+    np.testing.assert_allclose(np.asarray(out), want, rtol=RTOL, atol=ATOL)
