@@ -22,7 +22,16 @@ class CSR(AbstractConnectivity):
     The index and weight arrays carry ``max_row`` padding entries at the end (target
     ``n_post``, weight 0), so any row can be read as a fixed-size window.
 
-    Use :meth:`from_arrays` (or a generator in :mod:`neurosim.connectivity`) to build one.
+    Use :meth:`from_arrays` (or a generator in :mod:`neurosim.connectivity`) to build one;
+    :meth:`to_ell` gives the same matrix as a padded table. Spikes are delivered with
+    :func:`neurosim.ops.event_matvec` through any backend (compiled kernel, loop, compact,
+    reference, dense).
+
+    Example:
+        >>> import jax.numpy as jnp, neurosim as ns
+        >>> W = ns.ops.CSR.from_arrays([0, 2, 3], [0, 2, 1], 0.5, n_post=3)
+        >>> ns.ops.event_matvec(W, jnp.array([1.0, 2.0])).tolist()
+        [0.5, 1.0, 0.5]
     """
 
     indptr: jax.Array  # int32 (n_pre + 1,)
