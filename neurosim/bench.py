@@ -6,6 +6,7 @@ runs; it reports build, compile and run time (median) with the firing rate besid
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import resource
@@ -14,7 +15,7 @@ import time
 
 import jax
 
-from . import models
+from . import models, ops
 from .network import simulate
 
 __all__ = ["run_case", "environment"]
@@ -31,6 +32,7 @@ def environment() -> dict:
         "jax": jax.__version__,
         "numpy": np.__version__,
         "device": str(jax.devices()[0]),
+        "cpu_kernels": ops.ffi_status()["available"],
     }
 
 
@@ -105,16 +107,26 @@ def run_case(
     seed: int = 0,
     repeats: int = 3,
     connectivity: str = "stored",
+    backend: str | None = None,
     **model_kwargs,
 ) -> dict:
     """Build and time one benchmark case; returns a dict row (also JSON-serialisable).
 
-    ``connectivity``: ``"stored"``, ``"procedural"`` or ``"auto"``. ``repeats`` timed runs
-    follow a first (compiling) run; with ``repeats=0`` the first run's own run time (compile
-    excluded, measured separately) is reported, for cases too long to repeat.
+    ``connectivity``: ``"stored"``, ``"procedural"`` or ``"auto"``. ``backend`` (e.g.
+    ``"loop"``, ``"ffi"``) overrides every projection's event-delivery backend (default: as
+    built, ``"auto"``). ``repeats`` timed runs follow a first (compiling) run; with
+    ``repeats=0`` the first run's own run time (compile excluded, measured separately) is
+    reported, for cases too long to repeat.
     """
     conn = models.resolve_connectivity(model, n, connectivity)["connectivity"]
     net, build_s, build_mb = measure_build(model, n, seed, connectivity=conn, **model_kwargs)
+    if backend is not None:
+        if backend not in ops.BACKENDS:
+            raise ValueError(f"backend must be one of {ops.BACKENDS}, got {backend!r}")
+        net = dataclasses.replace(
+            net,
+            projections=tuple(dataclasses.replace(p, backend=backend) for p in net.projections),
+        )
     key = jax.random.key(seed + 1)
     reset_peak_rss()
     first = simulate(net, duration, dt, key=key, progress=False)
@@ -132,6 +144,7 @@ def run_case(
         "model": model,
         "n": n,
         "connectivity": conn,
+        "backend": backend or "auto",
         "duration_ms": duration,
         "build_s": round(build_s, 3),
         "build_peak_mb": round(build_mb, 1),
@@ -151,18 +164,22 @@ def run_case(
 def format_row(row: dict) -> str:
     return (
         f"{row['model']:>7} n={row['n']:<8d} {row.get('connectivity', ''):>10} "
-        f"build={row['build_s']:7.2f}s compile={row['compile_s']:6.2f}s "
-        f"run={row['run_s']:8.3f}s rate={row['rate_hz']:6.2f}Hz "
-        f"rss={row['peak_rss_mb']:.0f}MB"
+        f"[{row.get('backend', 'auto')}] build={row['build_s']:7.2f}s "
+        f"compile={row['compile_s']:6.2f}s run={row['run_s']:8.3f}s "
+        f"rate={row['rate_hz']:6.2f}Hz rss={row['peak_rss_mb']:.0f}MB"
     )
 
 
 def main(
-    cases=(("coba", 4000),), repeats: int = 3, as_json: bool = False, connectivity="stored"
+    cases=(("coba", 4000),),
+    repeats: int = 3,
+    as_json: bool = False,
+    connectivity="stored",
+    backend: str | None = None,
 ) -> list[dict]:
     rows = []
     for model, n in cases:
-        row = run_case(model, n, repeats=repeats, connectivity=connectivity)
+        row = run_case(model, n, repeats=repeats, connectivity=connectivity, backend=backend)
         rows.append(row)
         print(json.dumps(row) if as_json else format_row(row), flush=True)
     return rows

@@ -52,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=("auto", "stored", "procedural"),
         help="connectivity of the benchmark networks (default stored)",
     )
+    b.add_argument(
+        "--backend", default=None, help="event-delivery backend (default auto; e.g. ffi, loop)"
+    )
     return p
 
 
@@ -171,11 +174,16 @@ def _cmd_bench(args) -> int:
             _fail(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
     if any(s < 2 for s in sizes):
         _fail("--sizes must all be >= 2")
+    from .ops import BACKENDS
+
+    if args.backend is not None and args.backend not in BACKENDS:
+        _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {args.backend!r}")
     bench.main(
         [(m, s) for m in models_ for s in sizes],
         repeats=args.repeats,
         as_json=args.json,
         connectivity=args.connectivity,
+        backend=args.backend,
     )
     return 0
 

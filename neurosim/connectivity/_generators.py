@@ -275,10 +275,16 @@ class _FixedDegree(AbstractGenerator):
     k: int = eqx.field(static=True)
     allow_multapses: bool = eqx.field(static=True, default=False)
     allow_autapses: bool = eqx.field(static=True, default=True)
+    format: str = eqx.field(static=True, default="csr")
 
     def __check_init__(self):
         if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 0:
             raise ValueError(f"k must be an integer >= 0, got {self.k!r}")
+        if self.format not in ("csr", "ell"):
+            raise ValueError(f"format must be 'csr' or 'ell', got {self.format!r}")
+
+    def _as_format(self, csr: CSR):
+        return csr.to_ell() if self.format == "ell" else csr
 
     def _draw(self, key, n_rows, n_cols, same_population):
         """Per-row distinct column draws: ``(n_rows, k)`` sorted."""
@@ -311,6 +317,8 @@ class FixedInDegree(_FixedDegree):
         allow_multapses: allow several synapses between the same pair (default False; then
             ``k`` must not exceed the number of presynaptic neurons).
         allow_autapses: allow self-connections when pre and post are the same population.
+        format: ``"csr"`` (default) or ``"ell"`` (:class:`neurosim.ops.ELL`, rows padded to
+            the largest out-degree; the same matrix).
     """
 
     def build(self, key, n_pre, n_post, weight, same_population=False):
@@ -321,18 +329,33 @@ class FixedInDegree(_FixedDegree):
         post = np.repeat(np.arange(n_post, dtype=np.int32), self.k)
         order = np.argsort(pre, kind="stable")
         counts = np.bincount(pre, minlength=n_pre)
-        return _csr_from_rows(counts, post[order], n_post, weight, k_w)
+        return self._as_format(_csr_from_rows(counts, post[order], n_post, weight, k_w))
 
 
 class FixedOutDegree(_FixedDegree):
-    """Every presynaptic neuron makes exactly ``k`` synapses onto random postsynaptic ones."""
+    """Every presynaptic neuron makes exactly ``k`` synapses onto random postsynaptic ones.
+
+    Args:
+        k: out-degree.
+        allow_multapses: allow several synapses between the same pair (default False).
+        allow_autapses: allow self-connections when pre and post are the same population.
+        format: ``"csr"`` (default) or ``"ell"``: the padded ``(n_pre, k)`` target table
+            (:class:`neurosim.ops.ELL`, no row pointers, no padding for fixed fan-out), the
+            same matrix for the same key.
+
+    Example:
+        >>> import jax, neurosim as ns
+        >>> gen = ns.connectivity.FixedOutDegree(8, format="ell")
+        >>> W = gen.build(jax.random.key(0), 100, 50, 1.0)
+    """
 
     def build(self, key, n_pre, n_post, weight, same_population=False):
         n_pre, n_post = check_size("n_pre", n_pre), check_size("n_post", n_post)
         k_rows, k_w = jax.random.split(key)
         posts = self._draw(k_rows, n_pre, n_post, same_population)
         counts = np.full(n_pre, self.k, np.int64)
-        return _csr_from_rows(counts, posts.ravel().astype(np.int32), n_post, weight, k_w)
+        csr = _csr_from_rows(counts, posts.ravel().astype(np.int32), n_post, weight, k_w)
+        return self._as_format(csr)
 
 
 class AllToAll(AbstractGenerator):

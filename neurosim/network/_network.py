@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..ops import event_matvec
+from ..ops import any_nonfinite, event_matvec
 from ._delays import deliver_delayed, ring_length
 from ._gap import Electrical, gap_drives
 from ._structure import Input, Population, Projection
@@ -230,12 +230,8 @@ def _add_slice(base, sl: tuple[int, int], val):
 
 
 def _nonfinite(tree) -> jax.Array:
-    """True if any floating leaf of ``tree`` holds NaN or inf (one fused reduction)."""
-    leaves = [x for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.inexact)]
-    if not leaves:
-        return jnp.asarray(False)
-    total = sum(jnp.sum(x) for x in leaves)
-    return ~jnp.isfinite(total)
+    """True if any floating leaf of ``tree`` holds NaN or inf (compiled check on CPU)."""
+    return any_nonfinite(tree)
 
 
 def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):

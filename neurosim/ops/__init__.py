@@ -1,15 +1,29 @@
-"""Event-driven sparse operators: one public op, several connectivity formats and backends."""
+"""Event-driven sparse operators: one public op, several connectivity formats and backends.
 
-from ._base import AbstractConnectivity
+``event_matvec(conn, spikes)`` / ``event_matmat`` deliver spikes through a connectivity
+operator (:class:`CSR`, :class:`ELL`); see :mod:`neurosim.ops._base` for the backends. The
+compiled CPU kernels are built on first use (``ffi_status()`` tells whether they are
+available and why not); ``any_nonfinite`` is the fault check used once per simulation step.
+"""
+
+from ._base import BACKENDS, AbstractConnectivity, default_capacity
+from ._build import ffi_available, ffi_status
 from ._csr import CSR
-from ._event import BACKENDS, event_matmat, event_matvec
+from ._ell import ELL
+from ._event import event_matmat, event_matvec
 from ._procedural import ProceduralBernoulli
+from ._reduce import any_nonfinite
 
 __all__ = [
     "AbstractConnectivity",
     "CSR",
+    "ELL",
     "ProceduralBernoulli",
     "event_matvec",
     "event_matmat",
     "BACKENDS",
+    "default_capacity",
+    "ffi_available",
+    "ffi_status",
+    "any_nonfinite",
 ]

@@ -1,11 +1,52 @@
-"""Interface of sparse connectivity operators ("deliver these spikes through this matrix")."""
+"""Interface of sparse connectivity operators ("deliver these spikes through this matrix").
+
+Backends (all compute ``spikes @ W``; the pure-JAX ``reference`` is the oracle the others
+are tested against):
+
+* ``"ffi"``: compiled C++ kernel through the XLA FFI (CPU); falls back to ``"loop"`` with a
+  one-time warning when it cannot be built (no compiler) or for dtypes other than
+  float32/float64.
+* ``"loop"``: ``while_loop`` over the neurons that spiked, scattering each one's row.
+* ``"compact"``: the accelerator design: compact the indices of spiking rows and scatter
+  ``capacity`` padded rows at once, in as many blocks as needed (no per-spike loop; the
+  capacity only affects speed, never drops spikes).
+* ``"reference"``: all synapses, masked by the spike values (transposable, defines gradients).
+* ``"dense"``: dense matrix product (tests, tiny networks).
+* ``"auto"``: ``"ffi"`` (or ``"loop"`` without a compiler) on CPU, ``"compact"`` elsewhere,
+  decided per lowering platform (``jax.lax.platform_dependent``).
+"""
 
 from __future__ import annotations
 
+import functools
+
 import equinox as eqx
 import jax
+import jax.numpy as jnp
+from jax import lax
 
-__all__ = ["AbstractConnectivity"]
+from . import _build
+
+__all__ = ["AbstractConnectivity", "BACKENDS", "default_capacity"]
+
+BACKENDS = ("auto", "ffi", "loop", "compact", "reference", "dense")
+
+
+def default_capacity(n_pre: int) -> int:
+    """Rows per block of the ``compact`` backend: ``max(64, n_pre // 128)``, at most ``n_pre``.
+
+    At 20 Hz and dt = 0.1 ms about ``n_pre / 500`` neurons spike per step, so one block
+    covers typical activity with ~4x headroom; bursts take more blocks, never lose spikes.
+    """
+    return max(1, min(int(n_pre), max(64, int(n_pre) // 128)))
+
+
+def _cpu_branch(conn, spikes):
+    return conn._cpu_fast(spikes)
+
+
+def _compact_branch(conn, spikes, capacity):
+    return conn.event_compact(spikes, capacity)
 
 
 class AbstractConnectivity(eqx.Module):
@@ -16,20 +57,18 @@ class AbstractConnectivity(eqx.Module):
     * ``reference_matvec(x)``: ``x @ W`` over *all* synapses with plain JAX ops. It is linear
       in ``x`` and in the weights and JAX can transpose it, so it defines the gradient rules
       and is the reference that fast paths are tested against.
-    * ``event_matvec_impl(spikes, backend)``: the fast path for (mostly zero) spike vectors,
-      touching only the rows of neurons that spiked.
+    * ``event_loop(spikes)``, ``event_compact(spikes, capacity)``, ``event_ffi(spikes)``:
+      the fast paths for (mostly zero) spike vectors, touching only rows of spiking neurons.
     * ``transpose_matvec(y)``: ``W @ y`` (gather per row).
     * ``todense()``: the dense matrix (tests, tiny networks).
-    * ``weight_tangent(tangent)``: the weight leaf of a tangent pytree of ``self``.
+    * ``with_weights(w)`` / ``weight_tangent(tangent)``: swap / read the weight leaf.
     """
 
     n_pre: eqx.AbstractVar[int]
     n_post: eqx.AbstractVar[int]
+    weights: eqx.AbstractVar[jax.Array]
 
     def reference_matvec(self, x) -> jax.Array:
-        raise NotImplementedError
-
-    def event_matvec_impl(self, spikes, backend: str) -> jax.Array:
         raise NotImplementedError
 
     def transpose_matvec(self, y) -> jax.Array:
@@ -41,6 +80,9 @@ class AbstractConnectivity(eqx.Module):
     def with_weights(self, weights) -> AbstractConnectivity:
         raise NotImplementedError
 
+    def weight_tangent(self, tangent):
+        return tangent.weights
+
     @property
     def nnz(self) -> int:
         raise NotImplementedError
@@ -48,3 +90,48 @@ class AbstractConnectivity(eqx.Module):
     def nbytes(self) -> int:
         """Bytes held by the operator's arrays."""
         return sum(x.nbytes for x in jax.tree.leaves(eqx.filter(self, eqx.is_array)))
+
+    def out_dtype(self, spikes) -> jnp.dtype:
+        """Floating dtype of ``spikes @ W``."""
+        return jnp.result_type(self.weights.dtype, jnp.asarray(spikes).dtype, float)
+
+    # -- backends -------------------------------------------------------------------------
+    def event_loop(self, spikes) -> jax.Array:
+        raise NotImplementedError
+
+    def event_compact(self, spikes, capacity: int | None = None) -> jax.Array:
+        raise NotImplementedError
+
+    def event_ffi(self, spikes) -> jax.Array:
+        raise NotImplementedError
+
+    def _cpu_fast(self, spikes):
+        """The compiled kernel if it can run here, else the ``loop`` backend."""
+        from ._ffi import FFI_DTYPES
+
+        if self.out_dtype(spikes) in FFI_DTYPES and _build.load_kernels():
+            return self.event_ffi(spikes)
+        return self.event_loop(spikes)
+
+    def event_matvec_impl(self, spikes, backend: str, capacity: int | None = None):
+        """``spikes @ W`` with the named backend (see the module docstring)."""
+        if backend == "reference":
+            return self.reference_matvec(spikes).astype(self.out_dtype(spikes))
+        if backend == "dense":
+            dtype = self.out_dtype(spikes)
+            return jnp.asarray(spikes, dtype) @ self.todense().astype(dtype)
+        if backend == "loop":
+            return self.event_loop(spikes)
+        if backend == "compact":
+            return self.event_compact(spikes, capacity)
+        if backend == "ffi":
+            return self._cpu_fast(spikes)
+        if backend == "auto":
+            # Plain functions of (conn, spikes): platform_dependent compares its branches.
+            return lax.platform_dependent(
+                self,
+                spikes,
+                cpu=_cpu_branch,
+                default=functools.partial(_compact_branch, capacity=capacity),
+            )
+        raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")

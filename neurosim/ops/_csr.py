@@ -8,7 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ._base import AbstractConnectivity
+from ._base import AbstractConnectivity, default_capacity
+from ._compact import compact_deliver
+from ._ffi import csr_event_ffi
 
 __all__ = ["CSR"]
 
@@ -20,7 +22,16 @@ class CSR(AbstractConnectivity):
     The index and weight arrays carry ``max_row`` padding entries at the end (target
     ``n_post``, weight 0), so any row can be read as a fixed-size window.
 
-    Use :meth:`from_arrays` (or a generator in :mod:`neurosim.connectivity`) to build one.
+    Use :meth:`from_arrays` (or a generator in :mod:`neurosim.connectivity`) to build one;
+    :meth:`to_ell` gives the same matrix as a padded table. Spikes are delivered with
+    :func:`neurosim.ops.event_matvec` through any backend (compiled kernel, loop, compact,
+    reference, dense).
+
+    Example:
+        >>> import jax.numpy as jnp, neurosim as ns
+        >>> W = ns.ops.CSR.from_arrays([0, 2, 3], [0, 2, 1], 0.5, n_post=3)
+        >>> ns.ops.event_matvec(W, jnp.array([1.0, 2.0])).tolist()
+        [0.5, 1.0, 0.5]
     """
 
     indptr: jax.Array  # int32 (n_pre + 1,)
@@ -115,31 +126,21 @@ class CSR(AbstractConnectivity):
         return dense.at[self.row_ids(), self.indices[: self.nnz]].add(self.synapse_weights())
 
     # -- event-driven fast paths -----------------------------------------------------------
-    def event_matvec_impl(self, spikes, backend):
-        if backend == "reference":
-            return self.reference_matvec(spikes)
-        if backend == "dense":
-            return jnp.asarray(spikes, self.weights.dtype) @ self.todense()
-        if backend in ("loop", "auto"):
-            return self._event_loop(spikes)
-        raise ValueError(f"unknown backend {backend!r} for CSR; use auto, loop, reference or dense")
-
     def _row_window(self, pre):
-        """Targets and weights of row ``pre`` as fixed ``max_row`` windows (padding -> n_post)."""
+        """Targets and weights of row(s) ``pre`` as fixed ``max_row`` windows (pad -> n_post)."""
+        pre = jnp.asarray(pre)
         start = self.indptr[pre]
         length = self.indptr[pre + 1] - start
         lane = jnp.arange(self.max_row, dtype=jnp.int32)
-        idx = lax.dynamic_slice(self.indices, (start,), (self.max_row,))
-        idx = jnp.where(lane < length, idx, self.n_post)
-        if self.homogeneous:
-            w = self.weights
-        else:
-            w = lax.dynamic_slice(self.weights, (start,), (self.max_row,))
+        pos = start[..., None] + lane
+        idx = jnp.where(lane < length[..., None], self.indices[pos], self.n_post)
+        w = self.weights if self.homogeneous else self.weights[pos]
         return idx, w
 
-    def _event_loop(self, spikes):
-        """Loop over the neurons that spiked; scatter each one's row (CPU path)."""
-        dtype = jnp.result_type(self.weights.dtype, jnp.asarray(spikes).dtype, float)
+    def event_loop(self, spikes):
+        """Loop over the neurons that spiked; scatter each one's row (pure-JAX CPU path)."""
+        spikes = jnp.asarray(spikes)
+        dtype = self.out_dtype(spikes)
         active = spikes != 0
         count = jnp.sum(active, dtype=jnp.int32)
         (rows,) = jnp.nonzero(active, size=self.n_pre, fill_value=0)
@@ -151,5 +152,26 @@ class CSR(AbstractConnectivity):
 
         return lax.fori_loop(0, count, body, jnp.zeros((self.n_post,), dtype))
 
-    def weight_tangent(self, tangent):
-        return tangent.weights
+    def event_compact(self, spikes, capacity=None):
+        """Compacted spiking rows, scattered ``capacity`` padded rows at a time (GPU path)."""
+        cap = default_capacity(self.n_pre) if capacity is None else capacity
+        return compact_deliver(spikes, self.n_post, self.out_dtype(spikes), cap, self._row_window)
+
+    def event_ffi(self, spikes, base=None, scale=None):
+        """Compiled CPU kernel (``csrc/event_kernels.cc``); ``base * scale`` is added."""
+        return csr_event_ffi(
+            spikes,
+            self.indptr,
+            self.indices,
+            self.weights,
+            self.n_post,
+            self.out_dtype(spikes),
+            base=base,
+            scale=scale,
+        )
+
+    def to_ell(self):
+        """The same matrix as a padded fixed-width table (:class:`neurosim.ops.ELL`)."""
+        from ._ell import ELL
+
+        return ELL.from_csr(self)

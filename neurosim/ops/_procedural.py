@@ -36,7 +36,7 @@ from ..connectivity._streams import (
     targets,
     unit_uniform,
 )
-from ._base import AbstractConnectivity
+from ._base import BACKENDS, AbstractConnectivity
 
 __all__ = ["ProceduralBernoulli"]
 
@@ -222,16 +222,15 @@ class ProceduralBernoulli(AbstractConnectivity):
         return lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), prev0, carry))[2]
 
     # -- event product --------------------------------------------------------------------
-    def event_matvec_impl(self, spikes, backend):
+    def event_matvec_impl(self, spikes, backend, capacity=None):
         if backend == "reference":
             return self.reference_matvec(spikes)
         if backend == "dense":
             return jnp.asarray(spikes, self._dtype()) @ self.todense()
-        if backend not in ("auto", "loop"):
-            raise ValueError(
-                f"unknown backend {backend!r} for ProceduralBernoulli; use auto, loop, "
-                "reference or dense"
-            )
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
+        # One event path for every platform: rows are regenerated and scattered in blocks of
+        # spiking rows (no per-spike loop), which is also the accelerator design.
         return self._event(spikes)
 
     def _event(self, spikes):

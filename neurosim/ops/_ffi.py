@@ -1,0 +1,68 @@
+"""``jax.ffi.ffi_call`` wrappers of the compiled CPU kernels (``csrc/*.cc``).
+
+The event wrappers compute ``base * scale + spikes @ W`` (``base``/``scale`` optional) for
+one spike vector. Under ``vmap`` the call stays *one* kernel call with leading batch
+dimensions (``vmap_method="expand_dims"``: unbatched operands get a size-1 axis that the
+kernel broadcasts), so the batched product is a matrix–matrix kernel, not a loop of calls.
+Absent optional operands are passed as empty ``(0,)`` arrays. Callers check
+:func:`neurosim.ops.ffi_available` first.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from . import _build
+
+__all__ = ["FFI_DTYPES", "csr_event_ffi", "ell_event_ffi", "any_nonfinite_ffi"]
+
+FFI_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
+
+
+def _optional(x, dtype, n_post: int, allow_scalar: bool):
+    if x is None:
+        return jnp.zeros((0,), dtype)
+    x = jnp.asarray(x, dtype)
+    if allow_scalar and x.ndim == 0:
+        return x
+    return jnp.broadcast_to(x, (n_post,))
+
+
+def _require_kernels():
+    if not _build.load_kernels():
+        raise RuntimeError(
+            f"neurosim's compiled CPU kernels are unavailable: {_build.ffi_status()['reason']}"
+        )
+
+
+def _call(name: str, n_post: int, dtype, spikes, operands, base, scale):
+    _require_kernels()
+    if scale is not None and base is None:
+        raise ValueError("scale needs base")
+    out = jax.ShapeDtypeStruct((n_post,), dtype)
+    return jax.ffi.ffi_call(name, out, vmap_method="expand_dims")(
+        jnp.asarray(spikes).astype(dtype),
+        *operands,
+        _optional(base, dtype, n_post, allow_scalar=False),
+        _optional(scale, dtype, n_post, allow_scalar=True),
+    )
+
+
+def csr_event_ffi(spikes, indptr, indices, weights, n_post: int, dtype, base=None, scale=None):
+    """``base * scale + spikes @ W`` for CSR ``(indptr, indices, weights)``."""
+    w = jnp.asarray(weights).astype(dtype)
+    return _call("neurosim_csr_event", n_post, dtype, spikes, (indptr, indices, w), base, scale)
+
+
+def ell_event_ffi(spikes, targets, weights, n_post: int, dtype, base=None, scale=None):
+    """``base * scale + spikes @ W`` for a padded ``(n_pre, k)`` target table."""
+    w = jnp.asarray(weights).astype(dtype)
+    return _call("neurosim_ell_event", n_post, dtype, spikes, (targets, w), base, scale)
+
+
+def any_nonfinite_ffi(*arrays) -> jax.Array:
+    """True if any element of the float32/float64 ``arrays`` is NaN or ±inf (one pass)."""
+    _require_kernels()
+    out = jax.ShapeDtypeStruct((), jnp.int32)
+    return jax.ffi.ffi_call("neurosim_nonfinite", out, vmap_method="sequential")(*arrays) != 0
