@@ -69,7 +69,20 @@ class RK4(AbstractIntegrator):
 
 
 def _phi1(z):
-    """``(exp(z) - 1) / z``, stable at ``z = 0``."""
+    """``(exp(z) - 1) / z``, stable at ``z = 0``.
+
+    float32: a degree-6 Taylor polynomial below ``|z| = 0.1`` (truncation < 3e-12, far below
+    float32 rounding) and ``(exp(z) - 1) / z`` above (cancellation < 1e-6 relative). ``exp``
+    is several times cheaper than ``expm1`` on XLA's CPU backend, and in a network step
+    ``|z| = dt / tau_eff`` is almost always small. Other dtypes use ``expm1`` (full precision).
+    """
+    if z.dtype == jnp.float32:
+        small = jnp.abs(z) < 0.1
+        series = 1.0 + z * (
+            1 / 2 + z * (1 / 6 + z * (1 / 24 + z * (1 / 120 + z * (1 / 720 + z / 5040))))
+        )
+        z_safe = jnp.where(small, 1.0, z)
+        return jnp.where(small, series, (jnp.exp(z_safe) - 1.0) / z_safe)
     small = jnp.abs(z) < 1e-4
     z_safe = jnp.where(small, 1.0, z)
     return jnp.where(small, 1.0 + 0.5 * z + z * z / 6.0, jnp.expm1(z_safe) / z_safe)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import jax
 
-from .. import init, neurons, synapses
+from .. import init, integrators, neurons, synapses
 from .._validate import check_size
 from ..network import Network, NetworkBuilder
 from ._resolve import generator
@@ -58,7 +58,11 @@ def coba(
             ``"procedural"`` (the same matrix regenerated on the fly, O(n) memory), ``"auto"``
             (procedural when the stored synapses would not fit comfortably in memory, see
             :func:`resolve_connectivity`), or a generator object.
-        integrator: membrane integrator (default exponential Euler).
+        integrator: membrane integrator. Default :class:`~neurosim.integrators.Euler` for the
+            membrane (conductances decay exactly), the method of the reference implementations
+            this benchmark is pinned to (Brian2's ``method='euler'``, the plain-JAX reference
+            in BENCHMARKS.md), so timings compare like with like; pass
+            ``ns.integrators.ExpEuler()`` for the exponential-Euler membrane update.
 
     Example:
         >>> import jax, neurosim as ns
@@ -74,7 +78,7 @@ def coba(
         g_l=_G_L,
         i_e=20.0 * _G_L,
         v_init=init.Normal(-55.0, 2.0),
-        integrator=integrator,
+        integrator=integrator if integrator is not None else integrators.Euler(),
     )
     return _assemble(
         lif,
