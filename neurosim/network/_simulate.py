@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._driver import compile_cached, finish, progress_bar
 from .._validate import check_positive
 from ..ops._host import unpack_spike_bits
 from ._network import (
@@ -22,7 +22,7 @@ from ._network import (
     nonfinite_variables,
 )
 from ._record import TraceSpec, read_trace, resolve_traces
-from ._result import SimulationError, SimulationResult
+from ._result import SimulationResult
 
 __all__ = ["simulate", "decode_packed_spikes"]
 
@@ -75,27 +75,6 @@ def _chunk_fn(
     # O(synapses) values every step would cost more than the step itself.
     proj_bad = jnp.stack([_nonfinite(ps) for ps in state.projections] or [jnp.asarray(False)])
     return state, spike_buf, trace_buf, proj_bad
-
-
-def _avals_key(tree):
-    leaves, treedef = jax.tree.flatten(tree)
-    return treedef, tuple((x.shape, str(x.dtype)) for x in leaves)
-
-
-def _compiled(dyn, static, plan, specs, capacity, state, key, dt, n_active):
-    """AOT-compile the chunk loop once per structure/shapes; returns (executable, seconds)."""
-    cache_key = (static, plan, specs, capacity, _avals_key((dyn, state, key)))
-    hit = _COMPILED.get(cache_key)
-    if hit is not None:
-        return hit, 0.0
-    t0 = time.perf_counter()
-    jitted = jax.jit(_chunk_fn, static_argnums=(1, 2, 3, 4))
-    exe = jitted.lower(dyn, static, plan, specs, capacity, state, key, dt, n_active).compile()
-    seconds = time.perf_counter() - t0
-    if len(_COMPILED) > 32:
-        _COMPILED.pop(next(iter(_COMPILED)))
-    _COMPILED[cache_key] = exe
-    return exe, seconds
 
 
 def _chunk_capacity(net: Network, n_steps: int, every: int, chunk_steps: int | None) -> int:
@@ -182,15 +161,19 @@ def simulate(
 
     dyn, static = eqx.partition(network, eqx.is_array)
     dt_arr = jnp.asarray(dt, jnp.result_type(float))
-    exe, compile_s = _compiled(
-        dyn, static, plan, specs, capacity, state, k_run, dt_arr, jnp.asarray(capacity, jnp.int32)
+    exe, compile_s = compile_cached(
+        _COMPILED,
+        _chunk_fn,
+        4,
+        (static, plan, specs, capacity),
+        (dyn, state, k_run, dt_arr, jnp.asarray(capacity, jnp.int32)),
     )
 
     spike_steps, spike_idx = [], []
     trace_parts = {s.name: [] for s in specs}
     offsets = list(network.offsets().values())
     done, status, message = 0, "ok", ""
-    bar = _progress_bar(n_steps, dt, progress)
+    bar = progress_bar(n_steps, dt, progress)
 
     def collect(out, n_active, first_step):
         _, sb, tb, _ = out
@@ -292,25 +275,4 @@ def simulate(
         message=message,
         devices=[str(d) for d in jax.devices()],
     )
-    if status == "fault":
-        if on_fault == "raise":
-            raise SimulationError(message, result)
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
-    return result
-
-
-def _progress_bar(n_steps: int, dt: float, show: bool | None):
-    if show is False:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    return tqdm(
-        total=n_steps,
-        unit="step",
-        desc=f"simulating {n_steps * dt:g} ms",
-        delay=0.0 if show else 2.0,
-        leave=False,
-        dynamic_ncols=True,
-    )
+    return finish(result, on_fault)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import dataclass, field
 
 import equinox as eqx
@@ -11,8 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._driver import compile_cached, finish, progress_bar
 from .._validate import check_positive
-from ..network._result import SimulationError
 from ._state import (
     RateState,
     check_setup,
@@ -105,26 +104,6 @@ def _chunk_fn(dyn, static, names, every, capacity, state, key, dt, n_active):
     return state, bufs
 
 
-def _avals_key(tree):
-    leaves, treedef = jax.tree.flatten(tree)
-    return treedef, tuple((x.shape, str(x.dtype)) for x in leaves)
-
-
-def _compiled(dyn, static, names, every, capacity, state, key, dt, n_active):
-    cache_key = (static, names, every, capacity, _avals_key((dyn, state, key)))
-    hit = _COMPILED.get(cache_key)
-    if hit is not None:
-        return hit, 0.0
-    t0 = time.perf_counter()
-    jitted = jax.jit(_chunk_fn, static_argnums=(1, 2, 3, 4))
-    exe = jitted.lower(dyn, static, names, every, capacity, state, key, dt, n_active).compile()
-    seconds = time.perf_counter() - t0
-    if len(_COMPILED) > 32:
-        _COMPILED.pop(next(iter(_COMPILED)))
-    _COMPILED[cache_key] = exe
-    return exe, seconds
-
-
 def simulate(
     model,
     coupling,
@@ -215,14 +194,17 @@ def simulate(
     dyn, static = eqx.partition(parts, eqx.is_array)
     static = _Static(static)
     dt_arr = jnp.asarray(dt, jnp.result_type(float))
-    exe, compile_s = _compiled(
-        dyn, static, names, every, capacity, state, k_run, dt_arr,
-        jnp.asarray(capacity, jnp.int32),
-    )  # fmt: skip
+    exe, compile_s = compile_cached(
+        _COMPILED,
+        _chunk_fn,
+        4,
+        (static, names, every, capacity),
+        (dyn, state, k_run, dt_arr, jnp.asarray(capacity, jnp.int32)),
+    )
 
     chunks = {n: [] for n in names}
     done, status, message = 0, "ok", ""
-    bar = _progress_bar(n_steps, dt, progress)
+    bar = progress_bar(n_steps, dt, progress)
     t0 = time.perf_counter()
     try:
         while done < n_steps:
@@ -279,25 +261,4 @@ def simulate(
         message=message,
         devices=[str(d) for d in jax.devices()],
     )
-    if status == "fault":
-        if on_fault == "raise":
-            raise SimulationError(message, result)
-        warnings.warn(message, RuntimeWarning, stacklevel=2)
-    return result
-
-
-def _progress_bar(n_steps: int, dt: float, show: bool | None):
-    if show is False:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        return None
-    return tqdm(
-        total=n_steps,
-        unit="step",
-        desc=f"simulating {n_steps * dt:g} ms",
-        delay=0.0 if show else 2.0,
-        leave=False,
-        dynamic_ncols=True,
-    )
+    return finish(result, on_fault)
