@@ -96,11 +96,35 @@ class AbstractConnectivity(eqx.Module):
         return jnp.result_type(self.weights.dtype, jnp.asarray(spikes).dtype, float)
 
     # -- backends -------------------------------------------------------------------------
-    def event_loop(self, spikes) -> jax.Array:
+    def row_window(self, pre):
+        """``(targets, weights)`` of row(s) ``pre`` as fixed-width windows (padding: ``n_post``).
+
+        ``weights`` is the scalar weight for homogeneous operators. Formats with stored rows
+        implement this; the generic ``loop`` and ``compact`` backends are built on it.
+        """
         raise NotImplementedError
 
+    def event_loop(self, spikes) -> jax.Array:
+        """Loop over the neurons that spiked; scatter each one's row (pure-JAX CPU path)."""
+        spikes = jnp.asarray(spikes)
+        dtype = self.out_dtype(spikes)
+        active = spikes != 0
+        count = jnp.sum(active, dtype=jnp.int32)
+        (rows,) = jnp.nonzero(active, size=self.n_pre, fill_value=0)
+
+        def body(k, out):
+            pre = rows[k]
+            idx, w = self.row_window(pre)
+            return out.at[idx].add((w * spikes[pre]).astype(dtype), mode="drop")
+
+        return lax.fori_loop(0, count, body, jnp.zeros((self.n_post,), dtype))
+
     def event_compact(self, spikes, capacity: int | None = None) -> jax.Array:
-        raise NotImplementedError
+        """Compacted spiking rows, scattered ``capacity`` padded rows at a time (GPU path)."""
+        from ._compact import compact_deliver
+
+        cap = default_capacity(self.n_pre) if capacity is None else capacity
+        return compact_deliver(spikes, self.n_post, self.out_dtype(spikes), cap, self.row_window)
 
     def event_ffi(self, spikes) -> jax.Array:
         raise NotImplementedError

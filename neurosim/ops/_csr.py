@@ -6,10 +6,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
-from ._base import AbstractConnectivity, default_capacity
-from ._compact import compact_deliver
+from ._base import AbstractConnectivity
 from ._ffi import csr_event_ffi
 
 __all__ = ["CSR"]
@@ -126,7 +124,7 @@ class CSR(AbstractConnectivity):
         return dense.at[self.row_ids(), self.indices[: self.nnz]].add(self.synapse_weights())
 
     # -- event-driven fast paths -----------------------------------------------------------
-    def _row_window(self, pre):
+    def row_window(self, pre):
         """Targets and weights of row(s) ``pre`` as fixed ``max_row`` windows (pad -> n_post)."""
         pre = jnp.asarray(pre)
         start = self.indptr[pre]
@@ -136,26 +134,6 @@ class CSR(AbstractConnectivity):
         idx = jnp.where(lane < length[..., None], self.indices[pos], self.n_post)
         w = self.weights if self.homogeneous else self.weights[pos]
         return idx, w
-
-    def event_loop(self, spikes):
-        """Loop over the neurons that spiked; scatter each one's row (pure-JAX CPU path)."""
-        spikes = jnp.asarray(spikes)
-        dtype = self.out_dtype(spikes)
-        active = spikes != 0
-        count = jnp.sum(active, dtype=jnp.int32)
-        (rows,) = jnp.nonzero(active, size=self.n_pre, fill_value=0)
-
-        def body(k, out):
-            pre = rows[k]
-            idx, w = self._row_window(pre)
-            return out.at[idx].add((w * spikes[pre]).astype(dtype), mode="drop")
-
-        return lax.fori_loop(0, count, body, jnp.zeros((self.n_post,), dtype))
-
-    def event_compact(self, spikes, capacity=None):
-        """Compacted spiking rows, scattered ``capacity`` padded rows at a time (GPU path)."""
-        cap = default_capacity(self.n_pre) if capacity is None else capacity
-        return compact_deliver(spikes, self.n_post, self.out_dtype(spikes), cap, self._row_window)
 
     def event_ffi(self, spikes, base=None, scale=None):
         """Compiled CPU kernel (``csrc/event_kernels.cc``); ``base * scale`` is added."""

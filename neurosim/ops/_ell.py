@@ -13,10 +13,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
-from ._base import AbstractConnectivity, default_capacity
-from ._compact import compact_deliver
+from ._base import AbstractConnectivity
 from ._ffi import ell_event_ffi
 
 __all__ = ["ELL"]
@@ -135,29 +133,9 @@ class ELL(AbstractConnectivity):
         return dense.at[rows, self.targets].add(self._entry_weights(), mode="drop")
 
     # -- event-driven fast paths ----------------------------------------------------------
-    def _rows(self, pre):
+    def row_window(self, pre):
         w = self.weights if self.homogeneous else self.weights[pre]
         return self.targets[pre], w
-
-    def event_loop(self, spikes):
-        """Loop over the neurons that spiked; scatter each one's row (pure-JAX CPU path)."""
-        spikes = jnp.asarray(spikes)
-        dtype = self.out_dtype(spikes)
-        active = spikes != 0
-        count = jnp.sum(active, dtype=jnp.int32)
-        (rows,) = jnp.nonzero(active, size=self.n_pre, fill_value=0)
-
-        def body(j, out):
-            pre = rows[j]
-            idx, w = self._rows(pre)
-            return out.at[idx].add((w * spikes[pre]).astype(dtype), mode="drop")
-
-        return lax.fori_loop(0, count, body, jnp.zeros((self.n_post,), dtype))
-
-    def event_compact(self, spikes, capacity=None):
-        """Compacted spiking rows, scattered ``capacity`` rows at a time (GPU path)."""
-        cap = default_capacity(self.n_pre) if capacity is None else capacity
-        return compact_deliver(spikes, self.n_post, self.out_dtype(spikes), cap, self._rows)
 
     def event_ffi(self, spikes, base=None, scale=None):
         """Compiled CPU kernel (``csrc/event_kernels.cc``); ``base * scale`` is added."""
