@@ -6,7 +6,19 @@ Example:
     >>> res = ns.simulate(net, duration=1000.0, dt=0.1, key=jax.random.key(1))
 """
 
-from . import analysis, connectivity, init, inputs, integrators, models, neurons, ops, synapses, viz
+from . import (
+    analysis,
+    connectivity,
+    fit,
+    init,
+    inputs,
+    integrators,
+    models,
+    neurons,
+    ops,
+    synapses,
+    viz,
+)
 from .network import (
     Network,
     NetworkBuilder,
@@ -24,6 +36,7 @@ __version__ = "0.1.0"
 __all__ = [
     "analysis",
     "connectivity",
+    "fit",
     "init",
     "inputs",
     "integrators",
