@@ -9,8 +9,14 @@ The building blocks of the fitting examples (``examples/fit_lif_trace.py``,
 from ._optimize import minimize, relative_errors
 from ._ou import ou_current
 from ._recording import record_neuron
-from ._segments import Recording, Segments, run_segments, split_at_spikes
-from ._trace_losses import coincidence_factor, exponential_filter, trace_mse, van_rossum_distance
+from ._segments import Recording, Segments, first_crossing, run_segments, split_at_spikes
+from ._trace_losses import (
+    coincidence_factor,
+    exponential_filter,
+    smoothed_coincidence_loss,
+    trace_mse,
+    van_rossum_distance,
+)
 from ._transforms import AbstractTransform, Affine, Bounded, ParameterSpace, Positive
 
 __all__ = [
@@ -20,10 +26,12 @@ __all__ = [
     "Segments",
     "split_at_spikes",
     "run_segments",
+    "first_crossing",
     "trace_mse",
     "exponential_filter",
     "van_rossum_distance",
     "coincidence_factor",
+    "smoothed_coincidence_loss",
     "AbstractTransform",
     "Positive",
     "Affine",

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..network import ArrayCurrent, NetworkBuilder, run
 
-__all__ = ["Recording", "Segments", "split_at_spikes", "run_segments"]
+__all__ = ["Recording", "Segments", "split_at_spikes", "run_segments", "first_crossing"]
 
 
 class Recording(NamedTuple):
@@ -175,3 +175,32 @@ def run_segments(neuron, segments: Segments, dt: float, initial: dict, *, record
         net, state, segments.length, dt, key=jax.random.key(0), record=[f"cell.{r}" for r in record]
     )
     return {r: out.traces[f"cell.{r}"] for r in record}, out.spikes["cell"]
+
+
+def first_crossing(v, v_start, threshold, segments: Segments):
+    """Interpolated time of the first upward crossing of ``threshold`` in each segment.
+
+    Args:
+        v: ``(L, S)`` potentials after each step (from :func:`run_segments`, run with the
+            model's own threshold disabled so the trajectory continues through it).
+        v_start: ``(S,)`` potentials at the segments' starts.
+        threshold: scalar or ``(S,)`` (mV).
+        segments: the segments (crossings are searched up to step ``n_obs + 1``).
+
+    Returns:
+        ``(crossed, t, v_max)``: whether the potential reached ``threshold``; the crossing time
+        in steps since the segment start, linearly interpolated between the samples around it
+        (differentiable in the potentials and the threshold, as exact spike-time gradients
+        are); and the largest potential over the searched range (for a hinge when not crossed).
+    """
+    v = jnp.concatenate([jnp.asarray(v_start)[None], v])  # v[i]: before step i
+    n_search = jnp.asarray(segments.n_obs + segments.ends_in_spike)
+    valid = jnp.arange(v.shape[0])[:, None] <= n_search[None, :]
+    above = (v >= threshold) & valid
+    crossed = jnp.any(above, axis=0)
+    c = jnp.maximum(jnp.argmax(above, axis=0), 1)
+    cols = jnp.arange(v.shape[1])
+    v_before, v_after = v[c - 1, cols], v[c, cols]
+    frac = jnp.clip((threshold - v_before) / jnp.maximum(v_after - v_before, 1e-6), 0.0, 1.0)
+    v_max = jnp.max(jnp.where(valid, v, -jnp.inf), axis=0)
+    return crossed, (c - 1) + frac, v_max

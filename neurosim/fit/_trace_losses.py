@@ -16,6 +16,7 @@ __all__ = [
     "exponential_filter",
     "van_rossum_distance",
     "coincidence_factor",
+    "smoothed_coincidence_loss",
 ]
 
 
@@ -127,3 +128,17 @@ def coincidence_factor(times_model, times_data, delta, duration):
     expected = 2.0 * nu * delta * b.size
     norm = 1.0 - 2.0 * nu * delta
     return float((n_coinc - expected) / (0.5 * (a.size + b.size)) / norm)
+
+
+def smoothed_coincidence_loss(t_model, t_data, delta):
+    r"""``1 - exp(-(t_model - t_data)^2 / (2 delta^2))`` per matched spike pair.
+
+    A smooth stand-in for missing the coincidence window of :func:`coincidence_factor`: 0 for
+    a perfect match, 1 for a spike far outside ``delta``; differentiable in spike times
+    (e.g. those of :func:`neurosim.fit.first_crossing`). Anneal ``delta`` from coarse to fine.
+
+    Args:
+        t_model, t_data: matched spike times (ms), equal shapes.
+        delta: width (ms).
+    """
+    return 1.0 - jnp.exp(-((t_model - t_data) ** 2) / (2.0 * delta**2))
