@@ -162,7 +162,9 @@ def fit(rec, rng, n_starts, steps, n_sweeps=40):
         d["w0"] = np.full(S, 100.0)
         d["v0"] = np.asarray(rec.v[prob.seg.start])
         starts.append(d)
-    u = jax.vmap(SPACE.to_unconstrained)({k: jnp.asarray([s[k] for s in starts]) for k in starts[0]})
+    u = jax.vmap(SPACE.to_unconstrained)(
+        {k: jnp.asarray([s[k] for s in starts]) for k in starts[0]}
+    )
     sweep = jax.jit(jax.vmap(prob.sweep))
     for _ in range(n_sweeps):
         u = sweep(u)
@@ -199,9 +201,7 @@ def main(argv=None):
         rows.append(err)
         cell = ns.neurons.AdEx(1, v_init=float(rec.v[0]), **fitted)
         model = ns.fit.record_neuron(cell, rec.current, DT)
-        gammas.append(
-            ns.fit.coincidence_factor(model.spike_times, rec.spike_times, 2.0, duration)
-        )
+        gammas.append(ns.fit.coincidence_factor(model.spike_times, rec.spike_times, 2.0, duration))
         print(
             f"seed {seed}: {len(rec.spike_steps)} spikes, best loss {final.min():.3f} "
             f"(starts: {np.array2string(np.sort(final), precision=2)}); "
