@@ -1,6 +1,6 @@
 """Fit an AdEx neuron to a 2 s recording under an Ornstein–Uhlenbeck current (5 seeds).
 
-    python examples/fit_adex_trace.py            # 5 seeds, 12 random starts each
+    python examples/fit_adex_trace.py            # 5 seeds, 8 random starts each
     python examples/fit_adex_trace.py --quick    # 1 seed, 4 starts, fewer iterations (CI)
 
 Ground truth: ``ns.neurons.AdEx`` with Brette & Gerstner's (2005) parameters (C = 281 pF,
@@ -14,7 +14,7 @@ are fitted (v_peak, the numerical cut-off, and dt are known).
 The fit — multiple shooting with teacher forcing, all on ``ns.run``:
 
 * The trace is cut at the recorded spikes and long inter-spike intervals into pieces of at
-  most 50 ms (``ns.fit.split_at_spikes(rec, max_len=500)``); all pieces run side by side as
+  most 100 ms (``ns.fit.split_at_spikes(rec, max_len=1000)``); all pieces run side by side as
   the neurons of one population (``ns.fit.run_segments``). A piece after a spike starts at
   ``v_reset``; the others start from a fitted potential (tied to the recorded sample).
 * The adaptation current ``w`` is not recorded: its value at the start of every piece is a
@@ -30,7 +30,7 @@ The fit — multiple shooting with teacher forcing, all on ``ns.run``:
   that fires early is penalised through its crossing time rather than rewarded by having
   fewer samples compared.
 * Adam (cosine-decayed learning rate) in log / shifted coordinates (``ns.fit.ParameterSpace``)
-  from 12 random starts (factor 1.5 on the positive parameters, ±3 mV on voltages), all in
+  from 8 random starts (factor 1.5 on the positive parameters, ±3 mV on voltages), all in
   one ``vmap``; the start with the lowest final loss is reported.
 
 Writes ``OUT/fit_adex_trace.png`` (recorded vs fitted trace, errors). The last stdout line is
@@ -61,7 +61,7 @@ TARGETS = ("a", "b", "tau_w", "delta_t")
 POSITIVE = ("c_m", "g_l", "delta_t", "a", "b", "tau_w")
 OU = dict(mean=550.0, sigma=400.0, tau=50.0)
 V_CROSS = -40.0  # mV: spike-time reference level and upper limit of the voltage loss
-MAX_LEN = 500  # steps (50 ms) per piece
+MAX_LEN = 1000  # steps (100 ms) per piece
 SIGMA_W = 2.0  # pA: tolerance of the w continuity
 
 SPACE = ns.fit.ParameterSpace(
@@ -187,7 +187,7 @@ def main(argv=None):
     ap.add_argument("--seeds", type=int, default=None)
     args = ap.parse_args(argv)
     n_seeds = args.seeds or (1 if args.quick else 5)
-    n_starts, steps = (4, 600) if args.quick else (12, 2500)
+    n_starts, steps = (4, 600) if args.quick else (8, 3000)
     duration = 2000.0
     out_dir = pathlib.Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -137,9 +137,11 @@ def test_record_neuron_oversampling_matches_lif_isi():
     assert rec.v.shape == (2001,) and rec.current.shape == (2000,)
 
 
+@pytest.mark.slow
 def test_gradient_through_segments_matches_finite_differences():
     with jax.enable_x64(True):
-        _, rec = _lif_recording(n=600)
+        _, rec = _lif_recording(n=400)
+        assert rec.spike_steps.size >= 1  # at least one segment starts after a reset
         seg = ns.fit.split_at_spikes(rec)
         after = jnp.asarray(seg.after_spike)
 
@@ -154,8 +156,8 @@ def test_gradient_through_segments_matches_finite_differences():
             return ns.fit.trace_mse(v, jnp.asarray(seg.v) + 0.3, jnp.asarray(seg.mask))
 
         g = jax.grad(loss)(jnp.asarray(22.0))
-        h = 1e-4
-        fd = (loss(jnp.asarray(22.0 + h)) - loss(jnp.asarray(22.0 - h))) / (2 * h)
+        h, f = 1e-4, jax.jit(loss)
+        fd = (f(jnp.asarray(22.0 + h)) - f(jnp.asarray(22.0 - h))) / (2 * h)
         # Central differences in float64: truncation O(h^2) and rounding ~1e-16/h << 1e-6.
         np.testing.assert_allclose(float(g), float(fd), rtol=1e-6)
 
