@@ -19,13 +19,14 @@ The fit — multiple shooting with teacher forcing, all on ``ns.run``:
   ``v_reset``; the others start from a fitted potential (tied to the recorded sample).
 * The adaptation current ``w`` is not recorded: its value at the start of every piece is a
   fitted latent, tied to the previous piece by a continuity penalty
-  (``w_start[k+1] = w_end[k] + b`` across a spike, ``= w_end[k]`` otherwise; Bock's multiple
+  (``w_start[k+1] = w_end[k] + b`` across a recorded spike, ``= w_end[k]`` otherwise, where
+  ``w_end`` excludes the increments of spikes the model fired itself; Bock's multiple
   shooting, see Voss, Timmer & Kurths 2004, Int. J. Bifurc. Chaos 14:1905). ``b`` is
   identified through these jumps. The latents are initialised by sweeping the continuity
   relation forward through the pieces (a fixed-point iteration) at the initial parameters.
 * Loss: voltage MSE (noise variance units) on samples below -40 mV up to the model's own
-  crossing of -40 mV, plus the squared difference of the model's and the recording's
-  interpolated crossing times of -40 mV at each spike (``ns.fit.first_crossing``; smooth in
+  crossing of -30 mV, plus the squared difference of the model's and the recording's
+  interpolated crossing times of -30 mV at each spike (``ns.fit.first_crossing``; smooth in
   the parameters, where the spike's reset is not), plus the continuity penalties. A model
   that fires early is penalised through its crossing time rather than rewarded by having
   fewer samples compared.
@@ -60,9 +61,11 @@ TRUTH = dict(
 TARGETS = ("a", "b", "tau_w", "delta_t")
 POSITIVE = ("c_m", "g_l", "delta_t", "a", "b", "tau_w")
 OU = dict(mean=550.0, sigma=400.0, tau=50.0)
-V_CROSS = -40.0  # mV: spike-time reference level and upper limit of the voltage loss
+V_CROSS = -30.0  # mV: spike-time reference level (above V_T + 5 Delta_T: no way back)
+V_FIT_MAX = -40.0  # mV: recorded samples above this (spike upswing) are left to the timing
 MAX_LEN = 1000  # steps (100 ms) per piece
 SIGMA_W = 2.0  # pA: tolerance of the w continuity
+TAIL = 10  # steps simulated after each recorded spike step (a late model spike still counts)
 
 SPACE = ns.fit.ParameterSpace(
     dict(
@@ -95,7 +98,7 @@ class Problem:
 
     def __init__(self, rec):
         self.rec = rec
-        seg = self.seg = ns.fit.split_at_spikes(rec, max_len=MAX_LEN)
+        seg = self.seg = ns.fit.split_at_spikes(rec, max_len=MAX_LEN, tail=TAIL)
         self.after = jnp.asarray(seg.after_spike)
         self.cont = jnp.asarray(seg.continues)
         self.ends = jnp.asarray(seg.ends_in_spike)
@@ -113,26 +116,42 @@ class Problem:
     def simulate(self, p):
         cell = ns.neurons.AdEx(self.seg.n_segments, **{k: p[k] for k in TRUTH})
         v_init = jnp.where(self.after, p["v_reset"], p["v0"])
-        tr, _ = ns.fit.run_segments(
+        tr, spikes = ns.fit.run_segments(
             cell, self.seg, DT, {"v": v_init, "w": p["w0"]}, record=("v", "w")
         )
-        return v_init, tr["v"], tr["w"]
+        return v_init, tr["v"], tr["w"], spikes
+
+    def w_next(self, p, w, spikes):
+        """Model w at each piece's end, with the recorded spikes' increments (teacher forcing).
+
+        ``w`` at the end of a piece already holds ``b`` for every spike the model fired in it;
+        the next piece starts with the *recorded* number of spikes' increments instead.
+        """
+        observed = jnp.arange(self.seg.length)[:, None] < jnp.asarray(self.seg.n_obs)[None, :]
+        n_model = jax.lax.stop_gradient(jnp.sum(jnp.where(observed, spikes, 0.0), axis=0))
+        return w[self.last, self.cols] + p["b"] * (self.ends.astype(w.dtype) - n_model)
 
     def loss(self, u):
         p = SPACE.to_physical(u)
-        v_init, v, w = self.simulate(p)
-        crossed, t_cross, v_max = ns.fit.first_crossing(v, v_init, V_CROSS, self.seg)
+        v_init, v, w, spikes = self.simulate(p)
+        # A spike step's pre-reset potential reached v_peak (0 mV): its crossing lies inside.
+        v_up = jnp.where(spikes > 0, 0.0, v)
+        crossed, t_cross, v_max = ns.fit.first_crossing(v_up, v_init, V_CROSS, self.seg)
         step = jnp.arange(self.seg.length)[:, None]
         before = jax.lax.stop_gradient(jnp.where(crossed, step < jnp.floor(t_cross), True))
-        m = self.mask & before & (self.v_data < V_CROSS)
+        m = self.mask & before & (self.v_data < V_FIT_MAX)
         l_v = jnp.sum(jnp.where(m, (v - self.v_data) ** 2, 0.0)) / NOISE_MV**2
-        # Spike timing (in steps; sigma 1 step): crossing where a spike was recorded...
+        # Spike timing (in steps, sigma 1 step) where a spike was recorded...
+        # (a smoothed coincidence loss: (t_model - t_data)^2 for small misses, bounded by
+        # 2 delta^2 = 50 for a miss of more than ~delta, so one marginal spike cannot dominate)
         l_spike = jnp.where(
-            crossed, (t_cross - self.t_data) ** 2, 100.0 + (V_CROSS - v_max) / NOISE_MV
+            crossed,
+            50.0 * ns.fit.smoothed_coincidence_loss(t_cross, self.t_data, 5.0),
+            100.0 + (V_CROSS - v_max) / NOISE_MV,
         )
         # ... and no crossing in pieces that end without one.
         l_t = jnp.sum(jnp.where(self.ends, l_spike, 100.0 * crossed))
-        w_next = w[self.last, self.cols] + jnp.where(self.ends, p["b"], 0.0)
+        w_next = self.w_next(p, w, spikes)
         l_w = jnp.sum((p["w0"][1:] - w_next[:-1]) ** 2) / SIGMA_W**2
         v_end = v[self.last, self.cols]
         l_c = jnp.sum(jnp.where(self.cont[1:], (p["v0"][1:] - v_end[:-1]) ** 2, 0.0))
@@ -142,9 +161,8 @@ class Problem:
     def sweep(self, u):
         """Set each piece's initial w to the previous piece's end (+ b after a spike)."""
         p = SPACE.to_physical(u)
-        _, _, w = self.simulate(p)
-        w_next = w[self.last, self.cols] + jnp.where(self.ends, p["b"], 0.0)
-        w0 = p["w0"].at[1:].set(w_next[:-1])
+        _, _, w, spikes = self.simulate(p)
+        w0 = p["w0"].at[1:].set(self.w_next(p, w, spikes)[:-1])
         return {**u, "w0": SPACE.transforms["w0"].to_unconstrained(w0)}
 
 
@@ -159,7 +177,7 @@ def fit(rec, rng, n_starts, steps, n_sweeps=40):
             else v + float(rng.uniform(-3.0, 3.0))
             for k, v in TRUTH.items()
         }
-        d["w0"] = np.full(S, 100.0)
+        d["w0"] = np.zeros(S)  # at rest at the start; the sweeps fill in the rest
         d["v0"] = np.asarray(rec.v[prob.seg.start])
         starts.append(d)
     u = jax.vmap(SPACE.to_unconstrained)(

@@ -62,6 +62,8 @@ class Segments(NamedTuple):
         continues: ``(S,)`` True where the segment continues the previous one (``max_len``).
         ends_in_spike: ``(S,)`` True where the segment ends with a recorded spike at model step
             ``n_obs`` (so the model's potential there is the pre-reset one).
+        n_steps: ``(S,)`` steps simulated with recorded current (``n_obs``, + 1 + ``tail``
+            after a spike, within the recording).
         current: ``(L, S)`` injected current (pA), zero-padded.
         v: ``(L, S)`` recorded potential after each model step (mV), zero-padded.
         mask: ``(L, S)`` True on compared samples.
@@ -72,6 +74,7 @@ class Segments(NamedTuple):
     after_spike: np.ndarray
     continues: np.ndarray
     ends_in_spike: np.ndarray
+    n_steps: np.ndarray
     current: np.ndarray
     v: np.ndarray
     mask: np.ndarray
@@ -85,7 +88,7 @@ class Segments(NamedTuple):
         return int(self.current.shape[1])
 
 
-def split_at_spikes(rec: Recording, max_len: int | None = None) -> Segments:
+def split_at_spikes(rec: Recording, max_len: int | None = None, tail: int = 0) -> Segments:
     """Cut ``rec`` into segments that start at the recording's start and after each spike.
 
     Each segment is simulated for ``n_obs + 1`` steps when it ends in a spike (the last step
@@ -93,7 +96,10 @@ def split_at_spikes(rec: Recording, max_len: int | None = None) -> Segments:
     ``max_len``, longer inter-spike intervals are cut into pieces of at most ``max_len``
     observed steps (``continues`` marks a piece that carries on from the previous one without
     a spike; multiple shooting: the fit links them by continuity of the state). Shorter
-    pieces make the scan shorter (the cost of a run is its longest segment).
+    pieces make the scan shorter (the cost of a run is its longest segment). ``tail`` extra
+    steps are simulated after each recorded spike step (with the recorded current), so that a
+    model spiking up to ``tail`` steps late still shows its crossing to
+    :func:`first_crossing`.
 
     Example:
         >>> import numpy as np, neurosim as ns
@@ -110,6 +116,9 @@ def split_at_spikes(rec: Recording, max_len: int | None = None) -> Segments:
     spikes = np.sort(np.asarray(rec.spike_steps, int))
     if spikes.size and (spikes[0] < 0 or spikes[-1] >= n):
         raise ValueError(f"spike_steps must lie in [0, {n}), got [{spikes[0]}, {spikes[-1]}]")
+    tail = int(tail)
+    if tail < 0:
+        raise ValueError(f"tail must be >= 0 steps, got {tail}")
     if max_len is not None and int(max_len) < 1:
         raise ValueError(f"max_len must be >= 1 step, got {max_len}")
     starts, n_obs, after, cont, in_spike = [], [], [], [], []
@@ -128,7 +137,7 @@ def split_at_spikes(rec: Recording, max_len: int | None = None) -> Segments:
             in_spike.append(k < spikes.size and i == len(cuts) - 1)
     starts, n_obs = np.asarray(starts), np.asarray(n_obs)
     in_spike = np.asarray(in_spike, bool)
-    lengths = n_obs + in_spike
+    lengths = np.minimum(n_obs + in_spike * (1 + tail), n - starts)
     L, S = int(lengths.max()), starts.size
     current = np.zeros((L, S))
     vv = np.zeros((L, S))
@@ -139,7 +148,15 @@ def split_at_spikes(rec: Recording, max_len: int | None = None) -> Segments:
         vv[: n_obs[s], s] = v[a + 1 : a + 1 + n_obs[s]]
         mask[: n_obs[s], s] = True
     return Segments(
-        starts, n_obs, np.asarray(after, bool), np.asarray(cont, bool), in_spike, current, vv, mask
+        starts,
+        n_obs,
+        np.asarray(after, bool),
+        np.asarray(cont, bool),
+        in_spike,
+        lengths,
+        current,
+        vv,
+        mask,
     )
 
 
@@ -185,7 +202,7 @@ def first_crossing(v, v_start, threshold, segments: Segments):
             model's own threshold disabled so the trajectory continues through it).
         v_start: ``(S,)`` potentials at the segments' starts.
         threshold: scalar or ``(S,)`` (mV).
-        segments: the segments (crossings are searched up to step ``n_obs + 1``).
+        segments: the segments (crossings are searched over the simulated ``n_steps``).
 
     Returns:
         ``(crossed, t, v_max)``: whether the potential reached ``threshold``; the crossing time
@@ -194,7 +211,7 @@ def first_crossing(v, v_start, threshold, segments: Segments):
         are); and the largest potential over the searched range (for a hinge when not crossed).
     """
     v = jnp.concatenate([jnp.asarray(v_start)[None], v])  # v[i]: before step i
-    n_search = jnp.asarray(segments.n_obs + segments.ends_in_spike)
+    n_search = jnp.asarray(segments.n_steps)
     valid = jnp.arange(v.shape[0])[:, None] <= n_search[None, :]
     above = (v >= threshold) & valid
     crossed = jnp.any(above, axis=0)
