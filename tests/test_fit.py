@@ -82,6 +82,11 @@ def test_split_at_spikes_structure():
     # Step j of segment s ends at sample start + j + 1.
     np.testing.assert_array_equal(seg.v[:10, 2], np.arange(31.0, 41.0))
     assert seg.mask.sum() == 100 - 3 + 0  # every sample after a non-spike step, once
+    # tail: steps simulated after a spike step, never past the recording's end.
+    rec2 = rec._replace(current=np.arange(100.0), spike_steps=np.array([40, 97]))
+    seg2 = ns.fit.split_at_spikes(rec2, tail=5)
+    np.testing.assert_array_equal(seg2.n_steps, [46, 59, 2])  # 40 + 1 + 5; 56 + 6 cut to 59
+    np.testing.assert_array_equal(seg2.current[:46, 0], np.arange(46.0))  # recorded current
     with pytest.raises(ValueError, match="spike_steps"):
         ns.fit.split_at_spikes(ns.fit.Recording(DT, np.zeros(11), np.zeros(10), np.array([10])))
 
