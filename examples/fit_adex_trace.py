@@ -5,7 +5,7 @@
 
 Ground truth: ``ns.neurons.AdEx`` with Brette & Gerstner's (2005) parameters (C = 281 pF,
 g_L = 30 nS, E_L = -70.6 mV, V_T = -50.4 mV, Delta_T = 2 mV, a = 4 nS, tau_w = 144 ms,
-b = 80.5 pA) and v_reset = -58 mV, v_peak = 0 mV, driven by an OU current (mean 550 pA,
+b = 80.5 pA) and v_reset = -58 mV, v_peak = 0 mV, driven by an OU current (mean 650 pA,
 s.d. 400 pA, correlation 50 ms: slow, large excursions that move the adaptation current
 ``a (v - E_L)`` far from its mean, which separates ``a`` from ``g_L``), simulated at
 dt/4 = 0.025 ms and sampled at dt = 0.1 ms with 0.5 mV measurement noise. All nine parameters
@@ -60,7 +60,7 @@ TRUTH = dict(
 )  # fmt: skip
 TARGETS = ("a", "b", "tau_w", "delta_t")
 POSITIVE = ("c_m", "g_l", "delta_t", "a", "b", "tau_w")
-OU = dict(mean=550.0, sigma=400.0, tau=50.0)
+OU = dict(mean=650.0, sigma=400.0, tau=50.0)
 V_CROSS = -30.0  # mV: spike-time reference level (above V_T + 5 Delta_T: no way back)
 V_FIT_MAX = -40.0  # mV: recorded samples above this (spike upswing) are left to the timing
 MAX_LEN = 1000  # steps (100 ms) per piece
