@@ -121,7 +121,7 @@ def make_loss(net, index, n_steps, horizon):
         t_s = n_steps * DT * 1e-3
         size = {"E": N_E, "I": N_I}
         r = {p: jnp.sum(c) / (size[p] * t_s) for p, c in zip(TARGETS, counts, strict=True)}
-        err = sum((jnp.log(r[p] + 0.1) - jnp.log(TARGETS[p])) ** 2 for p in TARGETS)
+        err = sum((jnp.log(r[p] + 0.1) - jnp.log(TARGETS[p] + 0.1)) ** 2 for p in TARGETS)
         return err, (state, r)
 
     return loss
