@@ -9,6 +9,7 @@ Example:
 from . import (
     analysis,
     connectivity,
+    fit,
     init,
     inputs,
     integrators,
@@ -40,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "analysis",
     "connectivity",
+    "fit",
     "init",
     "inputs",
     "integrators",

@@ -1,0 +1,180 @@
+"""neurosim.fit: stimulus statistics, losses against closed forms, teacher-forced segments."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import neurosim as ns
+
+DT = 0.1
+
+
+def test_ou_current_statistics():
+    mu, sigma, tau, n = 200.0, 50.0, 1.0, 100_000
+    x = np.asarray(ns.fit.ou_current(jax.random.key(0), n, DT, mean=mu, sigma=sigma, tau=tau))
+    # ~n*dt/(2 tau) = 5000 independent samples: standard errors ~1.4 % of sigma.
+    n_eff = n * DT / (2 * tau)
+    assert abs(x.mean() - mu) < 5 * sigma / np.sqrt(n_eff)
+    assert abs(x.std() / sigma - 1) < 5 / np.sqrt(2 * n_eff)
+    rho = np.corrcoef(x[:-1], x[1:])[0, 1]  # exact discretisation: exp(-dt/tau)
+    assert abs(rho - np.exp(-DT / tau)) < 5 * (1 - np.exp(-2 * DT / tau)) / np.sqrt(n)
+    with pytest.raises(ValueError, match="tau"):
+        ns.fit.ou_current(jax.random.key(0), 10, DT, tau=-1.0)
+
+
+def test_van_rossum_closed_forms():
+    tau, n = 5.0, 4000
+    q = np.exp(-DT / tau)
+    one = jnp.zeros(n).at[100].set(1.0)
+    # Lone spike: (dt/tau) * sum_k q^(2k) over the remaining bins (geometric sum).
+    m = n - 100
+    expect = (DT / tau) * (1 - q ** (2 * m)) / (1 - q**2)
+    d2 = ns.fit.van_rossum_distance(one, jnp.zeros(n), tau, DT)
+    np.testing.assert_allclose(float(d2), expect, rtol=1e-5)
+    assert abs(float(d2) - 0.5) < DT / tau  # the continuous value 1/2, to O(dt/tau)
+    # Two spikes k bins apart: the filters differ by q^k-1 on the common tail.
+    k = 30
+    two = jnp.zeros(n).at[100 + k].set(1.0)
+    head = (DT / tau) * (1 - q ** (2 * k)) / (1 - q**2)
+    tail = (DT / tau) * (1 - q**k) ** 2 * (1 - q ** (2 * (m - k))) / (1 - q**2)
+    np.testing.assert_allclose(
+        float(ns.fit.van_rossum_distance(one, two, tau, DT)), head + tail, rtol=1e-5
+    )
+    assert float(ns.fit.van_rossum_distance(one, one, tau, DT)) == 0.0
+
+
+def test_coincidence_factor():
+    t = np.array([10.0, 60.0, 130.0, 300.0])
+    assert ns.fit.coincidence_factor(t, t, 2.0, 1000.0) == 1.0
+    # Two of four data spikes matched; nu = 4/1000 per ms, expected chance coincidences
+    # 2 nu delta N = 0.064, normalisation 1 - 2 nu delta = 0.984.
+    model = np.array([11.0, 60.5, 200.0, 400.0])
+    expect = (2 - 0.064) / 4.0 / 0.984
+    assert ns.fit.coincidence_factor(model, t, 2.0, 1000.0) == pytest.approx(expect)
+    assert ns.fit.coincidence_factor([], t, 2.0, 1000.0) == 0.0
+
+
+def test_transforms_round_trip_and_errors():
+    space = ns.fit.ParameterSpace(
+        {"tau": ns.fit.Positive(10.0), "v": ns.fit.Affine(-50.0, 10.0), "p": ns.fit.Bounded(0, 1)}
+    )
+    x = {"tau": 20.0, "v": -45.0, "p": 0.3}
+    back = space.to_physical(space.to_unconstrained(x))
+    for k in x:
+        assert float(back[k]) == pytest.approx(x[k], rel=1e-6)
+    with pytest.raises(ValueError, match="> 0"):
+        ns.fit.Positive().to_unconstrained(-1.0)
+    with pytest.raises(ValueError, match="missing"):
+        space.to_unconstrained({"tau": 1.0})
+    with pytest.raises(ValueError, match="high > low"):
+        ns.fit.Bounded(1.0, 0.0)
+
+
+def test_split_at_spikes_structure():
+    rec = ns.fit.Recording(DT, np.arange(101.0), np.zeros(100), np.array([40, 41, 90]))
+    seg = ns.fit.split_at_spikes(rec, max_len=15)
+    np.testing.assert_array_equal(seg.start, [0, 15, 30, 42, 57, 72, 87, 91])
+    np.testing.assert_array_equal(seg.n_obs, [15, 15, 10, 15, 15, 15, 3, 9])
+    np.testing.assert_array_equal(seg.after_spike, [0, 0, 0, 1, 0, 0, 0, 1])
+    np.testing.assert_array_equal(seg.continues, [0, 1, 1, 0, 1, 1, 1, 0])
+    np.testing.assert_array_equal(seg.ends_in_spike, [0, 0, 1, 0, 0, 0, 1, 0])
+    # Step j of segment s ends at sample start + j + 1.
+    np.testing.assert_array_equal(seg.v[:10, 2], np.arange(31.0, 41.0))
+    assert seg.mask.sum() == 100 - 3 + 0  # every sample after a non-spike step, once
+    # tail: steps simulated after a spike step, never past the recording's end.
+    rec2 = rec._replace(current=np.arange(100.0), spike_steps=np.array([40, 97]))
+    seg2 = ns.fit.split_at_spikes(rec2, tail=5)
+    np.testing.assert_array_equal(seg2.n_steps, [46, 59, 2])  # 40 + 1 + 5; 56 + 6 cut to 59
+    np.testing.assert_array_equal(seg2.current[:46, 0], np.arange(46.0))  # recorded current
+    with pytest.raises(ValueError, match="spike_steps"):
+        ns.fit.split_at_spikes(ns.fit.Recording(DT, np.zeros(11), np.zeros(10), np.array([10])))
+
+
+def _lif_recording(i_amp=260.0, n=3000):
+    lif = ns.neurons.LIF(1, tau_m=20.0, g_l=10.0, e_l=-70.0, v_th=-50.0, v_reset=-60.0, t_ref=2.0)
+    cur = ns.fit.ou_current(jax.random.key(3), n, DT, mean=i_amp, sigma=60.0, tau=5.0)
+    return lif, ns.fit.record_neuron(lif, cur, DT)
+
+
+def test_teacher_forced_segments_reproduce_the_recording():
+    """With the true parameters, the segments re-simulate the noise-free trace exactly."""
+    _, rec = _lif_recording()
+    assert rec.spike_steps.size >= 5
+    seg = ns.fit.split_at_spikes(rec)
+    after = jnp.asarray(seg.after_spike)
+    cell = ns.neurons.LIF(
+        seg.n_segments, tau_m=20.0, g_l=10.0, e_l=-70.0, v_th=1e4, v_reset=-60.0, t_ref=2.0
+    )
+    init = {
+        "v": jnp.where(after, -60.0, jnp.asarray(rec.v[seg.start])),
+        "refractory": jnp.where(after, 19, 0),
+    }
+    v = np.asarray(ns.fit.run_segments(cell, seg, DT, init)[0]["v"])
+    # Same model, same dt, same float32 arithmetic: equal to rounding.
+    np.testing.assert_allclose(v[seg.mask], seg.v[seg.mask], atol=1e-4)
+    # At each recorded spike the free trajectory crosses v_th inside the spike step.
+    ends = np.flatnonzero(seg.ends_in_spike)
+    before, at = v[seg.n_obs[ends] - 1, ends], v[seg.n_obs[ends], ends]
+    assert np.all(before < -50.0) and np.all(at >= -50.0)
+    crossed, t, _ = ns.fit.first_crossing(jnp.asarray(v), init["v"], -50.0, seg)
+    t = np.asarray(t)[ends]
+    assert np.all(np.asarray(crossed)[ends])
+    # ... and the interpolated crossing lies in that step, [n_obs, n_obs + 1] steps after the
+    # segment's start.
+    np.testing.assert_array_less(seg.n_obs[ends] - 1e-6, t)
+    np.testing.assert_array_less(t, seg.n_obs[ends] + 1 + 1e-6)
+
+
+def test_record_neuron_oversampling_matches_lif_isi():
+    """Constant current: spike times agree with the closed-form LIF interval to one sample."""
+    i_e, tau, r = 300.0, 20.0, 0.1  # pA, ms, GOhm
+    lif = ns.neurons.LIF(1, tau_m=tau, g_l=1 / r, e_l=-70.0, v_th=-50.0, v_reset=-60.0, t_ref=2.0)
+    rec = ns.fit.record_neuron(lif, jnp.full(8000, i_e), DT, oversample=4, noise_std=0.0)
+    v_inf = -70.0 + r * i_e
+    isi = 2.0 + tau * np.log((v_inf + 60.0) / (v_inf + 50.0))
+    first = tau * np.log((v_inf + 70.0) / (v_inf + 50.0))
+    # Each spike is stamped at the end of its sample (<= dt late) and every simulated interval
+    # is rounded up to the fine grid (<= dt/4): compare the first time and the intervals.
+    tol = DT + DT / 4 + 1e-4
+    assert abs(rec.spike_times[0] - first) < tol
+    np.testing.assert_allclose(np.diff(rec.spike_times), isi, atol=tol)
+    assert rec.v.shape == (2001,) and rec.current.shape == (2000,)
+
+
+@pytest.mark.slow
+def test_gradient_through_segments_matches_finite_differences():
+    with jax.enable_x64(True):
+        _, rec = _lif_recording(n=400)
+        assert rec.spike_steps.size >= 1  # at least one segment starts after a reset
+        seg = ns.fit.split_at_spikes(rec)
+        after = jnp.asarray(seg.after_spike)
+
+        def loss(tau_m):
+            cell = ns.neurons.LIF(
+                seg.n_segments, tau_m=tau_m, g_l=10.0, e_l=-70.0, v_th=1e4, v_reset=-60.0,
+                t_ref=2.0,
+            )  # fmt: skip
+            init = {"v": jnp.where(after, -60.0, jnp.asarray(rec.v[seg.start])),
+                    "refractory": jnp.where(after, 19, 0)}  # fmt: skip
+            v = ns.fit.run_segments(cell, seg, DT, init)[0]["v"]
+            return ns.fit.trace_mse(v, jnp.asarray(seg.v) + 0.3, jnp.asarray(seg.mask))
+
+        g = jax.grad(loss)(jnp.asarray(22.0))
+        h, f = 1e-4, jax.jit(loss)
+        fd = (f(jnp.asarray(22.0 + h)) - f(jnp.asarray(22.0 - h))) / (2 * h)
+        # Central differences in float64: truncation O(h^2) and rounding ~1e-16/h << 1e-6.
+        np.testing.assert_allclose(float(g), float(fd), rtol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["adam", "lbfgs"])
+def test_minimize_quadratic(method):
+    target = jnp.array([3.0, -1.0])
+    u, hist = ns.fit.minimize(
+        lambda u: jnp.sum((u - target) ** 2), jnp.zeros(2), steps=300, learning_rate=0.1,
+        method=method,
+    )  # fmt: skip
+    np.testing.assert_allclose(np.asarray(u), np.asarray(target), atol=1e-3)
+    assert hist[-1] < hist[0]
+    with pytest.raises(ValueError, match="method"):
+        ns.fit.minimize(lambda u: u**2, 0.0, steps=1, method="sgd")
