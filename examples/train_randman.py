@@ -19,13 +19,9 @@ import time
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import matplotlib
 import optax
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-import neurosim as ns  # noqa: E402
+import neurosim as ns
 
 DT = 1.0  # ms
 N_STEPS = 100
@@ -92,22 +88,11 @@ def main():
         key=jax.random.key(args.seed + 1),
         filter_spec=spec,
         eval_fn=evaluate,
-        log=lambda r: print(
-            f"epoch {r['epoch']:3d}  loss {r['loss']:.4f}  test acc {r['test_accuracy']:.4f}  "
-            f"rate {r['hidden_rate_hz']:.1f} Hz  ({r['time_s']:.1f} s)",
-            flush=True,
-        ),
+        log=ns.train.print_epoch,
     )
     wall = time.perf_counter() - t_start
 
-    fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
-    ep = [r["epoch"] for r in hist]
-    ax[0].plot(ep, [r["loss"] for r in hist])
-    ax[0].set(xlabel="epoch", ylabel="training loss", title="randman: loss")
-    ax[1].plot(ep, [r["test_accuracy"] for r in hist])
-    ax[1].set(xlabel="epoch", ylabel="test accuracy", title="randman (10 classes): test accuracy")
-    fig.tight_layout()
-    fig.savefig(out / "train_randman.png", dpi=110)
+    ns.viz.training_curves(hist, out / "train_randman.png", title="randman (10 classes)")
 
     print(
         json.dumps(

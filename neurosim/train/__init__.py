@@ -40,7 +40,7 @@ from ._params import AbstractConstrained, Bounded, Positive, constrain, trainabl
 from ._scan import scan, truncated_bptt
 from ._snn import SNN, LeakyReadout, SNNOutput, make_snn
 from ._tasks import digits, randman, store_recall, yinyang
-from ._trainer import fit, init_opt_state, make_train_step, predict_batched
+from ._trainer import fit, init_opt_state, make_train_step, predict_batched, print_epoch
 
 __all__ = [
     # layers
@@ -92,6 +92,7 @@ __all__ = [
     "init_opt_state",
     "fit",
     "predict_batched",
+    "print_epoch",
     # tasks and loaders
     "randman",
     "yinyang",

@@ -93,6 +93,23 @@ def make_train_step(
     return eqx.filter_jit(step) if jit else step
 
 
+def print_epoch(rec: dict) -> None:
+    """Print one line per epoch record of :func:`fit` (every metric; a ready ``log=`` hook).
+
+    Example:
+        >>> import neurosim as ns
+        >>> ns.train.print_epoch({"epoch": 3, "loss": 0.25, "time_s": 1.5, "test_accuracy": 0.9})
+        epoch   3  loss 0.2500  test_accuracy 0.9000  (1.5 s)
+    """
+    extra = "".join(
+        f"  {k} {v:.4f}" for k, v in rec.items() if k not in ("epoch", "loss", "time_s")
+    )
+    print(
+        f"epoch {rec['epoch']:3d}  loss {rec['loss']:.4f}{extra}  ({rec['time_s']:.1f} s)",
+        flush=True,
+    )
+
+
 def fit(
     model,
     loss_fn: Callable,
@@ -121,7 +138,7 @@ def fit(
         batch_size: samples per step.
         key: random key (shuffling and the per-step keys passed to ``loss_fn``).
         eval_fn: ``model -> dict`` of metrics (e.g. test accuracy), called after each epoch.
-        log: ``dict -> None`` called with each epoch's record (e.g. ``print``).
+        log: ``dict -> None`` called with each epoch's record (e.g. :func:`print_epoch`).
 
     Returns:
         The trained model and a list of per-epoch dicts: ``epoch``, ``loss`` (mean over the

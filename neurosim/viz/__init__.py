@@ -1,5 +1,6 @@
 """Plots (the only subpackage that imports matplotlib, lazily)."""
 
 from ._raster import raster
+from ._training import training_curves
 
-__all__ = ["raster"]
+__all__ = ["raster", "training_curves"]
