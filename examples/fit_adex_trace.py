@@ -1,7 +1,8 @@
 """Fit an AdEx neuron to a 2 s recording under an Ornstein–Uhlenbeck current (5 seeds).
 
-    python examples/fit_adex_trace.py            # 5 seeds, 8 random starts each
-    python examples/fit_adex_trace.py --quick    # 1 seed, 4 starts, fewer iterations (CI)
+    python examples/fit_adex_trace.py            # 5 seeds: voltage fit, then spike-times fit
+    python examples/fit_adex_trace.py --quick    # 1 seed, fewer starts and iterations (CI)
+    python examples/fit_adex_trace.py --spike-only --spike-params all   # all nine from spikes
 
 Ground truth: ``ns.neurons.AdEx`` with Brette & Gerstner's (2005) parameters (C = 281 pF,
 g_L = 30 nS, E_L = -70.6 mV, V_T = -50.4 mV, Delta_T = 2 mV, a = 4 nS, tau_w = 144 ms,
@@ -34,8 +35,29 @@ The fit — multiple shooting with teacher forcing, all on ``ns.run``:
   from 8 random starts (factor 1.5 on the positive parameters, ±3 mV on voltages), all in
   one ``vmap``; the start with the lowest final loss is reported.
 
-Writes ``OUT/fit_adex_trace.png`` (recorded vs fitted trace, errors). The last stdout line is
-one JSON object; ``rel_error`` maps each parameter to its relative error, mean over seeds.
+Spike-times-only fit — a global search, not gradients:
+
+* Only the recorded spike steps are used. The scale of ``v`` is not observable from spike
+  times (with all nine parameters free, C, g_L and a halve together while Delta_T and the
+  voltages stretch, at the same loss: ``--spike-params all``), so the passive parameters C,
+  g_L and E_L are taken as known (a subthreshold protocol measures them) and
+  (a, b, tau_w, Delta_T, V_T, v_reset) are fitted.
+* Loss: the van Rossum (2001) distance, per recorded spike, between the recorded train and
+  the model's *free-running* train (its own threshold and resets over the whole 2 s;
+  ``ns.fit.run_free``), kernel 20 ms, then 5 ms. It is piecewise constant in the parameters
+  (spikes sit on the grid, appear and vanish), so gradient descent from a poor start stalls;
+  CMA-ES (``ns.fit.cmaes``) uses only the ranking of each generation's 64 candidates, all
+  simulated in one ``ns.run`` as the neurons of one population (~20 ms per generation).
+* Starts: uniform in log / linear coordinates over a wide box (a 0.5–30 nS, b 10–400 pA,
+  tau_w 20–600 ms, Delta_T 0.5–6 mV, V_T -60 to -40 mV, v_reset -70 to -45 mV), 2 restarts,
+  300 + 150 generations; the lowest loss wins. A gradient polish of the result on a
+  teacher-forced crossing-time loss was tried and raised the loss: the search already ends
+  below the truth's loss (the model runs at dt, the recording at dt/4).
+
+Writes ``OUT/fit_adex_trace.png`` (recorded vs fitted traces, both fits' loss curves, errors).
+The last stdout line is one JSON object; ``rel_error`` maps each parameter to its relative
+error, mean over seeds (``rel_error_spike_only``: the spike-times fit; with ``--spike-only``
+``rel_error`` is that fit's).
 """
 
 import argparse
@@ -198,78 +220,197 @@ def relative(fitted):
     return {k: abs(fitted[k] - v) / abs(v) for k, v in TRUTH.items()}
 
 
+# -- spike-times-only fit ------------------------------------------------------------------------
+
+SPIKE_FREE = ("a", "b", "tau_w", "delta_t", "v_t", "v_reset")
+SPIKE_BOX = dict(  # search box: log-uniform (positive) or uniform (voltages)
+    a=(0.5, 30.0), b=(10.0, 400.0), tau_w=(20.0, 600.0), delta_t=(0.5, 6.0),
+    v_t=(-60.0, -40.0), v_reset=(-70.0, -45.0), c_m=(100.0, 600.0), g_l=(10.0, 80.0),
+    e_l=(-80.0, -60.0),
+)  # fmt: skip
+VR_TAUS = (20.0, 5.0)  # ms: van Rossum kernel, coarse then fine
+
+
+def spike_fit(rec, free, rng, n_starts, popsize, generations):
+    """CMA-ES on the free-run van Rossum distance to the recorded spike train."""
+    known = {k: v for k, v in TRUTH.items() if k not in free}
+    space = ns.fit.ParameterSpace({k: SPACE.transforms[k] for k in free})
+    data = jnp.zeros(rec.n_steps).at[rec.spike_steps].set(1.0)
+    n_data = len(rec.spike_steps)
+    v_start = float(rec.v[0])
+
+    @jax.jit
+    def batch_loss(x, tau):
+        u = {k: x[:, i] for i, k in enumerate(free)}
+        cell = ns.neurons.AdEx(x.shape[0], **known, **space.to_physical(u))
+        spikes, _ = ns.fit.run_free(cell, rec.current, DT, {"v": v_start})
+        return ns.fit.van_rossum_distance(spikes, data[:, None], tau, DT) / n_data
+
+    def to_x(d):
+        u = space.to_unconstrained({k: jnp.asarray(d[k]) for k in free})
+        return np.array([float(u[k]) for k in free])
+
+    lo, hi = to_x({k: SPIKE_BOX[k][0] for k in free}), to_x({k: SPIKE_BOX[k][1] for k in free})
+    best, history = None, []
+    for _ in range(n_starts):
+        res, hist = None, []
+        for stage, tau in enumerate(VR_TAUS):
+            res = ns.fit.cmaes(
+                lambda x, tau=tau: np.asarray(batch_loss(jnp.asarray(x, jnp.float32), tau)),
+                rng.uniform(lo, hi) if stage == 0 else res.x,
+                0.25 * float(np.mean(hi - lo)) if stage == 0 else 0.05,
+                generations=generations if stage == 0 else generations // 2,
+                popsize=popsize,
+                seed=int(rng.integers(2**31)),
+            )
+            hist.append(res.best_history)
+        if best is None or res.loss < best.loss:
+            best, history = res, hist
+    p = space.to_physical({k: jnp.asarray(best.x[i]) for i, k in enumerate(free)})
+    return {**known, **{k: float(p[k]) for k in free}}, best.loss, history
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default="examples/out")
     ap.add_argument("--seeds", type=int, default=None)
+    ap.add_argument("--spike-only", action="store_true", help="skip the voltage fit")
+    ap.add_argument(
+        "--spike-params",
+        default=",".join(SPIKE_FREE),
+        help="parameters free in the spike-times fit (comma list, or 'all' for all nine)",
+    )
     args = ap.parse_args(argv)
+    free = tuple(TRUTH) if args.spike_params == "all" else tuple(args.spike_params.split(","))
+    unknown = [k for k in free if k not in TRUTH]
+    if unknown:
+        ap.error(f"--spike-params: unknown parameter(s) {unknown}; choose from {list(TRUTH)}")
     n_seeds = args.seeds or (1 if args.quick else 5)
     n_starts, steps = (4, 600) if args.quick else (8, 3000)
+    cma_starts, popsize, generations = (1, 32, 120) if args.quick else (2, 64, 300)
     duration = 2000.0
     out_dir = pathlib.Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
 
-    rows, gammas, example = [], [], None
+    rows, rows_spk, gammas, gammas_spk, example = [], [], [], [], None
     for seed in range(n_seeds):
         rec = make_recording(seed, duration)
-        fitted, final, hist = fit(rec, np.random.default_rng(seed), n_starts, steps)
-        err = relative(fitted)
-        rows.append(err)
-        cell = ns.neurons.AdEx(1, v_init=float(rec.v[0]), **fitted)
-        model = ns.fit.record_neuron(cell, rec.current, DT)
-        gammas.append(ns.fit.coincidence_factor(model.spike_times, rec.spike_times, 2.0, duration))
-        print(
-            f"seed {seed}: {len(rec.spike_steps)} spikes, best loss {final.min():.3f} "
-            f"(starts: {np.array2string(np.sort(final), precision=2)}); "
-            + ", ".join(f"{k} {100 * err[k]:.2f}%" for k in TRUTH)
-            + f"; Gamma {gammas[-1]:.3f}",
-            flush=True,
+        rng = np.random.default_rng(seed)
+        line = f"seed {seed}: {len(rec.spike_steps)} spikes"
+        model = hist = None
+        if not args.spike_only:
+            fitted, final, hist = fit(rec, rng, n_starts, steps)
+            err = relative(fitted)
+            rows.append(err)
+            cell = ns.neurons.AdEx(1, v_init=float(rec.v[0]), **fitted)
+            model = ns.fit.record_neuron(cell, rec.current, DT)
+            gammas.append(
+                ns.fit.coincidence_factor(model.spike_times, rec.spike_times, 2.0, duration)
+            )
+            line += (
+                f"; voltage fit: best loss {final.min():.3f} "
+                f"(starts: {np.array2string(np.sort(final), precision=2)}), "
+                + ", ".join(f"{k} {100 * err[k]:.2f}%" for k in TRUTH)
+                + f", Gamma {gammas[-1]:.3f}"
+            )
+        fitted_s, loss_s, hist_s = spike_fit(rec, free, rng, cma_starts, popsize, generations)
+        err_s = {k: v for k, v in relative(fitted_s).items() if k in free}
+        rows_spk.append(err_s)
+        cell = ns.neurons.AdEx(1, v_init=float(rec.v[0]), **fitted_s)
+        model_s = ns.fit.record_neuron(cell, rec.current, DT)
+        gammas_spk.append(
+            ns.fit.coincidence_factor(model_s.spike_times, rec.spike_times, 2.0, duration)
         )
+        line += (
+            f"; spike-times fit: loss {loss_s:.4f}, "
+            + ", ".join(f"{k} {100 * err_s[k]:.2f}%" for k in free)
+            + f", Gamma {gammas_spk[-1]:.3f}"
+        )
+        print(line, flush=True)
         if example is None:
-            example = (rec, model, hist)
+            example = (rec, model, hist, model_s, hist_s)
 
-    mean = {k: float(np.mean([r[k] for r in rows])) for k in TRUTH}
-    worst = {k: float(np.max([r[k] for r in rows])) for k in TRUTH}
-    print(f"\n{'parameter':<9} {'true':>8} {'mean err':>9} {'max err':>9}")
+    def summarise(rs):
+        names = list(rs[0]) if rs else []
+        mean = {k: float(np.mean([r[k] for r in rs])) for k in names}
+        worst = {k: float(np.max([r[k] for r in rs])) for k in names}
+        return mean, worst
+
+    mean, worst = summarise(rows)
+    mean_s, worst_s = summarise(rows_spk)
+    head = ("parameter", "true", "voltage mean", "max", "spikes mean", "max")
+    print("\n{:<9} {:>8} {:>13} {:>8} {:>12} {:>8}".format(*head))
     for k in TRUTH:
-        print(f"{k:<9} {TRUTH[k]:>8g} {100 * mean[k]:>8.2f}% {100 * worst[k]:>8.2f}%")
+        summaries = (mean, worst, mean_s, worst_s)
+        cols = [f"{100 * d[k]:>7.2f}%" if k in d else f"{'-':>8}" for d in summaries]
+        print(f"{k:<9} {TRUTH[k]:>8g} {cols[0]:>13} {cols[1]:>8} {cols[2]:>12} {cols[3]:>8}")
 
-    rec, model, hist = example
-    fig, ax = plt.subplots(1, 3, figsize=(15, 3.8), gridspec_kw={"width_ratios": [2.2, 1, 1]})
+    rec, model, hist, model_s, hist_s = example
+    fig, ax = plt.subplots(1, 4, figsize=(19, 3.8), gridspec_kw={"width_ratios": [2.2, 1, 1, 1]})
     t = np.arange(rec.v.size) * DT
     sl = slice(0, int(600 / DT))
     ax[0].plot(t[sl], rec.v[sl], color="0.6", lw=0.8, label="recorded (seed 0)")
-    ax[0].plot(t[sl], model.v[sl], "C1", lw=0.8, label="fitted AdEx, free run")
+    if model is not None:
+        ax[0].plot(t[sl], model.v[sl], "C1", lw=0.8, label="voltage fit, free run")
+    ax[0].plot(t[sl], model_s.v[sl], "C2", lw=0.8, ls="--", label="spike-times fit, free run")
     ax[0].set(xlabel="time (ms)", ylabel="v (mV)", title="AdEx: recorded vs fitted")
     ax[0].legend(fontsize=8, loc="lower right")
-    ax[1].semilogy(hist)
-    ax[1].set(xlabel="iteration", ylabel="summed loss over starts", title="Adam, all starts")
+    if hist is not None:
+        ax[1].semilogy(hist)
+    else:
+        ax[1].text(0.5, 0.5, "skipped (--spike-only)", ha="center", transform=ax[1].transAxes)
+    ax[1].set(xlabel="iteration", ylabel="summed loss over starts", title="voltage fit: Adam")
+    g = np.arange(sum(len(h) for h in hist_s))
+    ax[2].semilogy(g, np.concatenate(hist_s), "C2")
+    ax[2].axvline(len(hist_s[0]), color="0.5", ls=":", lw=0.8)  # kernel switch: new loss scale
+    ax[2].set(
+        xlabel="generation",
+        ylabel="van Rossum distance / spike",
+        title=f"spike times: CMA-ES (tau {VR_TAUS[0]:g} -> {VR_TAUS[1]:g} ms)",
+    )
     x = np.arange(len(TRUTH))
-    ax[2].bar(x, [100 * mean[k] for k in TRUTH], 0.6, color="C1", label="mean over seeds")
-    ax[2].plot(x, [100 * worst[k] for k in TRUTH], "k_", ms=14, label="max over seeds")
-    ax[2].axhline(10.0, color="r", ls="--", lw=0.8)
-    ax[2].set(xticks=x, ylabel="relative error (%)", yscale="log")
-    ax[2].set_xticklabels(list(TRUTH), rotation=45, fontsize=8)
-    ax[2].legend(fontsize=7)
+    if mean:
+        ax[3].bar(x - 0.2, [100 * mean[k] for k in TRUTH], 0.4, color="C1", label="voltage (mean)")
+        ax[3].plot(x - 0.2, [100 * worst[k] for k in TRUTH], "k_", ms=9)
+    ax[3].bar(
+        x + 0.2,
+        [100 * mean_s.get(k, np.nan) for k in TRUTH],
+        0.4,
+        color="C2",
+        label="spike times (mean)",
+    )
+    ax[3].plot(x + 0.2, [100 * worst_s.get(k, np.nan) for k in TRUTH], "k_", ms=9, label="max")
+    ax[3].axhline(10.0, color="r", ls="--", lw=0.8)
+    ax[3].set(xticks=x, ylabel="relative error (%)", yscale="log")
+    ax[3].set_xticklabels(list(TRUTH), rotation=45, fontsize=8)
+    ax[3].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out_dir / "fit_adex_trace.png", dpi=120)
 
-    print(
-        json.dumps(
-            {
-                "rel_error": {k: round(v, 5) for k, v in mean.items()},
-                "rel_error_max": {k: round(v, 5) for k, v in worst.items()},
-                "within_10pct": bool(all(worst[k] < 0.10 for k in TARGETS)),
-                "gamma": round(float(np.mean(gammas)), 4),
-                "per_seed": [{k: round(v, 5) for k, v in r.items()} for r in rows],
-                "seeds": n_seeds,
-                "starts": n_starts,
-                "wall_s": round(time.perf_counter() - t0, 1),
-            }
-        )
-    )
+    def r5(d):
+        return {k: round(v, 5) for k, v in d.items()}
+
+    result = {
+        "rel_error": r5(mean),
+        "rel_error_max": r5(worst),
+        "within_10pct": bool(mean) and bool(all(worst[k] < 0.10 for k in TARGETS)),
+        "gamma": round(float(np.mean(gammas)), 4) if gammas else None,
+        "per_seed": [r5(r) for r in rows],
+        "rel_error_spike_only": r5(mean_s),
+        "rel_error_spike_only_max": r5(worst_s),
+        "spike_only_within_10pct": bool(all(worst_s[k] < 0.10 for k in TARGETS if k in worst_s)),
+        "gamma_spike_only": round(float(np.mean(gammas_spk)), 4),
+        "per_seed_spike_only": [r5(r) for r in rows_spk],
+        "spike_only_free": list(free),
+        "seeds": n_seeds,
+        "starts": n_starts,
+        "wall_s": round(time.perf_counter() - t0, 1),
+    }
+    if args.spike_only:
+        result["rel_error"] = r5(mean_s)  # the key CONTRACT.md asks for: this run's fit
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

@@ -178,3 +178,112 @@ def test_minimize_quadratic(method):
     assert hist[-1] < hist[0]
     with pytest.raises(ValueError, match="method"):
         ns.fit.minimize(lambda u: u**2, 0.0, steps=1, method="sgd")
+
+
+# -- free runs of candidate populations and the CMA-ES global search -----------------------------
+
+
+def test_run_free_candidates_match_closed_form_isi():
+    """Each candidate (its own tau_m) fires at the closed-form LIF interval, to one step."""
+    taus = np.array([10.0, 20.0, 35.0])
+    i_e, r = 300.0, 0.1  # pA, GOhm
+    lif = ns.neurons.LIF(3, tau_m=jnp.asarray(taus), g_l=1 / r, e_l=-70.0, v_th=-50.0,
+                         v_reset=-60.0, t_ref=2.0)  # fmt: skip
+    spikes, traces = ns.fit.run_free(lif, jnp.full(3000, i_e), DT, {"v": -60.0}, record=("v",))
+    assert spikes.shape == (3000, 3) and traces["v"].shape == (3000, 3)
+    v_inf = -70.0 + r * i_e
+    for j, tau in enumerate(taus):
+        t = (np.flatnonzero(np.asarray(spikes[:, j])) + 1) * DT
+        isi = 2.0 + tau * np.log((v_inf + 60.0) / (v_inf + 50.0))
+        assert t.size > 5
+        np.testing.assert_allclose(np.diff(t), isi, atol=DT + 1e-4)
+
+
+def test_run_free_agrees_with_record_neuron():
+    cur = ns.fit.ou_current(jax.random.key(3), 4000, DT, mean=700.0, sigma=300.0, tau=20.0)
+    cell = ns.neurons.AdEx(1, v_reset=-58.0, v_init=-70.6)
+    rec = ns.fit.record_neuron(cell, cur, DT)
+    spikes, _ = ns.fit.run_free(cell, cur, DT, {"v": -70.6})
+    assert rec.spike_steps.size > 3
+    np.testing.assert_array_equal(np.flatnonzero(np.asarray(spikes[:, 0])), rec.spike_steps)
+
+
+def test_run_free_rejects_bad_input():
+    with pytest.raises(ValueError, match="current must have shape"):
+        ns.fit.run_free(ns.neurons.LIF(2), jnp.zeros((10, 3)), DT)
+    with pytest.raises(ValueError, match="no state variable 'u'"):
+        ns.fit.run_free(ns.neurons.LIF(2), jnp.zeros(10), DT, {"u": 0.0})
+
+
+def _ellipsoid(x):
+    scales = 10.0 ** (2.0 * np.arange(x.shape[1]) / (x.shape[1] - 1))  # condition 1e4
+    return np.sum((scales * (x - 0.5)) ** 2, axis=1)
+
+
+def test_cmaes_solves_ill_conditioned_and_curved_problems():
+    # An ellipsoid with condition number 1e4 needs the learned covariance ...
+    res = ns.fit.cmaes(_ellipsoid, np.full(5, 3.0), 1.0, generations=600, seed=1)
+    assert res.loss < 1e-8
+    np.testing.assert_allclose(res.x, 0.5, atol=1e-4)
+
+    # ... and the Rosenbrock valley its rotation.
+    def rosenbrock(x):
+        return np.sum(100 * (x[:, 1:] - x[:, :-1] ** 2) ** 2 + (1 - x[:, :-1]) ** 2, axis=1)
+
+    res = ns.fit.cmaes(rosenbrock, np.full(4, -1.0), 0.5, generations=1500, seed=2)
+    np.testing.assert_allclose(res.x, 1.0, atol=1e-3)
+    assert np.all(np.diff(res.best_history) <= 0)  # best-so-far never gets worse
+    assert res.evaluations == res.best_history.size * (4 + int(3 * np.log(4)))
+
+
+def test_cmaes_global_search_and_non_finite_losses():
+    # Rastrigin: a grid of local minima; a large population finds the global one at 0.
+    def rastrigin(x):
+        return 10 * x.shape[1] + np.sum(x**2 - 10 * np.cos(2 * np.pi * x), axis=1)
+
+    res = ns.fit.cmaes(rastrigin, np.full(3, 3.0), 2.0, generations=400, popsize=100, seed=0)
+    assert res.loss < 1e-6
+
+    # NaN where a simulation would blow up (x[0] < 0) ranks last and does not stop the search.
+    def guarded(x):
+        return np.where(x[:, 0] < 0, np.nan, np.sum((x - 0.2) ** 2, axis=1))
+
+    res = ns.fit.cmaes(guarded, np.array([2.0, 2.0]), 1.0, generations=300, seed=0)
+    np.testing.assert_allclose(res.x, 0.2, atol=1e-4)
+
+
+def test_cmaes_is_reproducible_and_validates():
+    a = ns.fit.cmaes(_ellipsoid, np.ones(3), 0.3, generations=20, seed=7)
+    b = ns.fit.cmaes(_ellipsoid, np.ones(3), 0.3, generations=20, seed=7)
+    np.testing.assert_array_equal(a.x, b.x)
+    with pytest.raises(ValueError, match="sigma0"):
+        ns.fit.cmaes(_ellipsoid, np.ones(3), 0.0, generations=5)
+    with pytest.raises(ValueError, match="popsize"):
+        ns.fit.cmaes(_ellipsoid, np.ones(3), 0.3, generations=5, popsize=2)
+    with pytest.raises(ValueError, match="x0 must be finite"):
+        ns.fit.cmaes(_ellipsoid, np.array([1.0, np.nan]), 0.3, generations=5)
+    with pytest.raises(ValueError, match="return shape"):
+        ns.fit.cmaes(lambda x: np.zeros(2), np.ones(3), 0.3, generations=5, popsize=6)
+    with pytest.raises(ValueError, match="generations"):
+        ns.fit.cmaes(_ellipsoid, np.ones(3), 0.3, generations=0)
+
+
+def test_cmaes_with_free_runs_recovers_lif_tau_from_spike_times():
+    """Spike times only: a population of free runs per generation, van Rossum distance."""
+    cur = ns.fit.ou_current(jax.random.key(5), 5000, DT, mean=300.0, sigma=150.0, tau=10.0)
+    kw = dict(g_l=10.0, e_l=-70.0, v_th=-50.0, v_reset=-60.0, t_ref=2.0)
+    data, _ = ns.fit.run_free(ns.neurons.LIF(1, tau_m=20.0, **kw), cur, DT, {"v": -70.0})
+
+    @jax.jit
+    def batch_loss(x):
+        cell = ns.neurons.LIF(x.shape[0], tau_m=20.0 * jnp.exp(x[:, 0]), **kw)
+        spikes, _ = ns.fit.run_free(cell, cur, DT, {"v": -70.0})
+        return ns.fit.van_rossum_distance(spikes, data, 5.0, DT)
+
+    def losses(x):
+        return np.asarray(batch_loss(jnp.asarray(x, jnp.float32)))
+
+    res = ns.fit.cmaes(losses, np.array([np.log(2.0)]), 0.5, generations=40, popsize=12, seed=0)
+    # Spike times sit on the 0.1 ms grid: tau_m is pinned to the range giving the same train.
+    assert res.loss == 0.0
+    assert abs(20.0 * np.exp(res.x[0]) / 20.0 - 1.0) < 0.02

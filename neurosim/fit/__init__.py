@@ -3,9 +3,13 @@
 The building blocks of the fitting examples (``examples/fit_lif_trace.py``,
 ``fit_adex_trace.py``, ``fit_network_rates.py``): an Ornstein–Uhlenbeck stimulus, a
 :class:`Recording` split at its spikes into segments simulated side by side with ``ns.run``
-(teacher forcing), trace and spike-train losses, parameter transforms and a compiled optax loop.
+(teacher forcing), free runs of many candidate parameter sets at once, trace and spike-train
+losses, parameter transforms, a compiled optax loop and a derivative-free global search
+(CMA-ES) for spike-train losses with plateaus.
 """
 
+from ._cmaes import CMAESResult, cmaes
+from ._free_run import run_free
 from ._optimize import minimize, relative_errors
 from ._ou import ou_current
 from ._recording import record_neuron
@@ -27,6 +31,7 @@ __all__ = [
     "split_at_spikes",
     "run_segments",
     "first_crossing",
+    "run_free",
     "trace_mse",
     "exponential_filter",
     "van_rossum_distance",
@@ -38,5 +43,7 @@ __all__ = [
     "Bounded",
     "ParameterSpace",
     "minimize",
+    "cmaes",
+    "CMAESResult",
     "relative_errors",
 ]
