@@ -43,6 +43,16 @@ def run_free(neuron, current, dt: float, initial: dict | None = None, *, record=
             f"current must have shape (T,) or (T, {neuron.n}) for neuron.n={neuron.n}, "
             f"got {current.shape}"
         )
+    spikes, traces, _ = simulate_population(neuron, current, dt, initial, record)
+    return spikes, traces
+
+
+def simulate_population(neuron, current, dt, initial, record):
+    """One population under an :class:`ArrayCurrent` for ``len(current)`` steps with ``ns.run``.
+
+    The shared mechanism of :func:`run_free`, :func:`~neurosim.fit.run_segments` and
+    :func:`~neurosim.fit.record_neuron`. Returns ``(spikes, traces, initial_state)``.
+    """
     b = NetworkBuilder()
     b.add_population("cell", neuron)
     b.add_input("cell", ArrayCurrent(current))
@@ -62,4 +72,4 @@ def run_free(neuron, current, dt: float, initial: dict | None = None, *, record=
         key=jax.random.key(0),
         record=[f"cell.{r}" for r in record],
     )
-    return out.spikes["cell"], {r: out.traces[f"cell.{r}"] for r in record}
+    return out.spikes["cell"], {r: out.traces[f"cell.{r}"] for r in record}, st

@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..network import ArrayCurrent, NetworkBuilder, run
+from ._free_run import simulate_population
 from ._segments import Recording
 
 __all__ = ["record_neuron"]
@@ -51,18 +51,11 @@ def record_neuron(neuron, current, dt, *, oversample: int = 1, noise_std=0.0, ke
     n_fine = int(current.shape[0])
     n = n_fine // m
     dt_fine = float(dt) / m
-    b = NetworkBuilder()
-    b.add_population("cell", neuron)
-    b.add_input("cell", ArrayCurrent(current))
-    net = b.build()
-    s0 = net.init_state(jax.random.key(0), dt_fine)
-    _, out = jax.jit(
-        lambda s: run(net, s, n_fine, dt_fine, key=jax.random.key(0), record=["cell.v"])
-    )(s0)
-    v_fine = np.asarray(out.traces["cell.v"][:, 0], float)
-    v = np.concatenate([[float(s0.neurons[0]["v"][0])], v_fine[m - 1 :: m]])
+    spikes, traces, s0 = simulate_population(neuron, current, dt_fine, None, ("v",))
+    v_fine = np.asarray(traces["v"][:, 0], float)
+    v = np.concatenate([[float(s0["v"][0])], v_fine[m - 1 :: m]])
     key = key if key is not None else jax.random.key(0)
     v = v + float(noise_std) * np.asarray(jax.random.normal(key, v.shape))
-    spikes_fine = np.flatnonzero(np.asarray(out.spikes["cell"][:, 0]) > 0)
+    spikes_fine = np.flatnonzero(np.asarray(spikes[:, 0]) > 0)
     cur = np.asarray(current).reshape(n, m).mean(axis=1)
     return Recording(float(dt), v, cur, spikes_fine // m)

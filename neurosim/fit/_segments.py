@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import equinox as eqx
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..network import ArrayCurrent, NetworkBuilder, run
+from ._free_run import simulate_population
 
 __all__ = ["Recording", "Segments", "split_at_spikes", "run_segments", "first_crossing"]
 
@@ -177,21 +175,10 @@ def run_segments(neuron, segments: Segments, dt: float, initial: dict, *, record
     """
     if neuron.n != segments.n_segments:
         raise ValueError(f"neuron.n must be the number of segments {segments.n_segments}")
-    b = NetworkBuilder()
-    b.add_population("cell", neuron)
-    b.add_input("cell", ArrayCurrent(jnp.asarray(segments.current)))
-    net = b.build()
-    state = net.init_state(jax.random.key(0), dt)
-    st = dict(state.neurons[0])
-    for k, val in initial.items():
-        if k not in st:
-            raise ValueError(f"{type(neuron).__name__} has no state variable {k!r}; has {list(st)}")
-        st[k] = jnp.broadcast_to(jnp.asarray(val, st[k].dtype), st[k].shape)
-    state = eqx.tree_at(lambda s: s.neurons, state, (st,))
-    _, out = run(
-        net, state, segments.length, dt, key=jax.random.key(0), record=[f"cell.{r}" for r in record]
+    spikes, traces, _ = simulate_population(
+        neuron, jnp.asarray(segments.current), dt, initial, record
     )
-    return {r: out.traces[f"cell.{r}"] for r in record}, out.spikes["cell"]
+    return traces, spikes
 
 
 def first_crossing(v, v_start, threshold, segments: Segments):
