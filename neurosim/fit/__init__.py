@@ -3,13 +3,15 @@
 The building blocks of the fitting examples (``examples/fit_lif_trace.py``,
 ``fit_adex_trace.py``, ``fit_network_rates.py``): an Ornstein–Uhlenbeck stimulus, a
 :class:`Recording` split at its spikes into segments simulated side by side with ``ns.run``
-(teacher forcing), free runs of many candidate parameter sets at once, trace and spike-train
-losses, parameter transforms, a compiled optax loop and a derivative-free global search
-(CMA-ES) for spike-train losses with plateaus.
+(teacher forcing; hidden adaptation currents are reconstructed from the potential), free
+runs of many candidate parameter sets at once, trace and spike-train losses, parameter
+transforms, a compiled optax loop and a derivative-free global search (CMA-ES) for
+spike-train losses with plateaus.
 """
 
 from ._cmaes import CMAESResult, cmaes
 from ._free_run import run_free
+from ._hidden import adaptation_current
 from ._optimize import minimize, relative_errors
 from ._ou import ou_current
 from ._recording import record_neuron
@@ -32,6 +34,7 @@ __all__ = [
     "run_segments",
     "first_crossing",
     "run_free",
+    "adaptation_current",
     "trace_mse",
     "exponential_filter",
     "van_rossum_distance",
