@@ -31,12 +31,12 @@ The fit — multiple shooting with teacher forcing, all on ``ns.run``:
   crossing of -30 mV, plus the squared difference of the model's and the recording's
   interpolated crossing times of -30 mV at each spike (``ns.fit.first_crossing``; smooth in
   the parameters, where the spike's reset is not), plus the potential's continuity across
-  cut inter-spike intervals. A model
-  that fires early is penalised through its crossing time rather than rewarded by having
-  fewer samples compared.
-* Adam (cosine-decayed learning rate) in log / shifted coordinates (``ns.fit.ParameterSpace``)
-  from 8 random starts (factor 1.5 on the positive parameters, ±3 mV on voltages), all in
-  one ``vmap``; the start with the lowest final loss is reported.
+  cut inter-spike intervals. A model that fires early is penalised through its crossing
+  time rather than rewarded by having fewer samples compared.
+* Adam (cosine-decayed learning rate, 2,000 iterations) in log / shifted coordinates
+  (``ns.fit.ParameterSpace``) from 8 random starts (factor 1.5 on the positive parameters,
+  ±3 mV on voltages), all in one ``vmap``; the start with the lowest final loss is reported.
+  ``--quick`` (CI smoke run: 4 starts, 600 iterations) stops well short of convergence.
 
 Spike-times-only fit — a global search, not gradients:
 
