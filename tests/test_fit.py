@@ -357,6 +357,8 @@ def test_adaptation_current_gradient_and_validation():
         ns.fit.adaptation_current(ns.fit.Recording(DT, v[:-1], np.zeros(800), np.array([])), **kw)
     with pytest.raises(ValueError, match="spike_steps"):
         ns.fit.adaptation_current(ns.fit.Recording(DT, v, np.zeros(800), np.array([800])), **kw)
+    with pytest.raises(ValueError, match=r"rec\.dt"):
+        ns.fit.adaptation_current(ns.fit.Recording(0.0, v, np.zeros(800), np.array([])), **kw)
 
 
 def test_adex_segments_from_reconstructed_w_reproduce_the_recording():

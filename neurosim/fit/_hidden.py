@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from ._segments import Recording
+from .._validate import check_positive
+from ._segments import Recording, checked_recording
 
 __all__ = ["adaptation_current"]
 
@@ -51,25 +51,11 @@ def adaptation_current(rec: Recording, *, a, b, tau_w, e_l, w_init=0.0):
         >>> rec = ns.fit.Recording(0.1, np.full(101, -60.0), np.zeros(100), np.array([49]))
         >>> w = ns.fit.adaptation_current(rec, a=4.0, b=80.0, tau_w=144.0, e_l=-70.0)
     """
-    v = jnp.asarray(rec.v)
-    n = int(np.asarray(rec.current).shape[0])
-    if v.ndim != 1 or v.shape[0] != n + 1 or n < 1:
-        raise ValueError(
-            f"rec.v must have shape (N + 1,) with N = len(rec.current) = {n} >= 1 steps, "
-            f"got {v.shape}"
-        )
-    if not float(rec.dt) > 0:
-        raise ValueError(f"rec.dt must be > 0 ms, got {rec.dt}")
-    if not isinstance(tau_w, jax.core.Tracer) and not np.all(np.asarray(tau_w) > 0):
-        raise ValueError(f"tau_w must be > 0 ms, got {tau_w}")
-    spike = np.zeros(n)
-    steps = np.asarray(rec.spike_steps, int)
-    if steps.size and (steps.min() < 0 or steps.max() >= n):
-        raise ValueError(
-            f"rec.spike_steps must lie in [0, {n}), got [{steps.min()}, {steps.max()}]"
-        )
-    spike[steps] = 1.0
-    spike = jnp.asarray(spike, v.dtype)
+    v_np, steps = checked_recording(rec)
+    check_positive("tau_w", tau_w, "ms")
+    n = rec.n_steps
+    v = jnp.asarray(v_np)
+    spike = jnp.zeros(n, v.dtype).at[steps].set(1.0)
     # Over a spike interval the sample after it is post-reset: use the one before.
     v_mid = jnp.where(spike > 0, v[:-1], 0.5 * (v[:-1] + v[1:]))
     decay = jnp.exp(-float(rec.dt) / jnp.asarray(tau_w, v.dtype))

@@ -15,6 +15,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 import numpy as np
 
+from .._validate import check_positive
 from ._free_run import simulate_population
 
 __all__ = ["Recording", "Segments", "split_at_spikes", "run_segments", "first_crossing"]
@@ -86,6 +87,22 @@ class Segments(NamedTuple):
         return int(self.current.shape[1])
 
 
+def checked_recording(rec: Recording) -> tuple[np.ndarray, np.ndarray]:
+    """``(v, sorted spike steps)`` of ``rec`` after checking their shapes and range."""
+    n = rec.n_steps
+    v = np.asarray(rec.v, float)
+    if n < 1 or v.shape != (n + 1,):
+        raise ValueError(
+            f"rec.v must have shape (N + 1,) = ({n + 1},) for N = len(rec.current) = {n} >= 1 "
+            f"steps, got {v.shape}"
+        )
+    check_positive("rec.dt", rec.dt, "ms")
+    spikes = np.sort(np.asarray(rec.spike_steps, int))
+    if spikes.size and (spikes[0] < 0 or spikes[-1] >= n):
+        raise ValueError(f"rec.spike_steps must lie in [0, {n}), got [{spikes[0]}, {spikes[-1]}]")
+    return v, spikes
+
+
 def split_at_spikes(rec: Recording, max_len: int | None = None, tail: int = 0) -> Segments:
     """Cut ``rec`` into segments that start at the recording's start and after each spike.
 
@@ -105,15 +122,8 @@ def split_at_spikes(rec: Recording, max_len: int | None = None, tail: int = 0) -
         >>> seg = ns.fit.split_at_spikes(rec)  # two segments: samples 0..40 and 41..100
     """
     n = rec.n_steps
-    v = np.asarray(rec.v, float)
+    v, spikes = checked_recording(rec)
     cur = np.asarray(rec.current, float)
-    if v.shape != (n + 1,):
-        raise ValueError(
-            f"v must have shape (N + 1,) = ({n + 1},) for N = {n} steps, got {v.shape}"
-        )
-    spikes = np.sort(np.asarray(rec.spike_steps, int))
-    if spikes.size and (spikes[0] < 0 or spikes[-1] >= n):
-        raise ValueError(f"spike_steps must lie in [0, {n}), got [{spikes[0]}, {spikes[-1]}]")
     tail = int(tail)
     if tail < 0:
         raise ValueError(f"tail must be >= 0 steps, got {tail}")
