@@ -227,7 +227,7 @@ def spike_fit(rec, free, rng, n_starts, popsize, generations):
         u = {k: x[:, i] for i, k in enumerate(free)}
         cell = ns.neurons.AdEx(x.shape[0], **known, **space.to_physical(u))
         spikes, _ = ns.fit.run_free(cell, rec.current, DT, {"v": v_start})
-        return ns.fit.van_rossum_distance(spikes, data[:, None], tau, DT) / n_data
+        return ns.fit.van_rossum_distance(spikes, data[:, None], tau, DT, time_axis=0) / n_data
 
     def to_x(d):
         u = space.to_unconstrained({k: jnp.asarray(d[k]) for k in free})

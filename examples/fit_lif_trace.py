@@ -183,7 +183,7 @@ def spike_metrics(model_rec, rec, duration):
     b = jnp.zeros(n).at[rec.spike_steps].set(1.0)
     return {
         "gamma": ns.fit.coincidence_factor(model_rec.spike_times, rec.spike_times, 2.0, duration),
-        "van_rossum": float(ns.fit.van_rossum_distance(a, b, 10.0, DT)),
+        "van_rossum": float(ns.fit.van_rossum_distance(a, b, 10.0, DT, time_axis=0)),
     }
 
 

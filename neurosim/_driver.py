@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import time
 import warnings
+from typing import Literal
 
 import jax
 
-__all__ = ["compile_cached", "progress_bar", "finish"]
+from ._validate import check_literal
+
+__all__ = ["OnFault", "check_on_fault", "compile_cached", "progress_bar", "finish"]
+
+OnFault = Literal["raise", "return"]
+"""What a driver does with a runtime fault: ``"raise"`` a :class:`neurosim.SimulationError`
+carrying the partial result, or ``"return"`` the partial result with a ``RuntimeWarning``."""
 
 _MAX_CACHED = 32
 
@@ -63,10 +70,23 @@ def progress_bar(n_steps: int, dt: float, show: bool | None):
     )
 
 
-def finish(result, on_fault: str):
+def check_on_fault(on_fault) -> OnFault:
+    """Validate the ``on_fault`` option of a driver (:data:`OnFault`) and return it.
+
+    Called by every driver before it compiles or runs anything, so a typo fails at once.
+
+    Example:
+        >>> check_on_fault("return")
+        'return'
+    """
+    return check_literal("on_fault", on_fault, OnFault)
+
+
+def finish(result, on_fault: OnFault):
     """Return ``result``, or raise/warn if its status is ``"fault"`` (per ``on_fault``)."""
+    check_on_fault(on_fault)
     if result.status == "fault":
-        from .network._result import SimulationError
+        from .network import SimulationError
 
         if on_fault == "raise":
             raise SimulationError(result.message, result)

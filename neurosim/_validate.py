@@ -7,11 +7,21 @@ known; networks are validated when they are built eagerly.
 
 from __future__ import annotations
 
+import typing
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["is_concrete", "check", "as_param", "check_positive", "check_nonnegative", "check_size"]
+__all__ = [
+    "is_concrete",
+    "check",
+    "as_param",
+    "check_positive",
+    "check_nonnegative",
+    "check_size",
+    "check_literal",
+]
 
 
 def is_concrete(x) -> bool:
@@ -73,3 +83,31 @@ def as_param(value, n: int, name: str, dtype=None) -> jax.Array:
             f"got shape {tuple(arr.shape)}"
         )
     return jnp.broadcast_to(arr, (n,))
+
+
+def check_literal(name: str, value, options) -> str:
+    """Validate a string option against a ``typing.Literal`` type and return it.
+
+    Args:
+        name: the parameter's name, for the message.
+        value: the value given.
+        options: a ``Literal[...]`` type (the allowed values are its arguments).
+
+    Raises:
+        TypeError: ``value`` is not a string.
+        ValueError: ``value`` is not one of the allowed strings.
+
+    Example:
+        >>> from typing import Literal
+        >>> check_literal("on_fault", "raise", Literal["raise", "return"])
+        'raise'
+    """
+    allowed = typing.get_args(options)
+    if not allowed:
+        raise TypeError(f"options must be a typing.Literal[...] type, got {options!r}")
+    listed = ", ".join(repr(a) for a in allowed)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {listed} (a string), got {value!r}")
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {listed}, got {value!r}")
+    return value

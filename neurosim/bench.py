@@ -121,8 +121,7 @@ def run_case(
     conn = models.resolve_connectivity(model, n, connectivity)["connectivity"]
     net, build_s, build_mb = measure_build(model, n, seed, connectivity=conn, **model_kwargs)
     if backend is not None:
-        if backend not in ops.BACKENDS:
-            raise ValueError(f"backend must be one of {ops.BACKENDS}, got {backend!r}")
+        ops.check_backend(backend)
         net = dataclasses.replace(
             net,
             projections=tuple(dataclasses.replace(p, backend=backend) for p in net.projections),

@@ -5,10 +5,18 @@ Currents are added to a population with ``NetworkBuilder.add_input``; spike sour
 connected with projections.
 """
 
-from .network._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
-from .network._inputs_stochastic import OUCurrent, WhiteNoiseCurrent
-from .network._inputs_waveforms import RampCurrent, SinusoidalCurrent
-from .network._spike_sources import InhomogeneousPoisson, SpikeTimes
+from .network import (
+    AbstractCurrent,
+    ArrayCurrent,
+    ConstantCurrent,
+    InhomogeneousPoisson,
+    OUCurrent,
+    RampCurrent,
+    SinusoidalCurrent,
+    SpikeTimes,
+    StepCurrent,
+    WhiteNoiseCurrent,
+)
 from .neurons import PoissonSource
 
 __all__ = [

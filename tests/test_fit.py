@@ -30,7 +30,7 @@ def test_van_rossum_closed_forms():
     # Lone spike: (dt/tau) * sum_k q^(2k) over the remaining bins (geometric sum).
     m = n - 100
     expect = (DT / tau) * (1 - q ** (2 * m)) / (1 - q**2)
-    d2 = ns.fit.van_rossum_distance(one, jnp.zeros(n), tau, DT)
+    d2 = ns.fit.van_rossum_distance(one, jnp.zeros(n), tau, DT, time_axis=0)
     np.testing.assert_allclose(float(d2), expect, rtol=1e-5)
     assert abs(float(d2) - 0.5) < DT / tau  # the continuous value 1/2, to O(dt/tau)
     # Two spikes k bins apart: the filters differ by q^k-1 on the common tail.
@@ -39,9 +39,9 @@ def test_van_rossum_closed_forms():
     head = (DT / tau) * (1 - q ** (2 * k)) / (1 - q**2)
     tail = (DT / tau) * (1 - q**k) ** 2 * (1 - q ** (2 * (m - k))) / (1 - q**2)
     np.testing.assert_allclose(
-        float(ns.fit.van_rossum_distance(one, two, tau, DT)), head + tail, rtol=1e-5
+        float(ns.fit.van_rossum_distance(one, two, tau, DT, time_axis=0)), head + tail, rtol=1e-5
     )
-    assert float(ns.fit.van_rossum_distance(one, one, tau, DT)) == 0.0
+    assert float(ns.fit.van_rossum_distance(one, one, tau, DT, time_axis=0)) == 0.0
 
 
 def test_coincidence_factor():
@@ -278,7 +278,7 @@ def test_cmaes_with_free_runs_recovers_lif_tau_from_spike_times():
     def batch_loss(x):
         cell = ns.neurons.LIF(x.shape[0], tau_m=20.0 * jnp.exp(x[:, 0]), **kw)
         spikes, _ = ns.fit.run_free(cell, cur, DT, {"v": -70.0})
-        return ns.fit.van_rossum_distance(spikes, data, 5.0, DT)
+        return ns.fit.van_rossum_distance(spikes, data, 5.0, DT, time_axis=0)
 
     def losses(x):
         return np.asarray(batch_loss(jnp.asarray(x, jnp.float32)))

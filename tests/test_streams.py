@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 import neurosim as ns
-from neurosim.connectivity import _streams as S
+from neurosim import _streams as S
 
 
 def _np_threefry(k0, k1, x0, x1):

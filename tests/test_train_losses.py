@@ -7,6 +7,9 @@ import pytest
 
 import neurosim as ns
 
+# The (..., T, n) layout of ns.train: time second to last, summed over neurons, batch mean.
+TRAIN_LAYOUT = dict(time_axis=-2, neuron_axis=-1, batch_mean=True)
+
 
 def test_count_and_membrane_cross_entropy_are_softmax_ce():
     z = jnp.zeros((2, 10, 3)).at[0, :4, 1].set(1.0).at[1, :2, 2].set(1.0)
@@ -45,10 +48,10 @@ def test_van_rossum_distance_of_two_single_spikes(delta_ms):
     dt, tau, n = 0.05, 10.0, 4000
     a = jnp.zeros((n, 1)).at[100, 0].set(1.0)
     b = jnp.zeros((n, 1)).at[100 + int(round(delta_ms / dt)), 0].set(1.0)
-    d2 = ns.train.van_rossum_distance(a, b, tau, dt)
+    d2 = ns.train.van_rossum_distance(a, b, tau, dt, **TRAIN_LAYOUT)
     # The step-sampled integral differs from the continuous one by O(dt / tau).
     np.testing.assert_allclose(float(d2), 1 - np.exp(-delta_ms / tau), atol=2 * dt / tau)
-    assert float(ns.train.van_rossum_distance(a, a, tau, dt)) == 0.0
+    assert float(ns.train.van_rossum_distance(a, a, tau, dt, **TRAIN_LAYOUT)) == 0.0
 
 
 def test_voltage_mse_rate_loss_and_bounds():

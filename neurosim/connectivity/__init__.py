@@ -1,16 +1,27 @@
-"""Connectivity generators (seeded, vectorised) producing :mod:`neurosim.ops` operators."""
+"""Connectivity generators (seeded, vectorised) producing :mod:`neurosim.ops` operators.
 
+The counter-based row streams that define Bernoulli connectivity live in
+:mod:`neurosim._streams`, below both this package and :mod:`neurosim.ops` (which regenerates
+rows from them), so neither imports the other's internals; their public names are re-exported
+here.
+"""
+
+from .._streams import (
+    STREAM_VERSION,
+    bernoulli_row,
+    bernoulli_row_capacity,
+    count_rows,
+    stream_key,
+)
 from ._generators import (
     AbstractGenerator,
     AllToAll,
     FixedInDegree,
     FixedOutDegree,
     FixedProbability,
-    count_rows,
     from_dense,
     from_edges,
 )
-from ._streams import STREAM_VERSION, bernoulli_row, bernoulli_row_capacity, stream_key
 
 __all__ = [
     "AbstractGenerator",

@@ -13,12 +13,20 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from .._init import AbstractInit
+from .._streams import (
+    block_rows,
+    chunk_lanes,
+    count_rows,
+    gap_scale,
+    row_chunk,
+    stream_key,
+    targets,
+    unit_uniform,
+)
 from .._validate import check, check_size
 from ..ops import CSR
-from ._streams import chunk_lanes, gap_scale, row_chunk, stream_key, targets, unit_uniform
 
 __all__ = [
     "AbstractGenerator",
@@ -28,7 +36,6 @@ __all__ = [
     "AllToAll",
     "from_dense",
     "from_edges",
-    "count_rows",
 ]
 
 _ROW_BLOCK = 1 << 15
@@ -69,7 +76,7 @@ class FixedProbability(AbstractGenerator):
     """Each pair ``(pre, post)`` is connected independently with probability ``p``.
 
     Rows are geometric skips through per-row counter-based streams
-    (:mod:`neurosim.connectivity._streams`), O(synapses) work. Stored (default): the rows are
+    (:mod:`neurosim._streams`), O(synapses) work. Stored (default): the rows are
     generated on the device in blocks straight into preallocated CSR arrays (a counting pass
     sizes them exactly), so building needs about the memory of the result. Procedural
     (``procedural=True``): nothing is stored; the operator
@@ -126,26 +133,6 @@ def _stream_weight(weight, required: bool):
     return _weights(weight, None, 0)
 
 
-def _block_rows(lanes: int) -> int:
-    return max(1, min(1 << 16, (1 << 17) // lanes))
-
-
-@partial(jax.jit, static_argnames=("n_cand", "lanes", "rows"))
-def _count_block(words, start, n_pre, scale, *, n_cand, lanes, rows):
-    r = start + jnp.arange(rows, dtype=jnp.int32)
-    prev0 = jnp.where(r < n_pre, -1, n_cand).astype(jnp.int32)
-
-    def body(c):
-        lane0, prev, cnt = c
-        live = prev < n_cand
-        pos, _ = row_chunk(words, r, lane0, prev, lanes, scale, n_cand)
-        cnt = cnt + jnp.sum((pos < n_cand) & live[:, None], axis=1, dtype=jnp.int32)
-        return lane0 + lanes, jnp.where(live, pos[:, -1], n_cand), cnt
-
-    init = (jnp.asarray(0, jnp.int32), prev0, jnp.zeros((rows,), jnp.int32))
-    return lax.while_loop(lambda c: jnp.any(c[1] < n_cand), body, init)[2]
-
-
 @partial(jax.jit, static_argnames=("n_cand", "lanes", "rows", "skip_self"))
 def _fill_chunk(
     words, start, offsets, lane0, prev, scale, weight, *, n_cand, lanes, rows, skip_self
@@ -169,21 +156,6 @@ def _scatter(idx, w, dest, tgt, w_vals):
     if w is not None:
         w = w.at[dest].set(w_vals.astype(w.dtype), mode="drop")
     return idx, w
-
-
-def count_rows(words, n_pre: int, n_cand: int, p: float, lanes: int | None = None) -> np.ndarray:
-    """Exact length of every row of a Bernoulli(p) stream matrix (int32, shape ``(n_pre,)``)."""
-    counts = np.zeros(n_pre, np.int32)
-    if p <= 0 or n_cand <= 0:
-        return counts
-    lanes = lanes or chunk_lanes(n_cand, p)
-    rows = min(_block_rows(lanes), n_pre)
-    scale = gap_scale(p)
-    for start in range(0, n_pre, rows):
-        c = _count_block(words, start, n_pre, scale, n_cand=n_cand, lanes=lanes, rows=rows)
-        stop = min(start + rows, n_pre)
-        counts[start:stop] = np.asarray(c)[: stop - start]
-    return counts
 
 
 def _build_stored(words, key, n_pre, n_post, p, skip_self, weight) -> CSR:
@@ -211,7 +183,7 @@ def _build_stored(words, key, n_pre, n_post, p, skip_self, weight) -> CSR:
     w = xp.zeros((nnz + pad,), w_dtype) if per_synapse else None
     if nnz:  # the generation kernel does not depend on nnz (compiled once per shape class)
         lanes = chunk_lanes(n_cand, p)
-        rows = min(_block_rows(lanes), n_pre)
+        rows = min(block_rows(lanes), n_pre)
         scale = gap_scale(p)
         starts = indptr[:-1].astype(np.int32)
         for start in range(0, n_pre, rows):

@@ -23,7 +23,15 @@ from ._trace_losses import (
     trace_mse,
     van_rossum_distance,
 )
-from ._transforms import AbstractTransform, Affine, Bounded, ParameterSpace, Positive
+from ._transforms import (
+    AbstractTransform,
+    Affine,
+    Bounded,
+    ExpPositive,
+    ParameterSpace,
+    Positive,
+    SoftplusPositive,
+)
 
 __all__ = [
     "ou_current",
@@ -42,6 +50,8 @@ __all__ = [
     "smoothed_coincidence_loss",
     "AbstractTransform",
     "Positive",
+    "ExpPositive",
+    "SoftplusPositive",
     "Affine",
     "Bounded",
     "ParameterSpace",

@@ -3,13 +3,18 @@
 Named ``trace_*``/``spike_*`` to keep them apart from the training losses of
 :mod:`neurosim.train`; all differentiable ones are pure ``jnp`` functions over arrays whose
 leading axis is time.
+
+``exponential_filter`` and ``van_rossum_distance`` are the shared
+:mod:`neurosim.analysis` functions (also used by :mod:`neurosim.train`); for time-first
+recordings call the distance with ``time_axis=0``.
 """
 
 from __future__ import annotations
 
-import jax
 import jax.numpy as jnp
 import numpy as np
+
+from ..analysis import exponential_filter, van_rossum_distance
 
 __all__ = [
     "trace_mse",
@@ -37,54 +42,6 @@ def trace_mse(model, data, mask=None):
         return jnp.mean(err)
     m = jnp.asarray(mask, err.dtype)
     return jnp.sum(err * m) / jnp.maximum(jnp.sum(m), 1.0)
-
-
-def exponential_filter(spikes, tau, dt):
-    r"""Causal exponential filter of binned spike trains along axis 0.
-
-    ``f[k] = exp(-dt/tau) f[k-1] + s[k]``: a spike in bin ``k`` contributes
-    ``exp(-(j - k) dt / tau)`` to bin ``j >= k`` (van Rossum 2001's kernel on the grid).
-
-    Args:
-        spikes: ``(T, ...)`` 0/1 or graded (e.g. surrogate) spike trains.
-        tau: filter time constant (ms). dt: bin width (ms).
-    """
-    decay = jnp.exp(-dt / jnp.asarray(tau, spikes.dtype))
-
-    def body(f, s):
-        f = decay * f + s
-        return f, f
-
-    _, out = jax.lax.scan(body, jnp.zeros_like(spikes[0]), spikes)
-    return out
-
-
-def van_rossum_distance(spikes_a, spikes_b, tau, dt):
-    r"""Squared van Rossum (2001) distance between binned spike trains, per train.
-
-    .. math::
-        D^2 = \frac{1}{\tau} \int (f_a - f_b)^2 dt,
-        \quad f = \sum_i e^{-(t - t_i)/\tau} H(t - t_i)
-
-    discretised on the bins (``dt`` ms), so a lone unmatched spike contributes ~1/2 and two
-    spikes ``delta`` apart contribute ``1 - exp(-|delta|/tau)``. Differentiable in graded
-    (surrogate) spikes. Reference: van Rossum (2001), Neural Comput. 13:751–763.
-
-    Args:
-        spikes_a, spikes_b: ``(T, ...)`` binned trains (time first).
-        tau: kernel time constant (ms): small for precise timing, large for rates.
-        dt: bin width (ms).
-
-    Returns:
-        ``D^2`` with the time axis reduced (shape ``spikes_a.shape[1:]``).
-
-    Example:
-        >>> import jax.numpy as jnp, neurosim as ns
-        >>> a = jnp.zeros(1000).at[100].set(1.0)
-        >>> d2 = ns.fit.van_rossum_distance(a, jnp.zeros(1000), tau=10.0, dt=0.1)  # ~0.5
-    """
-    diff = exponential_filter(spikes_a - spikes_b, tau, dt)
-    return jnp.sum(diff**2, axis=0) * (dt / tau)
 
 
 def coincidence_factor(times_model, times_data, delta, duration):

@@ -4,74 +4,31 @@ Gradient steps on ``log tau`` instead of ``tau`` keep time constants and conduct
 positive and make relative (not absolute) changes the natural step; voltages are shifted and
 scaled to O(1). A :class:`ParameterSpace` maps a dict of physical values to a dict of
 unconstrained arrays and back.
+
+The transforms themselves live in :mod:`neurosim._transforms`, shared with
+:mod:`neurosim.train`: ``ns.fit.Positive`` is :class:`ExpPositive` (``x = scale * exp(u)``),
+``ns.fit.Bounded`` and ``ns.fit.Affine`` are the shared ones. ``ns.fit.SoftplusPositive``
+(the map behind ``ns.train.Positive``) is available here too.
 """
 
 from __future__ import annotations
 
 import equinox as eqx
-import jax.numpy as jnp
 
-from .._validate import is_concrete
+from .._transforms import AbstractTransform, Affine, Bounded, ExpPositive, SoftplusPositive
 
-__all__ = ["AbstractTransform", "Positive", "Affine", "Bounded", "ParameterSpace"]
+__all__ = [
+    "AbstractTransform",
+    "Positive",
+    "ExpPositive",
+    "SoftplusPositive",
+    "Affine",
+    "Bounded",
+    "ParameterSpace",
+]
 
-
-class AbstractTransform(eqx.Module):
-    """``to_physical(u)`` and its inverse ``to_unconstrained(x)``."""
-
-    def to_physical(self, u):
-        raise NotImplementedError
-
-    def to_unconstrained(self, x):
-        raise NotImplementedError
-
-
-class Positive(AbstractTransform):
-    """``x = scale * exp(u)``: positive parameters (time constants, conductances)."""
-
-    scale: float = 1.0
-
-    def to_physical(self, u):
-        return self.scale * jnp.exp(u)
-
-    def to_unconstrained(self, x):
-        x = jnp.asarray(x, float)
-        if is_concrete(x) and bool(jnp.any(x <= 0)):
-            raise ValueError(f"Positive transform needs values > 0, got {x}")
-        return jnp.log(x / self.scale)
-
-
-class Affine(AbstractTransform):
-    """``x = loc + scale * u``: unbounded parameters (voltages, mV), scaled to O(1)."""
-
-    loc: float = 0.0
-    scale: float = 1.0
-
-    def to_physical(self, u):
-        return self.loc + self.scale * u
-
-    def to_unconstrained(self, x):
-        return (jnp.asarray(x, float) - self.loc) / self.scale
-
-
-class Bounded(AbstractTransform):
-    """``x = low + (high - low) * sigmoid(u)``: parameters confined to ``(low, high)``."""
-
-    low: float
-    high: float
-
-    def __check_init__(self):
-        if not self.high > self.low:
-            raise ValueError(f"Bounded needs high > low, got ({self.low}, {self.high})")
-
-    def to_physical(self, u):
-        return self.low + (self.high - self.low) / (1.0 + jnp.exp(-u))
-
-    def to_unconstrained(self, x):
-        p = (jnp.asarray(x, float) - self.low) / (self.high - self.low)
-        if is_concrete(p) and bool(jnp.any((p <= 0) | (p >= 1))):
-            raise ValueError(f"Bounded({self.low}, {self.high}) needs values inside, got {x}")
-        return jnp.log(p) - jnp.log1p(-p)
+Positive = ExpPositive
+"""``ns.fit.Positive`` (``x = scale * exp(u)``) is :class:`ExpPositive`."""
 
 
 class ParameterSpace(eqx.Module):
@@ -90,7 +47,10 @@ class ParameterSpace(eqx.Module):
     def __init__(self, transforms: dict):
         bad = [k for k, t in transforms.items() if not isinstance(t, AbstractTransform)]
         if bad:
-            raise ValueError(f"transforms must be ns.fit.Positive/Affine/Bounded; not for {bad}")
+            raise ValueError(
+                "transforms must be ns.fit.Positive (ExpPositive), SoftplusPositive, Affine or "
+                f"Bounded; not for {bad}"
+            )
         self.transforms = dict(transforms)
 
     @property

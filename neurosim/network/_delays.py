@@ -28,7 +28,7 @@ from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
 from ..ops import CSR
-from ..ops._procedural import _compact
+from ..ops import compact_ranks as _compact
 
 __all__ = ["deliver_delayed", "delay_steps_max", "ring_length"]
 

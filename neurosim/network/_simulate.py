@@ -10,9 +10,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._driver import compile_cached, finish, progress_bar
+from .._driver import check_on_fault, compile_cached, finish, progress_bar
 from .._validate import check_positive
-from ..ops._host import unpack_spike_bits
+from ..ops import unpack_spike_bits
 from ._network import (
     Network,
     NetworkState,
@@ -135,8 +135,7 @@ def simulate(
         raise ValueError(f"network must be a neurosim Network, got {type(network).__name__}")
     check_positive("duration", duration, "ms")
     check_positive("dt", dt, "ms")
-    if on_fault not in ("raise", "return"):
-        raise ValueError(f"on_fault must be 'raise' or 'return', got {on_fault!r}")
+    check_on_fault(on_fault)
     dt = float(dt)
     n_steps = int(round(float(duration) / dt))
     if n_steps < 1:

@@ -6,11 +6,13 @@ compiled CPU kernels are built on first use (``ffi_status()`` tells whether they
 available and why not); ``any_nonfinite`` is the fault check used once per simulation step.
 """
 
-from ._base import BACKENDS, AbstractConnectivity, default_capacity
+from ._base import BACKENDS, AbstractConnectivity, Backend, check_backend, default_capacity
 from ._build import ffi_available, ffi_status
+from ._compact import compact_ranks
 from ._csr import CSR
 from ._ell import ELL
 from ._event import event_matmat, event_matvec
+from ._host import unpack_spike_bits
 from ._procedural import ProceduralBernoulli
 from ._reduce import any_nonfinite
 
@@ -22,8 +24,12 @@ __all__ = [
     "event_matvec",
     "event_matmat",
     "BACKENDS",
+    "Backend",
+    "check_backend",
     "default_capacity",
     "ffi_available",
     "ffi_status",
     "any_nonfinite",
+    "compact_ranks",
+    "unpack_spike_bits",
 ]

@@ -19,17 +19,37 @@ are tested against):
 from __future__ import annotations
 
 import functools
+import typing
+from typing import Literal
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jax import lax
 
+from .._validate import check_literal
 from . import _build
 
-__all__ = ["AbstractConnectivity", "BACKENDS", "default_capacity"]
+__all__ = ["AbstractConnectivity", "Backend", "BACKENDS", "check_backend", "default_capacity"]
 
-BACKENDS = ("auto", "ffi", "loop", "compact", "reference", "dense")
+Backend = Literal["auto", "ffi", "loop", "compact", "reference", "dense"]
+"""The event-delivery backend names (see the module docstring)."""
+
+BACKENDS: tuple[str, ...] = typing.get_args(Backend)
+
+
+def check_backend(backend) -> Backend:
+    """Validate an event-delivery backend name (:data:`Backend`) and return it.
+
+    Raises ``TypeError`` for a non-string and ``ValueError`` (listing the names) for an
+    unknown one, so a typo fails where the operator or projection is set up.
+
+    Example:
+        >>> import neurosim as ns
+        >>> ns.ops.check_backend("loop")
+        'loop'
+    """
+    return check_literal("backend", backend, Backend)
 
 
 def default_capacity(n_pre: int) -> int:
@@ -137,7 +157,7 @@ class AbstractConnectivity(eqx.Module):
             return self.event_ffi(spikes)
         return self.event_loop(spikes)
 
-    def event_matvec_impl(self, spikes, backend: str, capacity: int | None = None):
+    def event_matvec_impl(self, spikes, backend: Backend, capacity: int | None = None):
         """``spikes @ W`` with the named backend (see the module docstring)."""
         if backend == "reference":
             return self.reference_matvec(spikes).astype(self.out_dtype(spikes))
@@ -158,4 +178,5 @@ class AbstractConnectivity(eqx.Module):
                 cpu=_cpu_branch,
                 default=functools.partial(_compact_branch, capacity=capacity),
             )
-        raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
+        check_backend(backend)
+        raise AssertionError(f"backend {backend!r} is listed in Backend but not dispatched")

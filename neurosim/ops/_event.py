@@ -8,13 +8,13 @@ import jax
 import jax.numpy as jnp
 from jax.custom_derivatives import SymbolicZero
 
-from ._base import BACKENDS, AbstractConnectivity
+from ._base import BACKENDS, AbstractConnectivity, Backend, check_backend
 
 __all__ = ["event_matvec", "event_matmat", "BACKENDS"]
 
 
 @functools.cache
-def _event_op(backend: str, capacity: int | None):
+def _event_op(backend: Backend, capacity: int | None):
     @jax.custom_jvp
     def op(conn, spikes):
         return conn.event_matvec_impl(spikes, backend, capacity)
@@ -43,8 +43,7 @@ def _check(conn, backend, capacity):
             f"conn must be a neurosim connectivity operator (ns.ops.CSR, ns.ops.ELL), "
             f"got {type(conn).__name__}"
         )
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    check_backend(backend)
     if capacity is not None and (
         isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1
     ):
@@ -52,7 +51,7 @@ def _check(conn, backend, capacity):
 
 
 def event_matvec(
-    conn: AbstractConnectivity, spikes, *, backend: str = "auto", capacity: int | None = None
+    conn: AbstractConnectivity, spikes, *, backend: Backend = "auto", capacity: int | None = None
 ) -> jax.Array:
     """Deliver a spike vector through ``conn``: ``spikes @ W`` (shape ``(n_post,)``).
 
@@ -88,7 +87,7 @@ def event_matvec(
 
 
 def event_matmat(
-    conn: AbstractConnectivity, spikes, *, backend: str = "auto", capacity: int | None = None
+    conn: AbstractConnectivity, spikes, *, backend: Backend = "auto", capacity: int | None = None
 ) -> jax.Array:
     """Deliver a batch of spike vectors: ``(batch, n_pre)`` -> ``(batch, n_post)``.
 

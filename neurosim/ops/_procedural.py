@@ -1,7 +1,7 @@
 """Procedural ("just-in-time") Bernoulli connectivity: rows regenerated, never stored.
 
 The matrix is *defined* by the per-row counter-based streams of
-:mod:`neurosim.connectivity._streams` (keyed by the stream words and the presynaptic index):
+:mod:`neurosim._streams` (keyed by the stream words and the presynaptic index):
 every product below regenerates the rows it needs, so memory is O(1) for the operator and
 O(neurons) for the temporaries of a product, and the event product, the transpose, the
 reference product, ``todense`` and a stored CSR built by ``FixedProbability`` with the same
@@ -28,15 +28,17 @@ from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
 from .._init import AbstractInit
-from ..connectivity._streams import (
+from .._streams import (
     chunk_lanes,
+    count_rows,
     gap_scale,
     row_capacity,
     row_chunk,
     targets,
     unit_uniform,
 )
-from ._base import BACKENDS, AbstractConnectivity
+from ._base import AbstractConnectivity, Backend, check_backend
+from ._compact import compact_ranks
 
 __all__ = ["ProceduralBernoulli"]
 
@@ -45,37 +47,6 @@ _FIXED_BLOCK_LANES = 1 << 15  # lanes per scan step of the fixed-width paths
 
 def _pow2_at_least(x: int) -> int:
     return 1 << max(0, math.ceil(math.log2(max(x, 1))))
-
-
-def _compact(active):
-    """``(count, rows_of_rank)``: the number of True entries and a function giving the index
-    of the ``k``-th one (0-based ranks, sorted by index).
-
-    Two levels instead of ``jnp.nonzero`` (whose scatter over all ``n`` entries dominated the
-    step at every size): the entries are packed into 32-bit words and their popcounts summed
-    up (O(n) vectorised work); a rank is located by a binary search over the words and a
-    5-step popcount select inside its word.
-    """
-    n = active.shape[0]
-    n_words = -(-n // 32)
-    bits = jnp.pad(active, (0, n_words * 32 - n)).reshape(n_words, 32).astype(jnp.uint32)
-    words = jnp.sum(bits << jnp.arange(32, dtype=jnp.uint32), axis=1, dtype=jnp.uint32)
-    counts = lax.population_count(words).astype(jnp.int32)
-    cum = jnp.cumsum(counts)
-
-    def rows_of_rank(rank):
-        g = jnp.minimum(jnp.searchsorted(cum, rank + 1, method="scan_unrolled"), n_words - 1)
-        j = rank - (cum[g] - counts[g])  # rank inside word g
-        w, pos = words[g], jnp.zeros_like(rank)
-        for width in (16, 8, 4, 2, 1):
-            c = lax.population_count(w & jnp.uint32((1 << width) - 1)).astype(jnp.int32)
-            upper = j >= c
-            j = jnp.where(upper, j - c, j)
-            w = jnp.where(upper, w >> jnp.uint32(width), w)
-            pos = pos + jnp.where(upper, width, 0)
-        return (g * 32 + pos).astype(jnp.int32)
-
-    return cum[-1], rows_of_rank
 
 
 class ProceduralBernoulli(AbstractConnectivity):
@@ -163,8 +134,6 @@ class ProceduralBernoulli(AbstractConnectivity):
         """Exact ``(number of synapses, longest row)``, by generating every row once."""
         if self.empty:
             return 0, 0
-        from ..connectivity._generators import count_rows
-
         counts = count_rows(self.key, self.n_pre, self.n_cand, self.p, self.lanes)
         return int(counts.sum()), int(counts.max())
 
@@ -222,13 +191,12 @@ class ProceduralBernoulli(AbstractConnectivity):
         return lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), prev0, carry))[2]
 
     # -- event product --------------------------------------------------------------------
-    def event_matvec_impl(self, spikes, backend, capacity=None):
+    def event_matvec_impl(self, spikes, backend: Backend, capacity=None):
         if backend == "reference":
             return self.reference_matvec(spikes)
         if backend == "dense":
             return jnp.asarray(spikes, self._dtype()) @ self.todense()
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown backend {backend!r}; use one of {BACKENDS}")
+        check_backend(backend)
         # One event path for every platform: rows are regenerated and scattered in blocks of
         # spiking rows (no per-spike loop), which is also the accelerator design.
         return self._event(spikes)
@@ -241,7 +209,7 @@ class ProceduralBernoulli(AbstractConnectivity):
         if self.empty:
             return out
         B = self.block_rows
-        count, rows_of_rank = _compact(spikes != 0)
+        count, rows_of_rank = compact_ranks(spikes != 0)
 
         def block(b, acc):
             rank = b * B + jnp.arange(B, dtype=jnp.int32)

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import check, check_finite, check_nonnegative, check_positive, is_concrete
-from ..network._dynamics import AbstractProjectionDynamics
+from ..network import AbstractProjectionDynamics
 from ..ops import CSR
 from ._events import column_index, weight_update_dense, weight_update_event
 

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validate import check, check_nonnegative, check_positive
-from ..network._dynamics import AbstractProjectionDynamics
+from ..network import AbstractProjectionDynamics
 
 __all__ = ["TsodyksMarkram", "tsodyks_markram_train", "tsodyks_markram_steady_state"]
 

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._driver import compile_cached, finish, progress_bar
+from .._driver import check_on_fault, compile_cached, finish, progress_bar
 from .._validate import check_positive
 from ._state import (
     RateState,
@@ -162,8 +162,7 @@ def simulate(
     check_setup(model, coupling, noise, integrator)
     check_positive("duration", duration, "ms")
     check_positive("dt", dt, "ms")
-    if on_fault not in ("raise", "return"):
-        raise ValueError(f"on_fault must be 'raise' or 'return', got {on_fault!r}")
+    check_on_fault(on_fault)
     if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
         raise ValueError(f"every must be an integer >= 1, got {every!r}")
     every = int(every)

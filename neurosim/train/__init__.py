@@ -36,7 +36,15 @@ from ._losses import (
     van_rossum_distance,
     voltage_mse,
 )
-from ._params import AbstractConstrained, Bounded, Positive, constrain, trainable, unwrap
+from ._params import (
+    AbstractConstrained,
+    Bounded,
+    Positive,
+    SoftplusPositive,
+    constrain,
+    trainable,
+    unwrap,
+)
 from ._scan import scan, truncated_bptt
 from ._snn import SNN, LeakyReadout, SNNOutput, make_snn
 from ._tasks import digits, randman, store_recall, yinyang
@@ -84,6 +92,7 @@ __all__ = [
     "AbstractConstrained",
     "Positive",
     "Bounded",
+    "SoftplusPositive",
     "constrain",
     "unwrap",
     "trainable",

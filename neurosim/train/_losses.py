@@ -3,12 +3,18 @@
 Conventions: arrays are ``(..., T, n)`` (time, then neurons, after any batch axes); integer
 labels are ``(...)``; losses return the mean over batch axes. ``dt`` in ms, rates in Hz.
 Spikes are the surrogate-differentiable 0/1 arrays of the neuron models.
+
+``van_rossum_distance`` is :func:`neurosim.analysis.van_rossum_distance` (shared with
+:mod:`neurosim.fit`); for this module's layout call it with ``time_axis=-2, neuron_axis=-1,
+batch_mean=True``.
 """
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+
+from ..analysis import exponential_filter, van_rossum_distance
 
 __all__ = [
     "cross_entropy",
@@ -115,28 +121,12 @@ def first_spike_loss(spikes, labels, dt, tau0=2.0, alpha=0.0, tau1=10.0):
 
 
 def exp_filter(x, tau, dt, axis: int = -2):
-    """Causal exponential filter along ``axis``: ``y_t = y_{t-1} exp(-dt/tau) + x_t``."""
-    decay = jnp.exp(-dt / jnp.asarray(tau, x.dtype))
-    xt = jnp.moveaxis(x, axis, 0)
+    """Causal exponential filter along ``axis``: ``y_t = y_{t-1} exp(-dt/tau) + x_t``.
 
-    def body(y, xi):
-        y = y * decay + xi
-        return y, y
-
-    _, y = jax.lax.scan(body, jnp.zeros_like(xt[0]), xt)
-    return jnp.moveaxis(y, 0, axis)
-
-
-def van_rossum_distance(spikes_a, spikes_b, tau, dt, squared: bool = True):
-    """Van Rossum (2001, *Neural Comput.* 13:751) distance between spike trains.
-
-    Each train is filtered with ``exp(-t/tau)``; ``D^2 = (1/tau) int (f_a - f_b)^2 dt``,
-    summed over neurons and averaged over batch axes. Arrays ``(..., T, n)``. With
-    ``squared=False`` returns ``D`` (not differentiable where ``D = 0``).
+    :func:`neurosim.analysis.exponential_filter` with this module's default layout (time
+    second to last).
     """
-    diff = exp_filter(spikes_a - spikes_b, tau, dt)
-    d2 = jnp.sum(diff**2, axis=(-2, -1)) * dt / tau
-    return jnp.mean(d2) if squared else jnp.mean(jnp.sqrt(d2))
+    return exponential_filter(x, tau, dt, axis=axis)
 
 
 def voltage_mse(v, v_target, mask=None):

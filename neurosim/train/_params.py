@@ -5,24 +5,31 @@
 * :class:`Positive` and :class:`Bounded` store an unconstrained ``raw`` value and map it into
   range (softplus, scaled sigmoid), so gradient steps can never produce e.g. a negative time
   constant. Put them into a model with :func:`constrain`; :func:`unwrap` replaces them by
-  their values before the model is run (the training step does this for you).
+  their values before the model is run (the training step does this for you). The maps are
+  the shared transforms of :mod:`neurosim._transforms` (:class:`SoftplusPositive`, and the
+  sigmoid ``Bounded`` map that ``ns.fit`` uses too).
 """
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
-import numpy as np
 
-__all__ = ["AbstractConstrained", "Positive", "Bounded", "constrain", "unwrap", "trainable"]
+from .._transforms import AbstractTransform, SoftplusPositive
+from .._transforms import Bounded as _BoundedMap
 
-
-def _inv_softplus(y):
-    # log(exp(y) - 1), stable for large y.
-    return y + jnp.log(-jnp.expm1(-y))
+__all__ = [
+    "AbstractConstrained",
+    "Positive",
+    "Bounded",
+    "SoftplusPositive",
+    "constrain",
+    "unwrap",
+    "trainable",
+]
 
 
 class AbstractConstrained(eqx.Module):
@@ -30,13 +37,21 @@ class AbstractConstrained(eqx.Module):
 
     raw: eqx.AbstractVar[jax.Array]
 
+    @abc.abstractmethod
+    def transform(self) -> AbstractTransform:
+        """The map from ``raw`` to ``value`` (a shared :mod:`neurosim._transforms` bijection)."""
+
     @property
     def value(self) -> jax.Array:
-        raise NotImplementedError
+        """The physical value, ``transform().to_physical(raw)``."""
+        return self.transform().to_physical(self.raw)
 
 
 class Positive(AbstractConstrained):
     """``value = lower + softplus(raw)`` > ``lower`` (e.g. time constants, conductances).
+
+    The map is :class:`SoftplusPositive` (linear far above ``lower``); ``ns.fit.Positive`` is
+    the *exponential* map :class:`~neurosim.fit.ExpPositive`, a different transform.
 
     Example:
         >>> import neurosim as ns
@@ -49,15 +64,11 @@ class Positive(AbstractConstrained):
     lower: float = eqx.field(static=True)
 
     def __init__(self, value, lower: float = 0.0):
-        value = jnp.asarray(value, jnp.result_type(float))
         self.lower = float(lower)
-        if not isinstance(value, jax.core.Tracer) and not bool(jnp.all(value > self.lower)):
-            raise ValueError(f"Positive: value must be > lower = {self.lower:g}, got {value}")
-        self.raw = _inv_softplus(value - self.lower)
+        self.raw = self.transform().to_unconstrained(value)
 
-    @property
-    def value(self):
-        return self.lower + jax.nn.softplus(self.raw)
+    def transform(self) -> SoftplusPositive:
+        return SoftplusPositive(self.lower)
 
 
 class Bounded(AbstractConstrained):
@@ -75,23 +86,11 @@ class Bounded(AbstractConstrained):
     high: float = eqx.field(static=True)
 
     def __init__(self, value, low: float, high: float):
-        value = jnp.asarray(value, jnp.result_type(float))
         self.low, self.high = float(low), float(high)
-        if not self.high > self.low:
-            raise ValueError(f"Bounded: need high > low, got low={low}, high={high}")
-        if not isinstance(value, jax.core.Tracer):
-            v = np.asarray(value)
-            if not np.all((v > self.low) & (v < self.high)):
-                raise ValueError(
-                    f"Bounded: value must lie strictly inside ({self.low:g}, {self.high:g}), "
-                    f"got {value}"
-                )
-        frac = (value - self.low) / (self.high - self.low)
-        self.raw = jnp.log(frac) - jnp.log1p(-frac)
+        self.raw = self.transform().to_unconstrained(value)
 
-    @property
-    def value(self):
-        return self.low + (self.high - self.low) * jax.nn.sigmoid(self.raw)
+    def transform(self) -> _BoundedMap:
+        return _BoundedMap(self.low, self.high)
 
 
 def _is_constrained(x) -> bool:

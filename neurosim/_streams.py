@@ -55,6 +55,8 @@ __all__ = [
     "bernoulli_row_capacity",
     "bernoulli_row",
     "bernoulli_rows",
+    "block_rows",
+    "count_rows",
 ]
 
 STREAM_VERSION = 2
@@ -236,3 +238,39 @@ def bernoulli_rows(key, rows, p: float, n_targets: int, capacity: int, skip_self
     complete = pos[:, -1] >= n_cand
     tgt = jnp.where(valid, targets(pos, rows, skip_self), n_targets)
     return tgt, valid, complete
+
+
+def block_rows(lanes: int) -> int:
+    """Rows generated together by the host-driven passes (count, fill): ~2^17 lanes a block."""
+    return max(1, min(1 << 16, (1 << 17) // lanes))
+
+
+@partial(jax.jit, static_argnames=("n_cand", "lanes", "rows"))
+def _count_block(words, start, n_pre, scale, *, n_cand, lanes, rows):
+    r = start + jnp.arange(rows, dtype=jnp.int32)
+    prev0 = jnp.where(r < n_pre, -1, n_cand).astype(jnp.int32)
+
+    def body(c):
+        lane0, prev, cnt = c
+        live = prev < n_cand
+        pos, _ = row_chunk(words, r, lane0, prev, lanes, scale, n_cand)
+        cnt = cnt + jnp.sum((pos < n_cand) & live[:, None], axis=1, dtype=jnp.int32)
+        return lane0 + lanes, jnp.where(live, pos[:, -1], n_cand), cnt
+
+    init = (jnp.asarray(0, jnp.int32), prev0, jnp.zeros((rows,), jnp.int32))
+    return lax.while_loop(lambda c: jnp.any(c[1] < n_cand), body, init)[2]
+
+
+def count_rows(words, n_pre: int, n_cand: int, p: float, lanes: int | None = None) -> np.ndarray:
+    """Exact length of every row of a Bernoulli(p) stream matrix (int32, shape ``(n_pre,)``)."""
+    counts = np.zeros(n_pre, np.int32)
+    if p <= 0 or n_cand <= 0:
+        return counts
+    lanes = lanes or chunk_lanes(n_cand, p)
+    rows = min(block_rows(lanes), n_pre)
+    scale = gap_scale(p)
+    for start in range(0, n_pre, rows):
+        c = _count_block(words, start, n_pre, scale, n_cand=n_cand, lanes=lanes, rows=rows)
+        stop = min(start + rows, n_pre)
+        counts[start:stop] = np.asarray(c)[: stop - start]
+    return counts
