@@ -72,12 +72,17 @@ class Branch:
         return [e for e in self.events if e.kind == kind]
 
 
-def _run(system, q, names, mode, v0, t0, scale, ds, ds_min, ds_max, lo, hi, n_steps, ctol):
+def _run(system, q, names, mode, u0, direction, scale, ds, ds_min, ds_max, lo, hi, n_steps, ctol):
+    """Correct ``u0`` onto the curve (last parameter fixed), take the tangent, continue."""
     d = system.dim
     G = make_G(system, q, d, names, mode)
     Gs = lambda v: G(v * scale)  # noqa: E731
+    v0 = u0 / scale
+    e_last = jnp.zeros_like(v0).at[-1].set(1.0)
+    v0, ok0 = correct(Gs, v0, e_last, 20, ctol)
+    t0 = tangent(Gs, v0, direction * e_last)
     vs, ts, oks, code = continue_curve(
-        Gs, v0 / scale, t0, ds, ds_min, ds_max, lo / scale, hi / scale, n_steps, 10, ctol
+        Gs, v0, t0, ds, ds_min, ds_max, lo / scale, hi / scale, n_steps, 10, ctol
     )
     us = vs * scale
 
@@ -87,30 +92,14 @@ def _run(system, q, names, mode, v0, t0, scale, ds, ds_min, ds_max, lo, hi, n_st
         return J, det(J), hopf_test(J)
 
     J, dets, hopf = jax.vmap(tests)(us)
-    return us, ts, oks, code, J, dets, hopf
+    return ok0, (us, ts, oks, code, J, dets, hopf)
 
 
 _run_jit = eqx.filter_jit(_run)
 
 
-def _start(Gs, v0, direction):
-    t0 = jnp.zeros_like(v0).at[-1].set(direction)
-    return tangent(Gs, v0, t0)
-
-
 @eqx.filter_jit
-def _prepare(system, q, names, mode, u0, scale, direction, ctol):
-    G = make_G(system, q, system.dim, names, mode)
-    Gs = lambda v: G(v * scale)  # noqa: E731
-    v0 = u0 / scale
-    # correct onto the curve with the last parameter fixed, then take the tangent
-    normal = jnp.zeros_like(v0).at[-1].set(1.0)
-    v, ok = correct(Gs, v0, normal, 20, ctol)
-    return v * scale, ok, _start(Gs, v, direction)
-
-
-@eqx.filter_jit
-def _locate(system, q, names, u_a, u_b, scale, which, ctol):
+def _locate(system, q, names, u_a, u_b, scale, use_det, ctol):
     d = system.dim
     G = make_G(system, q, d, names, "fp")
     Gs = lambda v: G(v * scale)  # noqa: E731
@@ -119,7 +108,7 @@ def _locate(system, q, names, u_a, u_b, scale, which, ctol):
         u = v * scale
         qq = {**q, **{k: u[d + i] for i, k in enumerate(names)}}
         J = jax.jacfwd(system.bind(qq))(u[:d])
-        return det(J) if which == "det" else hopf_test(J)
+        return jnp.where(use_det, det(J), hopf_test(J))
 
     v, ok = locate(Gs, test, u_a / scale, u_b / scale, 10, ctol, 60)
     u = v * scale
@@ -147,7 +136,7 @@ def _assemble(system, q, names, us, ts, oks, code, J, dets, hopf, scale, ctol, f
                 if not np.sign(vals[k]) * np.sign(vals[k + 1]) < 0:
                     continue
                 u, ok, Je = _locate(system, q, names, jnp.asarray(us[k]), jnp.asarray(us[k + 1]),
-                                    jnp.asarray(sc), which, ctol)  # fmt: skip
+                                    jnp.asarray(sc), jnp.asarray(which == "det"), ctol)  # fmt: skip
                 u, ev = np.asarray(u), np.sort_complex(np.linalg.eigvals(np.asarray(Je, float)))
                 if not bool(ok):
                     continue
@@ -265,15 +254,15 @@ def continuation(
     lo, hi = _bounds(system, names, box, bounds)
     u0 = jnp.asarray(np.concatenate([x, [float(q[param])]]), dtype)
     scj = jnp.asarray(sc, dtype)
-    u0, ok, t0 = _prepare(system, q, names, "fp", u0, scj, float(np.sign(direction)), ctol)
+    sign = jnp.asarray(np.sign(direction) or 1.0, dtype)
+    ok, out = _run_jit(system, q, names, "fp", u0, sign, scj,
+                       jnp.asarray(ds, dtype), ds_min, ds_max, jnp.asarray(lo, dtype),
+                       jnp.asarray(hi, dtype), int(n_steps), ctol)  # fmt: skip
     if not bool(ok):
         raise ValueError(
             f"no fixed point found near x0={x.tolist()} at {param}={float(q[param]):g}; "
             "start from a fixed point (e.g. one from ns.dynamics.fixed_points)"
         )
-    out = _run_jit(system, q, names, "fp", u0, t0, scj, jnp.asarray(ds, dtype),
-                   ds_min, ds_max, jnp.asarray(lo, dtype), jnp.asarray(hi, dtype),
-                   int(n_steps), ctol)  # fmt: skip
     return _assemble(system, q, names, *out, scj, ctol, True)
 
 
@@ -335,13 +324,13 @@ def two_parameter(
     scj = jnp.asarray(sc, dtype)
     halves = []
     for direction in (1.0, -1.0) if both else (1.0,):
-        u, ok, t0 = _prepare(system, q, params, mode, u0, scj, direction, ctol)
+        sign = jnp.asarray(direction, dtype)
+        ok, out = _run_jit(system, q, params, mode, u0, sign, scj, jnp.asarray(ds, dtype),
+                           ds / 256, 10 * ds, jnp.asarray(lo, dtype), jnp.asarray(hi, dtype),
+                           int(n_steps), ctol)  # fmt: skip
         if not bool(ok):
             raise ValueError(f"the {event.kind} point at {event.params} could not be corrected "
                              f"onto the {mode} curve in ({params[0]}, {params[1]})")  # fmt: skip
-        out = _run_jit(system, q, params, mode, u, t0, scj, jnp.asarray(ds, dtype), ds / 256,
-                       10 * ds, jnp.asarray(lo, dtype), jnp.asarray(hi, dtype), int(n_steps),
-                       ctol)  # fmt: skip
         halves.append(_assemble(system, q, params, *out, scj, ctol, False))
     if len(halves) == 1:
         return halves[0]

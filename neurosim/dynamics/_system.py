@@ -165,7 +165,7 @@ class _FunctionSystem(System):
     fun: Callable = eqx.field(static=True)
 
     def bind(self, q):
-        return lambda x: jnp.asarray(self.fun(x, q), x.dtype).reshape(x.shape)
+        return lambda x: jnp.asarray(self.fun(x, q), x.dtype)
 
 
 def _split_vars(all_vars, free, frozen, state0):
