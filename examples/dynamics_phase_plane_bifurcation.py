@@ -53,15 +53,15 @@ def main() -> None:
     )  # fmt: skip
     rest = pp.fixed_points.x[np.argmin(pp.fixed_points.x[:, 0])]
     br_adex = ns.dynamics.continuation(
-        s_adex, "i_ext", rest, {"i_ext": i_below}, ds=0.5, n_steps=60, box=box,
-        scale=[1.0, 10.0, 10.0], direction=1.0,
+        s_adex, "i_ext", rest, {"i_ext": i_below}, ds=0.2, n_steps=150, box=box,
+        scale=[1.0, 10.0, 10.0], bounds=(0.5 * rheo, 1.2 * rheo), ds_max=0.5,
     )  # fmt: skip
     folds = br_adex.of("fold")
 
     # --- FitzHugh-Nagumo: Hopf points and limit cycles between them
     fhn = ns.dynamics.system(ns.neurons.FitzHughNagumo(1))
     br_fhn = ns.dynamics.continuation(fhn, "i_ext", [-1.2, -0.6], {"i_ext": 0.0}, ds=0.05,
-                                      n_steps=60, bounds=(-0.2, 1.8))  # fmt: skip
+                                      ds_max=0.05, n_steps=80, bounds=(-0.2, 1.8))  # fmt: skip
     hopf = br_fhn.of("hopf")
     i_h = [h.params["i_ext"] for h in hopf]
     eps, b = 0.08, 0.8

@@ -398,3 +398,39 @@ def test_bad_input_is_rejected_with_the_fix():
         dyn.continuation(fhn, "nope", [0.0, 0.0])
     with pytest.raises(ValueError, match="fun must return"):
         dyn.from_function(lambda x, p: x[:1], ("a", "b"))
+
+
+# ---------------------------------------------------------------- Morris-Lecar classes
+
+
+def _ml_steady_current(v, g_ca, v3, v4):
+    """Reference (numpy): the current holding ``v`` at rest, ``I_ss(v)`` (w = w_inf(v))."""
+    m_inf = 0.5 * (1 + np.tanh((v + 1.2) / 18.0))
+    w_inf = 0.5 * (1 + np.tanh((v - v3) / v4))
+    return g_ca * m_inf * (v - 120.0) + 8.0 * w_inf * (v + 84.0) + 2.0 * (v + 60.0)
+
+
+@pytest.mark.slow
+def test_morris_lecar_class_one_fold_and_class_two_hopf():
+    """Rinzel & Ermentrout (1989): with the "snic" set the rest state disappears in a
+    saddle-node (class I), at the local maximum of the steady-state I-V curve ``I_ss(v)``;
+    with the "hopf" set it loses stability in a Hopf bifurcation first (class II)."""
+    box = [(-80.0, 40.0), (-0.1, 1.1)]
+    res = {}
+    with jax.enable_x64(True):
+        for name in ("snic", "hopf"):
+            s = dyn.system(ns.neurons.MorrisLecar.from_set(name))
+            fp = dyn.fixed_points(s, box, {"i_ext": 0.0})
+            res[name] = dyn.continuation(s, "i_ext", fp.x[0], {"i_ext": 0.0}, ds=1.0,
+                                         n_steps=150, box=box, scale=[1.0, 0.01, 1.0],
+                                         bounds=(-10.0, 150.0))  # fmt: skip
+    snic, hopf = res["snic"], res["hopf"]
+    assert snic.events[0].kind == "fold"
+    v = np.linspace(-60.0, -20.0, 400001)
+    i_ss = _ml_steady_current(v, 4.0, 12.0, 17.4)
+    k = np.argmax(i_ss)
+    np.testing.assert_allclose(snic.events[0].params["i_ext"], i_ss[k], rtol=1e-6)
+    np.testing.assert_allclose(snic.events[0].x[0], v[k], atol=1e-3)
+    assert np.all(snic.stable[: snic.events[0].index + 1])
+    assert hopf.events[0].kind == "hopf"
+    assert np.all(hopf.stable[: hopf.events[0].index + 1])
