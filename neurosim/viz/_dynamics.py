@@ -124,17 +124,28 @@ def bifurcation(
         ax.set_xlabel(branch.params[0])
         ax.set_ylabel(branch.params[1])
     else:
-        lam = branch.values[:, 0]
-        y = branch.x[:, k]
-        st = branch.stable
-        for flag, ls in ((True, "-"), (False, "--")):
-            yy = np.where(st == flag, y, np.nan)
-            # join each run to its neighbour so the line has no gaps at a change
-            edge = np.flatnonzero(np.diff(st.astype(int)) != 0)
-            for e in edge:
-                i = e + 1 if st[e] != flag else e
-                yy[i] = y[i]
-            ax.plot(lam, yy, ls, color="k", lw=1.6, label="stable" if flag else "unstable")
+        lam, y, st = list(branch.values[:, 0]), list(branch.x[:, k]), list(branch.stable)
+        both = [False] * len(lam)
+        for ev in sorted(branch.events, key=lambda e: -e.index):  # events join the line
+            i = ev.index + 1
+            lam.insert(i, ev.params[branch.params[0]])
+            y.insert(i, ev.x[k])
+            st.insert(i, st[i - 1])
+            both.insert(i, True)
+        # each segment takes the stability of its end that is not an event point
+        style = [st[i + 1] if both[i] else st[i] for i in range(len(lam) - 1)]
+        labelled = set()
+        i = 0
+        while i < len(style):
+            j = i
+            while j + 1 < len(style) and style[j + 1] == style[i]:
+                j += 1
+            flag = bool(style[i])
+            lab = None if flag in labelled else ("stable" if flag else "unstable")
+            labelled.add(flag)
+            ax.plot(lam[i : j + 2], y[i : j + 2], "-" if flag else "--", color="k", lw=1.6,
+                    label=lab)  # fmt: skip
+            i = j + 1
         for ev in branch.events:
             mark = {"fold": ("s", "tab:red", "LP"), "hopf": ("o", "tab:blue", "H")}.get(
                 ev.kind, ("^", "tab:gray", "BP")
