@@ -35,12 +35,14 @@ from .network import (
 )
 
 from . import train  # isort: skip  (gradient training; after the core it builds on)
+from . import dynamics  # isort: skip  (analysis of the models above)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "analysis",
     "connectivity",
+    "dynamics",
     "fit",
     "init",
     "inputs",

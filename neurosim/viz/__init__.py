@@ -1,6 +1,7 @@
 """Plots (the only subpackage that imports matplotlib, lazily)."""
 
+from ._dynamics import bifurcation, phase_plane
 from ._raster import raster
 from ._training import training_curves
 
-__all__ = ["raster", "training_curves"]
+__all__ = ["raster", "training_curves", "phase_plane", "bifurcation"]
