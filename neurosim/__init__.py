@@ -8,6 +8,8 @@ Example:
 
 from . import (
     analysis,
+    assimilate,
+    bold,
     connectivity,
     fit,
     init,
@@ -40,6 +42,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "analysis",
+    "assimilate",
+    "bold",
     "connectivity",
     "fit",
     "init",
