@@ -33,7 +33,8 @@ class Diagnostics(NamedTuple):
         n_obs: number of valid (unmasked) observations.
         collapsed: True if ``spread_post`` is below ``collapse_tol`` (ensemble collapse).
         divergent: True if ``innovation_var / expected_var`` exceeds ``divergence_ratio``
-            (the ensemble under-represents its own error: filter divergence).
+            (the ensemble under-represents its own error: filter divergence), or if the
+            analysis is not finite.
     """
 
     spread_prior: jax.Array
@@ -104,7 +105,7 @@ def _diagnostics(A, Xa, B, d, R, valid, collapse_tol, divergence_ratio):
         expected_var=exp_var,
         n_obs=valid.sum(),
         collapsed=sa < collapse_tol,
-        divergent=inn_var > divergence_ratio * exp_var,
+        divergent=~(inn_var <= divergence_ratio * exp_var) | ~jnp.all(jnp.isfinite(Xa)),
     )
 
 
@@ -216,10 +217,13 @@ def etkf_update(
     E = X.shape[0]
     r = 1.0 / jnp.sqrt(R_eff)
     S = B * r / jnp.sqrt(E - 1.0)  # (E, M), zero columns for masked observations
-    C = jnp.eye(E, dtype=X.dtype) + S @ S.T
-    lam, U = jnp.linalg.eigh(C)
-    w = (U / lam) @ (U.T @ (S @ (d * r)))  # C^{-1} S d~
-    T = (U / jnp.sqrt(lam)) @ U.T  # C^{-1/2}, symmetric: keeps the anomalies centred
+    # Thin SVD S = U diag(sig) V^T: C^{-1} S = U diag(sig / (1 + sig^2)) V^T and
+    # C^{-1/2} = I - U diag(1 - 1/sqrt(1 + sig^2)) U^T, with no cancellation even when R is
+    # tiny against the spread (an eigen-decomposition of C loses its small eigenvalues then).
+    U, sig, Vt = jnp.linalg.svd(S, full_matrices=False)
+    w = U @ (sig / (1.0 + sig**2) * (Vt @ (d * r)))  # C^{-1} S d~
+    shrink = 1.0 - 1.0 / jnp.sqrt(1.0 + sig**2)
+    T = jnp.eye(E, dtype=X.dtype) - (U * shrink) @ U.T  # symmetric: keeps anomalies centred
     mean_a = xm + A.T @ w / jnp.sqrt(E - 1.0)
     Xa = mean_a + T @ A
     return Xa, _diagnostics(A, Xa, B, d, R_eff, valid, collapse_tol, divergence_ratio)

@@ -10,7 +10,7 @@ __all__ = ["Bounded", "Positive", "random_walk", "gamma_heterogeneity"]
 
 
 class Bounded(eqx.Module):
-    r"""Logit coordinates for a parameter in ``(lo, hi)``: ``theta = lo + (hi - lo) sigmoid(u / c)``.
+    r"""Logit coordinates for a parameter in ``(lo, hi)``: ``lo + (hi - lo) sigmoid(u / c)``.
 
     ``c`` is the logit scale (DTB uses 10): a random walk of std ``sigma`` in ``u`` moves
     ``theta`` by about ``(hi - lo) sigma / (4 c)`` near the middle of the interval.
