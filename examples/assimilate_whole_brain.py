@@ -67,7 +67,7 @@ def load_connectome_76():
 class Twin:
     """The model and one member's window forecast (pure), shared by truth and ensemble."""
 
-    def __init__(self, W, L, tr, obs_mode):
+    def __init__(self, W, L, tr, obs_mode, rw_io=0.03, rw_g=0.01):
         self.n = W.shape[0]
         self.tr = tr
         self.obs_mode = obs_mode
@@ -78,7 +78,7 @@ class Twin:
         self.bw = ns.bold.BalloonWindkessel(self.n)
         self.io_t = ns.assimilate.Bounded(IO_LO, IO_HI)
         self.g_t = ns.assimilate.Bounded(G_LO, G_HI)
-        self.rw_io, self.rw_g, self.rw_off = 0.03, 0.01, 0.01
+        self.rw_io, self.rw_g, self.rw_off = rw_io, rw_g, 0.01  # random walks (logit units)
 
     def init_member(self, key, io, g):
         rs = ns.rates.init_state(self.model, self.cpl, key, DT, nodes={"S": jnp.full(self.n, 0.1)})
@@ -92,6 +92,17 @@ class Twin:
             m["off"] = jnp.zeros(self.n)
             m["u_scale"] = jnp.zeros(())
         return m
+
+    def settle(self, m, key, ms=2000.0):
+        """Neural spin-up (``ms``), then the BOLD state at its closed-form fixed point for the
+        mean ``S`` (skips the ~30 s haemodynamic transient from rest)."""
+        model = eqx.tree_at(lambda x: x.I_o, self.model, self.io_t.forward(m["u_io"]))
+        cpl = eqx.tree_at(lambda x: x.G, self.cpl, self.g_t.forward(m["u_g"]))
+        k = int(ms / DT)
+        rs, tr = ns.rates.run(model, cpl, m["rate"], k, DT, key=key, noise=self.noise,
+                              record=["S"])  # fmt: skip
+        bs, _ = ns.bold.steady_state(self.bw, tr["S"][k // 2 :].mean(0))
+        return {**m, "rate": rs, "bold": bs}
 
     def simulate(self, m, key):
         """One TR with the member's own parameters: (member, BOLD (n,))."""
@@ -153,6 +164,7 @@ def free_bold(twin, io, g, key, n_tr, spin):
 
     def one(io, g, k):
         m = twin.init_member(jax.random.fold_in(k, 0), io, g)
+        m = twin.settle(m, jax.random.fold_in(k, 1))
 
         def body(m, kk):
             m, y = twin.simulate(m, kk)
@@ -174,7 +186,7 @@ def main(args):
     W, L = load_connectome_76()
     n = W.shape[0]
     tr = float(args.tr)
-    twin = Twin(W, L, tr, args.obs)
+    twin = Twin(W, L, tr, args.obs, args.rw_io, args.rw_g)
     n_tr = int(round(args.duration * 1000 / tr))
     spin = int(np.ceil(args.spinup * 1000 / tr))
     rng = np.random.default_rng(args.seed)
@@ -200,6 +212,9 @@ def main(args):
     g0 = twin.g_t.forward(twin.g_t.inverse(0.02) + 0.5 * jax.random.normal(
         jax.random.fold_in(k_ens, 1), (E,)))  # fmt: skip
     members = jax.vmap(twin.init_member)(jax.random.split(jax.random.fold_in(k_ens, 2), E), io0, g0)
+    members = jax.jit(jax.vmap(twin.settle))(
+        members, jax.random.split(jax.random.fold_in(k_ens, 4), E)
+    )
     # spin-up: forecast only (observations masked), then set the affine readout (z mode)
     obs_all = np.concatenate([np.full((spin, n), np.nan), y_obs])
     if args.obs == "z":
@@ -250,6 +265,7 @@ def main(args):
         "fc_corr_free": float(np.corrcoef(fc(y_free), fc_true)[0, 1]),
         "fc_corr_ceiling": float(np.corrcoef(fc(y_ceil), fc_true)[0, 1]),
         "n_collapsed": res.n_collapsed, "n_divergent": res.n_divergent,
+        "rw_io": args.rw_io, "rw_g": args.rw_g, "inflation": args.inflation,
         "filter_compile_s": round(res.compile_s, 2), "filter_run_s": round(res.run_s, 2),
         "wall_s": round(time.perf_counter() - t_start, 1),
     }  # fmt: skip
@@ -302,6 +318,8 @@ if __name__ == "__main__":
     ap.add_argument("--spinup", type=float, default=8.0, help="forecast-only start (s)")
     ap.add_argument("--obs-noise", type=float, default=0.2, help="x median BOLD std")
     ap.add_argument("--inflation", type=float, default=1.0)
+    ap.add_argument("--rw-io", type=float, default=0.03, help="I_o random walk per window")
+    ap.add_argument("--rw-g", type=float, default=0.01, help="G random walk per window")
     a = ap.parse_args()
     if a.quick:
         a.members, a.duration, a.spinup = 6, 8.0, 1.6
