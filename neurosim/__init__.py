@@ -8,6 +8,8 @@ Example:
 
 from . import (
     analysis,
+    assimilate,
+    bold,
     connectivity,
     fit,
     init,
@@ -41,6 +43,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "analysis",
+    "assimilate",
+    "bold",
     "connectivity",
     "dynamics",
     "fit",

@@ -1,0 +1,30 @@
+"""Ensemble Kalman data assimilation (pure JAX): filters, parameter transforms, the loop.
+
+:func:`enkf_update` (stochastic, perturbed observations; optional localisation) and
+:func:`etkf_update` (deterministic square root) are single analysis steps on an ensemble
+array; :class:`Bounded` / :class:`Positive` put parameters in unconstrained coordinates for
+state augmentation, :func:`random_walk` moves them, :func:`gamma_heterogeneity` draws the
+Digital Twin Brain's per-neuron factors; :func:`run_filter` is the window-by-window loop.
+
+Example:
+    >>> import jax, jax.numpy as jnp, neurosim as ns
+    >>> X = jax.random.normal(jax.random.key(0), (32, 2))
+    >>> Xa, diag = ns.assimilate.etkf_update(X, X[:, :1], jnp.array([1.0]), 0.1)
+"""
+
+from ._filters import Diagnostics, check_ensemble, enkf_update, etkf_update
+from ._loop import FilterResult, run_filter
+from ._params import Bounded, Positive, gamma_heterogeneity, random_walk
+
+__all__ = [
+    "enkf_update",
+    "etkf_update",
+    "Diagnostics",
+    "check_ensemble",
+    "Bounded",
+    "Positive",
+    "random_walk",
+    "gamma_heterogeneity",
+    "run_filter",
+    "FilterResult",
+]
