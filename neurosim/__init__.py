@@ -9,6 +9,7 @@ Example:
 from . import (
     analysis,
     connectivity,
+    connectome,
     fit,
     init,
     inputs,
@@ -41,6 +42,7 @@ __version__ = "0.1.0"
 __all__ = [
     "analysis",
     "connectivity",
+    "connectome",
     "fit",
     "init",
     "inputs",
