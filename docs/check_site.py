@@ -154,6 +154,7 @@ class Chromium:
             "--remote-debugging-pipe",
             "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
             "--disable-gpu",
+            "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
             "--no-first-run",
             "--no-default-browser-check",
             "--disable-extensions",
