@@ -3,9 +3,10 @@
 Each page under ``docs/`` with fenced ``python`` blocks is run as one script (its blocks in
 order, as a reader would paste them) in a fresh interpreter in a temporary directory. A page
 opts out with ``<!-- docs-test: skip (why) -->`` (code that needs files a CLI run writes, or
-repeats a tested page) and is marked slow with ``<!-- docs-test: slow -->``. The strict build and the browser check are
-``make docs-check`` (run by ``.ci/run``); here are the pieces that need neither mkdocs nor a
-browser: the API pages list every public name, the link checker finds broken links.
+repeats a tested page) and is marked slow with ``<!-- docs-test: slow -->``. The strict build
+and the browser check are ``make docs-check`` (run by ``.ci/run``); here are the pieces that
+need neither mkdocs nor a browser: the API pages list every public name, the link checker
+finds broken links.
 """
 
 from __future__ import annotations
