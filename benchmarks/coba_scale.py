@@ -7,7 +7,7 @@ Usage (from the repository root):
 
 Cases (``N:connectivity``; default all): 4k, 40k and 400k neurons with stored CSR and with
 procedural connectivity, and 4M with procedural connectivity, each 1 s of biological time
-(COBA as pinned in shared/BENCHMARKS.md, dt = 0.1 ms). Every case runs in its own process,
+(COBA as pinned in docs/benchmarks/definitions.md, dt = 0.1 ms). Every case runs in its own process,
 pinned to one core (``taskset -c 0``) with single-threaded XLA, and reports build time, the
 peak RSS increase of the build over the RSS before it (a fresh process, JAX initialised;
 covers the connectivity arrays, neuron parameters and generator compilation), the bytes of

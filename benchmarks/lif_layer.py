@@ -3,9 +3,10 @@
     python benchmarks/lif_layer.py                       # n = 1024, 4096; neurosim, snnTorch, Norse
     python benchmarks/lif_layer.py --sizes 1024 --peers snntorch
 
-Definition (``shared/BENCHMARKS.md``): input ``x ~ randn`` of shape (T = 500, B = 16, n) ->
-``Linear(n, n)`` -> LIF; time the forward pass, and forward + backward of ``sum(output)``
-(gradient w.r.t. the Linear layer's weight and bias), median of 3 after a warm-up, 2 threads.
+Definition (``docs/benchmarks/definitions.md``): input ``x ~ randn`` of shape
+(T = 500, B = 16, n) -> ``Linear(n, n)`` -> LIF; time the forward pass, and forward + backward
+of ``sum(output)`` (gradient w.r.t. the Linear layer's weight and bias), median of 3 after a
+warm-up, 2 threads.
 
 * neurosim: the matmul outside the recurrence, one GEMM per block of ``--chunk`` steps
   (default 25 steps = 400 rows; ``--chunk 500``: one GEMM for all ``T*B`` rows), then a
@@ -16,7 +17,8 @@ Definition (``shared/BENCHMARKS.md``): input ``x ~ randn`` of shape (T = 500, B 
   ``v <- beta v + I`` (exponential Euler is exact here). snnTorch resets by subtraction, Norse
   (``norse.torch.LIF``, default parameters) has a current-based synapse: the rates differ and
   are printed beside the timings.
-* peers: ``shared/anchors/lif_layer_torch.py snntorch|norse N`` run unchanged with the PyTorch
+* peers: the anchor script ``lif_layer_torch.py snntorch|norse N`` (kept outside this
+  repository, in the directory ``$NEUROSIM_ANCHORS``) run unchanged with the PyTorch
   venv given by ``--torch-python`` (default ``$NEUROSIM_TORCH_PYTHON`` or
   ``/tmp/venv-torch/bin/python``: ``python -m venv /tmp/venv-torch &&
   /tmp/venv-torch/bin/pip install torch==2.13.0 snntorch norse``). Their spike fraction is
@@ -46,7 +48,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 def _find_anchors() -> pathlib.Path:
     if "NEUROSIM_ANCHORS" in os.environ:
         return pathlib.Path(os.environ["NEUROSIM_ANCHORS"])
-    for d in ROOT.parents:  # shared/ sits beside the repository (or a worktree's parent)
+    for d in ROOT.parents:  # the maintainers' layout: anchors beside the repository
         if (d / "shared" / "anchors").is_dir():
             return d / "shared" / "anchors"
     return ROOT.parent / "shared" / "anchors"

@@ -6,7 +6,8 @@ Usage:
 
 Every process is pinned to one core (``taskset -c 0``) and XLA is single-threaded. neurosim is
 run in a fresh process per case (``neurosim bench --json``: median of 3 runs after a warm-up);
-peers by the scripts in ``../shared/anchors`` (venvs from ``shared/anchors/setup.sh``). Prints
+peers by their anchor scripts (not part of this repository: ``$NEUROSIM_ANCHORS``, with venvs
+made by its ``setup.sh``). Prints
 one row per (simulator, size) and writes them as JSON lines to ``benchmarks/out/``.
 """
 
@@ -63,7 +64,7 @@ _FIELDS = re.compile(r"(\w+(?:\(compile\+run\))?)=([-\d.]+)")
 def peer_case(peer, model, n, duration):
     py = VENVS / peer / "bin" / "python"
     if not py.exists():
-        return {"sim": peer, "n": n, "error": f"{py} missing (run shared/anchors/setup.sh)"}
+        return {"sim": peer, "n": n, "error": f"{py} missing (run setup.sh in $NEUROSIM_ANCHORS)"}
     if peer == "brian2":
         if model == "coba":
             cmd = [

@@ -392,7 +392,7 @@ def main(argv=None):
         "wall_s": round(time.perf_counter() - t0, 1),
     }
     if args.spike_only:
-        result["rel_error"] = r5(mean_s)  # the key CONTRACT.md asks for: this run's fit
+        result["rel_error"] = r5(mean_s)  # the key docs/contract.md asks for: this run's fit
     print(json.dumps(result))
 
 

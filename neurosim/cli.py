@@ -1,4 +1,4 @@
-"""The ``neurosim`` command line (see CONTRACT.md)."""
+"""The ``neurosim`` command line (see docs/cli.md)."""
 
 from __future__ import annotations
 

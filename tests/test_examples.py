@@ -1,4 +1,4 @@
-"""Every example runs with --quick and ends its output with one JSON object (CONTRACT.md)."""
+"""Every example runs with --quick and ends its output with one JSON object (docs/contract.md)."""
 
 import json
 import os

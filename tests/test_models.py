@@ -28,7 +28,8 @@ def test_models_reject_bad_sizes(factory):
 
 @pytest.mark.slow
 def test_coba_rate_matches_reference_simulators():
-    # BENCHMARKS.md: NEST 20.9 Hz, Brian2 22.0 Hz at N = 4000; a correct model gives 18–25 Hz.
+    # docs/benchmarks/definitions.md: NEST 20.9 Hz, Brian2 22.0 Hz at N = 4000; a correct
+    # model gives 18–25 Hz.
     net = ns.models.coba(n=4000, key=jax.random.key(0))
     res = ns.simulate(net, 1000.0, 0.1, key=jax.random.key(1))
     assert 18.0 <= res.rate_hz <= 25.0
@@ -39,8 +40,8 @@ def test_coba_rate_matches_reference_simulators():
 @pytest.mark.slow
 @pytest.mark.parametrize("model, brian2_hz", [("cuba", 5.3), ("cobahh", 35.4)])
 def test_rates_agree_with_brian2(model, brian2_hz):
-    # Brian2 2.9 cpp_standalone on the same definitions (BENCHMARKS.md; re-measured in
-    # benchmarks/RESULTS.md). The mean rate over seeds agrees within 15 %.
+    # Brian2 2.9 cpp_standalone on the same definitions (docs/benchmarks/definitions.md;
+    # re-measured in benchmarks/RESULTS.md). The mean rate over seeds agrees within 15 %.
     rates = []
     for seed in (0, 1):
         net = ns.models.MODELS[model](n=4000, key=jax.random.key(seed))

@@ -1,5 +1,5 @@
 """Spike fraction of the PyTorch peers' Linear+LIF layer, built exactly as in
-shared/anchors/lif_layer_torch.py (same seed, same input). Prints one number: the mean of the
+the anchor script lif_layer_torch.py (same seed, same input). Prints one number: the mean of the
 output spike tensor (spikes per neuron per step). Usage: python lif_layer_rates_torch.py LIB N"""
 import sys
 

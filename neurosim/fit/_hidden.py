@@ -39,8 +39,8 @@ def adaptation_current(rec: Recording, *, a, b, tau_w, e_l, w_init=0.0):
         rec: the recording (``rec.v`` of shape ``(N + 1,)``, ``rec.spike_steps``, ``rec.dt``).
         a: subthreshold adaptation (nS). b: spike-triggered increment (pA).
         tau_w: adaptation time constant (ms), > 0. e_l: leak reversal potential (mV).
-        w_init: ``w`` at the first sample (pA).
-        All five may be traced (jit/grad/vmap); scalars.
+        w_init: ``w`` at the first sample (pA). All five may be traced (jit/grad/vmap);
+            scalars.
 
     Returns:
         ``(N + 1,)`` array: ``w`` at each sample time (after the increment of a spike in the

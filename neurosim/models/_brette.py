@@ -1,4 +1,4 @@
-"""The Brette et al. (2007) benchmark networks, exactly as pinned in BENCHMARKS.md.
+"""The Brette et al. (2007) benchmark networks, exactly as pinned in docs/benchmarks/definitions.md.
 
 Brette R. et al. (2007) Simulation of networks of spiking neurons: a review of tools and
 strategies. J Comput Neurosci 23:349–398. Benchmark 1 (COBA) follows Vogels & Abbott (2005).
@@ -61,7 +61,7 @@ def coba(
         integrator: membrane integrator. Default :class:`~neurosim.integrators.Euler` for the
             membrane (conductances decay exactly), the method of the reference implementations
             this benchmark is pinned to (Brian2's ``method='euler'``, the plain-JAX reference
-            in BENCHMARKS.md), so timings compare like with like; pass
+            in docs/benchmarks/definitions.md), so timings compare like with like; pass
             ``ns.integrators.ExpEuler()`` for the exponential-Euler membrane update.
 
     Example:

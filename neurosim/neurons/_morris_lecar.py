@@ -54,8 +54,9 @@ class MorrisLecar(AbstractNeuron):
 
     Args:
         n: number of neurons.
-        c_m (pF), g_l, g_ca, g_k (nS), e_l, e_ca, e_k (mV), v1, v2, v3, v4 (mV, ``v2, v4 > 0``),
-        phi (1/ms, > 0): model parameters.
+        c_m, g_l, g_ca, g_k, e_l, e_ca, e_k, v1, v2, v3, v4, phi: model parameters: c_m (pF),
+            g_l, g_ca, g_k (nS), e_l, e_ca, e_k, v1, v2, v3, v4 (mV, ``v2, v4 > 0``), phi
+            (1/ms, > 0).
         v_th: spike-detection threshold (mV). t_ref: detection dead time (ms).
         i_e: bias current (pA). v_init: initial ``v`` (mV); ``w`` starts at ``w_inf(v)``.
         integrator: default exponential Euler.

@@ -6,8 +6,8 @@ with recurrent weights. The neuron update is the population's ``step`` -- the sa
 :func:`neurosim.simulate` runs -- so a trained layer simulates identically in a network.
 
 For feed-forward layers the input product ``x @ W`` is computed for all time steps at once,
-outside the recurrence (one large matrix product, see BENCHMARKS.md, training section); only
-the synapse and neuron updates run inside the ``scan``. Recurrent input ``z(t-1) @ W_rec`` is
+outside the recurrence (one large matrix product; docs/benchmarks/definitions.md, training);
+only the synapse and neuron updates run inside the ``scan``. Recurrent input ``z(t-1) @ W_rec`` is
 added inside the loop.
 
 Timing within step ``t``: the input spikes ``x(t)`` raise the synaptic current
