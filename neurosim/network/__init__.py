@@ -1,13 +1,24 @@
-"""Network assembly (populations, projections, inputs), state, and the simulation loops."""
+"""Network assembly (spiking and rate populations, projections, couplings, inputs, readouts),
+state, and the simulation loops."""
 
 from ._builder import NetworkBuilder
+from ._couplings import (
+    AbstractCrossCoupling,
+    CurrentDrive,
+    PopulationActivity,
+    RateDrive,
+    SynapticActivity,
+)
 from ._dynamics import AbstractProjectionDynamics
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
-from ._network import Network, NetworkState, Plan, network_step
+from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
+from ._network import Network, NetworkState, Plan
+from ._readouts import AbstractReadout, PopulationRate, SynapticLFP
 from ._record import Trace
 from ._result import SimulationError, SimulationResult
 from ._run import RunOutput, run
 from ._simulate import decode_packed_spikes, simulate
+from ._step import network_step
 from ._structure import Input, Population, Projection, Receptor
 
 __all__ = [
@@ -32,4 +43,16 @@ __all__ = [
     "SimulationResult",
     "SimulationError",
     "decode_packed_spikes",
+    "RatePopulation",
+    "NodeCoupling",
+    "CrossCoupling",
+    "ReadoutSlot",
+    "AbstractCrossCoupling",
+    "PopulationActivity",
+    "SynapticActivity",
+    "CurrentDrive",
+    "RateDrive",
+    "AbstractReadout",
+    "PopulationRate",
+    "SynapticLFP",
 ]
