@@ -22,6 +22,7 @@ from ..synapses import (
 from ._dynamics import AbstractProjectionDynamics
 from ._gap import Electrical
 from ._inputs import AbstractCurrent
+from ._multiscale_builder import MultiscaleMixin
 from ._network import Network
 from ._structure import Input, Population, Projection, Receptor
 
@@ -64,8 +65,13 @@ def _same_params(a, b) -> bool:
     return type(a) is type(b) and bool(eqx.tree_equal(a, b))
 
 
-class NetworkBuilder:
+class NetworkBuilder(MultiscaleMixin):
     """Assembles populations, projections and inputs into an immutable :class:`Network`.
+
+    Spiking populations (:meth:`add_population`, :meth:`connect`) and rate (neural-mass)
+    populations (:meth:`add_rate_population`) live side by side, coupled with :meth:`couple`
+    (rate -> rate, spiking -> rate, rate -> spiking); :meth:`add_readout` adds in-loop
+    readouts (population rate, LFP proxy, BOLD).
 
     Connectivity is sampled when :meth:`connect` is called (seeded by the builder's key and
     the projection's position, or by an explicit ``key``); everything is validated there, so
@@ -89,6 +95,10 @@ class NetworkBuilder:
         self._inputs: list[Input] = []
         self._gaps: list[Electrical] = []
         self._names: set[str] = set()
+        self._rate_pops: list = []
+        self._node_couplings: list = []
+        self._cross: list = []
+        self._readouts: list = []
 
     # -- populations ----------------------------------------------------------------------
     def add_population(
@@ -335,8 +345,10 @@ class NetworkBuilder:
     # -- result ---------------------------------------------------------------------------
     def build(self) -> Network:
         """The immutable network."""
-        if not self._pops:
-            raise ValueError("the network has no populations; call add_population first")
+        if not self._pops and not self._rate_pops:
+            raise ValueError(
+                "the network has no populations; call add_population or add_rate_population"
+            )
         pops = tuple(
             Population(
                 name=p["name"],
@@ -351,4 +363,8 @@ class NetworkBuilder:
             projections=tuple(self._projections),
             inputs=tuple(self._inputs),
             gap_junctions=tuple(self._gaps),
+            rate_populations=tuple(self._rate_pops),
+            node_couplings=tuple(self._node_couplings),
+            cross=tuple(self._cross),
+            readouts=tuple(self._readouts),
         )

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._driver import compile_cached, finish, progress_bar
+from .._driver import HashableTree, compile_cached, finish, progress_bar
 from .._validate import check_positive
 from ..ops import any_nonfinite
 from ..ops._host import unpack_spike_bits
@@ -43,7 +43,7 @@ def _chunk_fn(
 ):
     """Run up to ``capacity`` steps (``n_active`` of them) and fill fixed-size record buffers."""
     _TRACE_COUNT[0] += 1
-    net = eqx.combine(dyn, static)
+    net = eqx.combine(dyn, static.tree)
     spike_buf = tuple(jnp.zeros((capacity, (p.n + 7) // 8), jnp.uint8) for p in net.populations)
     trace_buf = tuple(
         jnp.zeros(
@@ -305,6 +305,7 @@ def simulate(
     capacity = _chunk_capacity(network, n_steps, every, chunk_steps, specs)
 
     dyn, static = eqx.partition(network, eqx.is_array)
+    static = HashableTree(static)
     dt_arr = jnp.asarray(dt, jnp.result_type(float))
     exe, compile_s = compile_cached(
         _COMPILED,
