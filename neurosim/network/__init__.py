@@ -12,6 +12,7 @@ from ._couplings import (
 from ._dynamics import AbstractProjectionDynamics
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
 from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
+from ._multiscale_builder import check_rate_parts
 from ._network import Network, NetworkState, Plan
 from ._readouts import AbstractReadout, PopulationRate, SynapticLFP
 from ._record import Trace
@@ -55,4 +56,5 @@ __all__ = [
     "AbstractReadout",
     "PopulationRate",
     "SynapticLFP",
+    "check_rate_parts",
 ]
