@@ -218,9 +218,12 @@ def test_population_rate_and_lfp_readouts_against_numpy():
               receptor="GABA")  # fmt: skip
     b.add_readout("rate", ns.network.PopulationRate(tau=tau), source="src", regions=2)
     b.add_readout("lfp", ns.network.SynapticLFP(("AMPA", "GABA")), source="P")
+    # the same filtered rate as a spiking -> rate coupling, 2 steps late, into a node input
+    b.add_rate_population("wong", ns.rates.ReducedWongWangEI(2))
+    b.couple("src", "wong", ns.network.PopulationActivity(G=0.01, tau=tau), delay=0.2)
     net = b.build()
-    res = ns.simulate(net, n_steps * dt, dt, key=jax.random.key(1),
-                      record=["rate", "lfp", "P.v", "P.AMPA.g", "P.GABA.g"])  # fmt: skip
+    record = ["rate", "lfp", "P.v", "P.AMPA.g", "P.GABA.g", "wong.input"]
+    res = ns.simulate(net, n_steps * dt, dt, key=jax.random.key(1), record=record)
     steps, idx = np.round(res.spike_times / dt).astype(int), res.spike_indices
     src = np.zeros((n_steps, 20))
     m = idx < 20  # the source's neurons come first
@@ -233,6 +236,9 @@ def test_population_rate_and_lfp_readouts_against_numpy():
         want.append(r)
     # float32 filter: relative rounding ~1e-7 per step, summed over 150 steps << 1e-4
     np.testing.assert_allclose(res.traces["rate"], np.array(want), rtol=1e-4, atol=1e-3)
+    # input after step k: c(k + 1) = G r(k + 1 - 2), r(m) the filter after step m - 1
+    delayed = np.concatenate([np.zeros((2, 2)), np.array(want)[:-2]])
+    np.testing.assert_allclose(res.traces["wong.input"], 0.01 * delayed, rtol=1e-4, atol=1e-5)
     v, ga, gg = res.traces["P.v"], res.traces["P.AMPA.g"], res.traces["P.GABA.g"]
     lfp = np.sum(np.abs(ga * (0.0 - v)) + np.abs(gg * (-80.0 - v)), axis=1)
     np.testing.assert_allclose(res.traces["lfp"][:, 0], lfp, rtol=1e-5)

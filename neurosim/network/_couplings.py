@@ -17,6 +17,7 @@ homogeneous delay of whole steps. Add them with :meth:`neurosim.NetworkBuilder.c
 from __future__ import annotations
 
 import abc
+import copy
 from typing import ClassVar
 
 import equinox as eqx
@@ -59,11 +60,26 @@ class AbstractCrossCoupling(eqx.Module):
     """A coupling between a spiking population and a rate population (see module docs).
 
     ``direction`` is ``"spiking->rate"`` or ``"rate->spiking"``; ``G`` the coupling strength
-    (an array leaf: differentiable, changing it does not recompile).
+    (an array leaf: differentiable, changing it does not recompile). As a component,
+    ``step(state, drive, i, dt, key) -> (state, signal)`` maps this step's per-region drive
+    (spiking -> rate: the raw region summary; rate -> spiking: the node signal ``y``) to the
+    coupling's signal; ``bind(n_regions)`` sizes a stateful one.
     """
 
     G: eqx.AbstractVar[jax.Array]
     direction: ClassVar[str]
+
+    def init(self, key, dt) -> dict:
+        """No state (stateless couplings)."""
+        return {}
+
+    def step(self, state, drive, i, dt, key):
+        """The identity (stateless couplings override ``value``)."""
+        return state, drive
+
+    def bind(self, n: int):
+        """A copy for ``n`` regions (a no-op for stateless couplings)."""
+        return self
 
     @abc.abstractmethod
     def describe(self) -> str:
@@ -89,12 +105,32 @@ class PopulationActivity(AbstractCrossCoupling):
 
     G: jax.Array
     tau: jax.Array
+    n: int | None = eqx.field(static=True, default=None)
     direction: ClassVar[str] = "spiking->rate"
 
-    def __init__(self, G=1.0, tau=10.0):
+    def __init__(self, G=1.0, tau=10.0, n: int | None = None):
         self.G = _scalar("G", G)
         check_positive("tau", tau, "ms")
         self.tau = _scalar("tau", tau)
+        self.n = n
+
+    def bind(self, n: int):
+        new = copy.copy(self)
+        object.__setattr__(new, "n", int(n))
+        return new
+
+    def init(self, key, dt) -> dict:
+        if self.n is None:
+            raise ValueError(
+                "PopulationActivity is not bound to a number of regions; add it with "
+                "NetworkBuilder.couple (or call .bind(n) first)"
+            )
+        return {"r": jnp.zeros((self.n,), jnp.result_type(float))}
+
+    def step(self, state, drive, i, dt, key):
+        """``drive``: fraction of each region's neurons that spiked; out: the rate (Hz)."""
+        r = filtered_rate(state["r"], drive.astype(state["r"].dtype), dt, self.tau)
+        return {"r": r}, r
 
     def describe(self) -> str:
         return f"population rate (tau {float(self.tau):g} ms)"
@@ -169,11 +205,12 @@ class CurrentDrive(_NodeToSpiking):
 
 
 class RateDrive(_NodeToSpiking):
-    """Rate -> spiking: the rate ``max(offset + G * y, 0)`` (Hz) of a spike-source population.
+    """Rate -> spiking: the rate ``offset + G * y`` (Hz) drives a spike-source population.
 
     The target is a spike source that takes a rate as its drive (e.g.
-    ``ns.neurons.PoissonSource``): each of its neurons fires as a Poisson process whose rate
-    follows its region's node; connect the source to spiking populations with ``connect``.
+    ``ns.neurons.PoissonSource(n, rate=0.0)``, which fires at ``max(rate + drive, 0)``): each
+    of its neurons fires as a Poisson process whose rate follows its region's node; connect
+    the source to spiking populations with ``connect``.
 
     Args:
         G: Hz per unit of the node's signal ``y``.
@@ -185,9 +222,6 @@ class RateDrive(_NodeToSpiking):
         >>> import neurosim as ns
         >>> cpl = ns.network.RateDrive(G=1.0, variable="r_e")
     """
-
-    def value(self, y):
-        return jnp.maximum(self.offset + self.G * y, 0.0)
 
     def describe(self) -> str:
         return f"Poisson rate {self.variable or 'output'}"

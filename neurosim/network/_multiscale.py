@@ -24,7 +24,7 @@ import jax.numpy as jnp
 
 from ..integrators import AbstractIntegrator
 from ..rates import AbstractCoupling, AbstractRateModel, AdditiveNoise
-from ._couplings import AbstractCrossCoupling, PopulationActivity, SynapticActivity, filtered_rate
+from ._couplings import AbstractCrossCoupling, PopulationActivity, SynapticActivity
 from ._regions import RegionMap, region_mean, region_spread, region_sum
 
 __all__ = ["RatePopulation", "NodeCoupling", "CrossCoupling", "ReadoutSlot"]
@@ -121,7 +121,7 @@ def _ring_write(ring, value, slot):
 
 
 # -- rate -> spiking (phase 1, with the external inputs) -----------------------------------
-def node_drives(net, plan, state):
+def node_drives(net, plan, state, dt):
     """Per cross coupling (rate -> spiking only, else None): the target neurons' value
     (current pA or rate Hz, shape of the target slice) at the start of this step."""
     out = []
@@ -138,7 +138,8 @@ def node_drives(net, plan, state):
             y = _gather(y, cc.nodes)
         else:
             y = _ring_read(state.cross[j]["ring"], state.step - d)
-        out.append(region_spread(cc.regions, cc.coupling.value(y)))
+        _, val = cc.coupling.step(state.cross[j]["part"], y, state.step, dt, None)
+        out.append(region_spread(cc.regions, val))
     return out
 
 
@@ -186,11 +187,10 @@ def region_signals(net, plan, cross_states, spikes, receptors, step_next, dt):
         pop = net.populations[cc.spiking]
         st = dict(states[j])
         if isinstance(cc.coupling, PopulationActivity):
-            frac = region_mean(cc.regions, _part(spikes[cc.spiking], cc.spiking_slice, pop.n))
-            st["r"] = filtered_rate(st["r"], frac.astype(st["r"].dtype), dt, cc.coupling.tau)
-            s = st["r"]
+            raw = region_mean(cc.regions, _part(spikes[cc.spiking], cc.spiking_slice, pop.n))
         else:
-            s = synaptic_signal(net, cc, receptors)
+            raw = synaptic_signal(net, cc, receptors)
+        st["part"], s = cc.coupling.step(st["part"], raw, step_next - 1, dt, None)
         d = plan.cross_delay[j]
         if d > 0:
             st["ring"] = _ring_write(st["ring"], s, step_next)

@@ -313,6 +313,7 @@ class MultiscaleMixin:
                     f"{type(target).__name__} population; add a source population "
                     "(ns.neurons.PoissonSource(n, rate=0.0)) and connect it, or use CurrentDrive"
                 )
+        coupling = coupling.bind(rm.n_regions)
         self._new_name(name)
         self._cross.append(
             CrossCoupling(

@@ -55,8 +55,9 @@ class NetworkState(eqx.Module):
             ``s % D`` holds step ``s``) for delayed rate couplings, or None.
         node_fault: per rate population, ``(n,)`` first step whose node state was not finite
             (-1: none).
-        cross: per cross-scale coupling, its state dict (``"r"``: filtered population rate,
-            Hz; ``"ring"``: ``(d + 1, n_regions)`` history for a delay of ``d`` steps).
+        cross: per cross-scale coupling, ``{"part": its component state (e.g. the filtered
+            population rate), "ring": (d + 1, n_regions) signal history}`` (no ring without a
+            delay).
         readouts: per readout, its state.
         readout_values: per readout, its value after the last step ``(n_out,)``.
 
@@ -270,14 +271,13 @@ class Network(eqx.Module):
             for y, D in zip(outputs, plan.node_ring, strict=True)
         )
         cross, signals = [], []
-        for cc, d in zip(self.cross, plan.cross_delay, strict=True):
-            st = {}
+        for j, (cc, d) in enumerate(zip(self.cross, plan.cross_delay, strict=True)):
+            st = {"part": cc.coupling.init(jax.random.fold_in(k_out, 0xC0 + j), dt)}
             if cc.direction == "spiking->rate":
-                if cc.receptor >= 0:
+                if cc.receptor >= 0:  # synaptic activity: the receptors at rest
                     s = synaptic_signal(self, cc, state.receptors)
-                else:
-                    s = jnp.zeros((cc.regions.n_regions,), jnp.result_type(float))
-                    st["r"] = s
+                else:  # population activity: its filter's initial rate
+                    s = st["part"]["r"]
                 signals.append(s)
             else:
                 rp = self.rate_populations[cc.rate]

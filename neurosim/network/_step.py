@@ -208,7 +208,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
     k_neu, k_inp = jax.random.split(k_step)
     multiscale = bool(net.rate_populations or net.cross or net.readouts)
 
-    node_values = node_drives(net, plan, state) if net.cross else ()
+    node_values = node_drives(net, plan, state, dt) if net.cross else ()
     i_ext, new_inputs, source_rates = external_inputs(net, state, k_inp, dt, node_values)
     new_neurons, spikes = neurons(net, state, i_ext, source_rates, k_neu, dt)
     increments, new_projections, rings = delivery(net, plan, state, spikes, dt)
