@@ -9,7 +9,7 @@ from ._couplings import (
     RateDrive,
     SynapticActivity,
 )
-from ._dynamics import AbstractProjectionDynamics
+from ._dynamics import AbstractProjectionDynamics, ProjectionDrive, Transmission
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
 from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
 from ._multiscale_builder import check_rate_parts
@@ -25,6 +25,8 @@ from ._structure import Input, Population, Projection, Receptor
 __all__ = [
     "NetworkBuilder",
     "AbstractProjectionDynamics",
+    "ProjectionDrive",
+    "Transmission",
     "Network",
     "NetworkState",
     "Plan",

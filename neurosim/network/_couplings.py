@@ -17,13 +17,13 @@ homogeneous delay of whole steps. Add them with :meth:`neurosim.NetworkBuilder.c
 from __future__ import annotations
 
 import abc
-import copy
 from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._component import AbstractComponent, replace_static
 from .._validate import check_finite, check_positive
 
 __all__ = [
@@ -56,7 +56,7 @@ def filtered_rate(r, fraction, dt, tau):
     return a * r + (1.0 - a) * fraction / (dt * 1e-3)
 
 
-class AbstractCrossCoupling(eqx.Module):
+class AbstractCrossCoupling(AbstractComponent):
     """A coupling between a spiking population and a rate population (see module docs).
 
     ``direction`` is ``"spiking->rate"`` or ``"rate->spiking"``; ``G`` the coupling strength
@@ -115,9 +115,7 @@ class PopulationActivity(AbstractCrossCoupling):
         self.n = n
 
     def bind(self, n: int):
-        new = copy.copy(self)
-        object.__setattr__(new, "n", int(n))
-        return new
+        return replace_static(self, n=int(n))
 
     def init(self, key, dt) -> dict:
         if self.n is None:

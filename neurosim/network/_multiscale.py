@@ -22,8 +22,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from ..integrators import AbstractIntegrator
-from ..rates import AbstractCoupling, AbstractRateModel, AdditiveNoise
+from ..rates import AbstractCoupling, AbstractRateModel
 from ._couplings import AbstractCrossCoupling, PopulationActivity, SynapticActivity
 from ._regions import RegionMap, region_mean, region_spread, region_sum
 
@@ -31,12 +30,10 @@ __all__ = ["RatePopulation", "NodeCoupling", "CrossCoupling", "ReadoutSlot"]
 
 
 class RatePopulation(eqx.Module):
-    """``n`` neural-mass nodes of one rate model, with optional noise and an integrator."""
+    """``n`` neural-mass nodes of one rate model (its integrator and noise included)."""
 
     name: str = eqx.field(static=True)
     model: AbstractRateModel
-    noise: AdditiveNoise | None
-    integrator: AbstractIntegrator
 
     @property
     def n(self) -> int:
@@ -145,24 +142,21 @@ def node_drives(net, plan, state, dt):
 
 # -- rate nodes (phase 4) --------------------------------------------------------------------
 def rate_nodes(net, state, k_step, dt):
-    """Integrate every rate population over the step with its input ``c(t)`` held.
-
-    Returns the new node states. Noise: ``sigma sqrt(dt) xi`` per variable, keys folded from
-    the step key and the population's position.
-    """
-    new = []
+    """Every rate population steps over ``dt`` with its input ``c(t)`` held (the model's
+    integrator, noise and bounds; key folded from the step key and the population's
+    position). Returns ``(new node states, outputs)``."""
+    nodes, outputs = [], []
     for r, rp in enumerate(net.rate_populations):
-        model, c = rp.model, state.node_input[r]
-        nodes = rp.integrator.step(lambda x, m=model, c=c: m.vector_field(x, c), state.nodes[r], dt)
-        if rp.noise is not None:
-            k = jax.random.fold_in(k_step, 0x5EED + r)
-            sq = jnp.sqrt(dt)
-            for v, name in enumerate(model.state_names):
-                if name in rp.noise.sigma:
-                    xi = jax.random.normal(jax.random.fold_in(k, v), (model.n,), nodes[name].dtype)
-                    nodes = {**nodes, name: nodes[name] + rp.noise.sigma[name] * sq * xi}
-        new.append(model.bound(nodes))
-    return tuple(new)
+        x, y = rp.model.step(
+            state.nodes[r],
+            state.node_input[r],
+            state.step,
+            dt,
+            jax.random.fold_in(k_step, 0x5EED + r),
+        )
+        nodes.append(x)
+        outputs.append(y)
+    return tuple(nodes), tuple(outputs)
 
 
 def node_history(net, plan, history, outputs, step_next):

@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..integrators import AbstractIntegrator, Heun
+from ..integrators import AbstractIntegrator
+from ..neurons import AbstractSpikeSource
 from ..rates import AbstractCoupling, AbstractRateModel, AdditiveNoise
 from ._couplings import AbstractCrossCoupling, CurrentDrive, RateDrive, SynapticActivity
 from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
@@ -56,7 +57,7 @@ def check_rate_parts(model, coupling=None, noise=None, integrator=None) -> None:
 
 def _signal_shape(model, variable: str | None, what: str):
     """Shape of a node signal (output, state variable or observable); checked to be (n,)."""
-    x0 = jax.eval_shape(model.init_state, jax.random.key(0))
+    x0 = jax.eval_shape(model.init, jax.random.key(0), 0.1)
     c0 = jax.eval_shape(model.output, x0)
     if variable is None:
         shape = c0.shape
@@ -158,8 +159,9 @@ class MultiscaleMixin:
             name: population name (used in couplings and traces, e.g. ``"wong.S_e"``).
             model: a rate model (``ns.rates.ReducedWongWangEI(n)``, ...).
             noise: additive noise (``ns.rates.AdditiveNoise``) or None.
-            integrator: drift integrator (default ``ns.integrators.Heun()``); the node input
-                ``c`` is held over each step.
+            integrator: drift integrator (default: the model's, ``ns.integrators.Heun()``);
+                the node input ``c`` is held over each step. ``noise`` and ``integrator``
+                replace the model's own (``model.with_integration``).
 
         Returns:
             The name.
@@ -172,14 +174,9 @@ class MultiscaleMixin:
         """
         check_rate_parts(model, None, noise, integrator)
         self._new_name(name)
-        self._rate_pops.append(
-            RatePopulation(
-                name=name,
-                model=model,
-                noise=noise,
-                integrator=integrator if integrator is not None else Heun(),
-            )
-        )
+        if noise is not None or integrator is not None:
+            model = model.with_integration(integrator=integrator, noise=noise)
+        self._rate_pops.append(RatePopulation(name=name, model=model))
         return name
 
     # -- couplings -------------------------------------------------------------------------
@@ -302,12 +299,12 @@ class MultiscaleMixin:
         else:
             _signal_shape(model, coupling.variable, what)
             target = pop["neuron"]
-            if isinstance(coupling, CurrentDrive) and not target.has_dynamics:
+            if isinstance(coupling, CurrentDrive) and isinstance(target, AbstractSpikeSource):
                 raise ValueError(
                     f"{what}: {post!r} is a spike source ({type(target).__name__}) and has no "
                     "membrane for a CurrentDrive; use RateDrive, or target a neuron population"
                 )
-            if isinstance(coupling, RateDrive) and target.has_dynamics:
+            if isinstance(coupling, RateDrive) and not isinstance(target, AbstractSpikeSource):
                 raise ValueError(
                     f"{what}: a RateDrive sets the rate of a spike source, but {post!r} is a "
                     f"{type(target).__name__} population; add a source population "

@@ -181,24 +181,22 @@ class Network(eqx.Module):
         plan = self.plan(dt)
         k_neu, k_inp, k_rec, k_prj = jax.random.split(key, 4)
         neurons = tuple(
-            p.neuron.init_state(jax.random.fold_in(k_neu, i))
-            for i, p in enumerate(self.populations)
+            p.neuron.init(jax.random.fold_in(k_neu, i), dt) for i, p in enumerate(self.populations)
         )
         receptors = tuple(
             tuple(
-                r.kinetics.init_state(p.n, jax.random.fold_in(jax.random.fold_in(k_rec, i), j))
+                r.kinetics.init(jax.random.fold_in(jax.random.fold_in(k_rec, i), j), dt)
                 for j, r in enumerate(p.receptors)
             )
             for i, p in enumerate(self.populations)
         )
         inputs = tuple(
-            inp.current.init_state(
-                inp.target_slice[1] - inp.target_slice[0], jax.random.fold_in(k_inp, i)
-            )
-            for i, inp in enumerate(self.inputs)
+            inp.current.init(jax.random.fold_in(k_inp, i), dt) for i, inp in enumerate(self.inputs)
         )
+        # Re-bound to the projection's own operator, so that the initial (plastic) weights
+        # are those of ``pr.conn`` (gradients reach them, replaced weights are used).
         projections = tuple(
-            pr.dynamics.init_state(pr.conn, jax.random.fold_in(k_prj, j))
+            pr.dynamics.bind(pr.conn).init(jax.random.fold_in(k_prj, j), dt)
             if pr.dynamics is not None
             else {}
             for j, pr in enumerate(self.projections)
@@ -228,11 +226,11 @@ class Network(eqx.Module):
             raise ValueError("nodes= was given but the network has no rate populations")
         return state
 
-    def init(self, key, dt: float = 0.1) -> NetworkState:
+    def init(self, key, dt: float = 0.1, *, nodes: dict | None = None) -> NetworkState:
         """Alias of :meth:`init_state` (the component protocol's name)."""
-        return self.init_state(key, dt)
+        return self.init_state(key, dt, nodes=nodes)
 
-    def _initial_nodes(self, nodes: dict | None, key) -> tuple[dict, ...]:
+    def _initial_nodes(self, nodes: dict | None, key, dt) -> tuple[dict, ...]:
         nodes = nodes or {}
         names = [rp.name for rp in self.rate_populations]
         unknown = sorted(set(nodes) - set(names))
@@ -242,7 +240,7 @@ class Network(eqx.Module):
         dtype = jnp.result_type(float)
         for r, rp in enumerate(self.rate_populations):
             if rp.name not in nodes:
-                out.append(rp.model.init_state(jax.random.fold_in(key, r)))
+                out.append(rp.model.init(jax.random.fold_in(key, r), dt))
                 continue
             given = nodes[rp.name]
             missing = sorted(set(rp.model.state_names) - set(given))
@@ -262,7 +260,7 @@ class Network(eqx.Module):
     def _init_scales(self, state: NetworkState, key, dt, plan: Plan, nodes=None) -> NetworkState:
         """Rate nodes (sampled, or ``nodes``), a constant past, initial node inputs, readouts."""
         k_nod, k_out = jax.random.split(key)
-        nodes = self._initial_nodes(nodes, k_nod)
+        nodes = self._initial_nodes(nodes, k_nod, dt)
         outputs = tuple(
             rp.model.output(x) for rp, x in zip(self.rate_populations, nodes, strict=True)
         )

@@ -23,13 +23,13 @@ components), and ``out`` must have shape ``(n,)``.
 from __future__ import annotations
 
 import abc
-import copy
 from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._component import AbstractComponent, replace_static
 from .._validate import check_positive
 from ._couplings import filtered_rate
 
@@ -38,7 +38,7 @@ __all__ = ["AbstractReadout", "PopulationRate", "SynapticLFP"]
 SIGNALS = ("spikes", "currents", "value")
 
 
-class AbstractReadout(eqx.Module):
+class AbstractReadout(AbstractComponent):
     """A stateful in-loop readout (see module docs); ``signal`` says what it receives.
 
     Size-generic: ``bind(n)`` (called by the builder) returns a copy for ``n`` outputs;
@@ -58,9 +58,7 @@ class AbstractReadout(eqx.Module):
 
     def bind(self, n: int):
         """A copy sized for ``n`` outputs."""
-        new = copy.copy(self)
-        object.__setattr__(new, "n", int(n))
-        return new
+        return replace_static(self, n=int(n))
 
     def _size(self) -> int:
         if self.n is None:

@@ -13,9 +13,11 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
+from ..neurons import AbstractSpikeSource
 from ..ops import any_nonfinite, event_matvec
 from ._couplings import CurrentDrive
 from ._delays import deliver_delayed
+from ._dynamics import ProjectionDrive
 from ._gap import gap_drives
 from ._multiscale import (
     cross_rings,
@@ -56,7 +58,7 @@ def external_inputs(net: Network, state: NetworkState, k_inp, dt, node_values):
     i_ext = [jnp.zeros((p.n,), dtype) for p in net.populations]
     new_inputs = []
     for j, inp in enumerate(net.inputs):
-        st, cur = inp.current(state.inputs[j], step, dt, jax.random.fold_in(k_inp, j))
+        st, cur = inp.current.step(state.inputs[j], None, step, dt, jax.random.fold_in(k_inp, j))
         n_t = inp.target_slice[1] - inp.target_slice[0]
         i_ext[inp.target] = _add_slice(
             i_ext[inp.target], inp.target_slice, jnp.broadcast_to(cur, (n_t,)).astype(dtype)
@@ -80,14 +82,19 @@ def neurons(net: Network, state: NetworkState, i_ext, source_rates, k_neu, dt):
     """Every spiking population integrates from ``t`` to ``t + dt`` under the synaptic drive
     of its receptors and gap junctions at ``t``; threshold and reset. ``(states, spikes)``."""
     new_neurons, spikes = [], []
+    step = state.step
     gap = gap_drives(net.gap_junctions, net.populations, state.neurons)
     for i, p in enumerate(net.populations):
+        k = jax.random.fold_in(k_neu, i)
+        if isinstance(p.neuron, AbstractSpikeSource):  # drive: None, or a rate (Hz)
+            st, s = p.neuron.step(state.neurons[i], source_rates[i], step, dt, k)
+            new_neurons.append(st)
+            spikes.append(s)
+            continue
         drive = p.drive(state.receptors[i], state.neurons[i].get("v"))
         if gap[i] is not None:
             drive = drive + gap[i]
-        if source_rates[i] is not None:
-            drive = source_rates[i]
-        st, s = p.neuron.step(state.neurons[i], drive, i_ext[i], dt, jax.random.fold_in(k_neu, i))
+        st, s = p.neuron.step(state.neurons[i], drive.with_current(i_ext[i]), step, dt, k)
         new_neurons.append(st)
         spikes.append(s)
     return tuple(new_neurons), tuple(spikes)
@@ -110,17 +117,17 @@ def delivery(net: Network, plan: Plan, state: NetworkState, spikes, dt):
             src = jax.lax.dynamic_index_in_dim(ring, (step - d) % ring.shape[0], keepdims=False)
         src = _slice(src, pr.pre_slice, pre_pop.n)
         conn, values, pst = pr.conn, src, state.projections[j]
-        if pr.dynamics is not None:
-            pst, values, conn = pr.dynamics.transmit(pst, conn, src, dt)
+        if pr.dynamics is not None:  # deterministic: key None
+            post_spikes = _slice(spikes[pr.post], pr.post_slice, post_pop.n)
+            pst, (values, conn) = pr.dynamics.step(
+                pst, ProjectionDrive(conn, src, post_spikes), step, dt, None
+            )
         if pr.synapse_delays is not None:  # per-synapse delays: ring of future input
             rings[j], out = deliver_delayed(
                 conn, pr.synapse_delays, values, rings[j], step, dt, pr.backend
             )
         else:
             out = event_matvec(conn, values, backend=pr.backend)
-        if pr.dynamics is not None:
-            post_spikes = _slice(spikes[pr.post], pr.post_slice, post_pop.n)
-            pst = pr.dynamics.learn(pst, conn, src, post_spikes, dt)
         new_projections.append(pst)
         if pr.post_slice != (0, post_pop.n):
             out = _add_slice(jnp.zeros((post_pop.n,), out.dtype), pr.post_slice, out)
@@ -132,15 +139,13 @@ def delivery(net: Network, plan: Plan, state: NetworkState, spikes, dt):
 
 # -- phase 4: receptors -----------------------------------------------------------------------
 def receptors(net: Network, state: NetworkState, increments, dt):
-    """Receptors decay exactly over ``dt``, then take this step's increments (they act from
-    step ``i + 1`` on)."""
+    """Receptors advance over ``dt`` (decay exactly) and take this step's increments (they act
+    from step ``i + 1`` on)."""
     new_receptors = []
     for i, p in enumerate(net.populations):
         recs = []
-        for r, rec in enumerate(p.receptors):
-            st = rec.kinetics.decay(state.receptors[i][r], dt)
-            if increments[i][r] is not None:
-                st = rec.kinetics.add(st, increments[i][r])
+        for r, rec in enumerate(p.receptors):  # deterministic: key None
+            st, _ = rec.kinetics.step(state.receptors[i][r], increments[i][r], state.step, dt, None)
             recs.append(st)
         new_receptors.append(tuple(recs))
     return tuple(new_receptors)
@@ -226,8 +231,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
         fault, _ = faults(net, state, new_neurons, new_receptors, ())
         return dataclasses.replace(state, fault_step=fault, **new), spikes
 
-    nodes = rate_nodes(net, state, k_step, dt)
-    outputs = tuple(rp.model.output(x) for rp, x in zip(net.rate_populations, nodes, strict=True))
+    nodes, outputs = rate_nodes(net, state, k_step, dt)
     hist = node_history(net, plan, state.node_history, outputs, step + 1)
     cross, signals = region_signals(net, plan, state.cross, spikes, new_receptors, step + 1, dt)
     inputs = node_inputs(net, nodes, outputs, hist, signals, step + 1, dt)

@@ -8,42 +8,15 @@ and its connectome coupling; :func:`init_state`, :func:`neurosim.rates.run` and
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._validate import check, check_nonnegative
+from .._validate import check
+from ._noise import AdditiveNoise
 
 __all__ = ["AdditiveNoise", "NODES", "network", "init_state", "record_traces"]
 
 NODES = "nodes"  # the rate population's name in networks made by :func:`network`
-
-
-class AdditiveNoise(eqx.Module):
-    r"""Additive white noise: :math:`dX = f(X)\,dt + \sigma\, dW` per state variable.
-
-    Each step adds ``sigma * sqrt(dt) * xi`` with ``xi ~ N(0, 1)`` independent per node and
-    variable (Euler–Maruyama; with a higher-order integrator the drift is integrated by it and
-    the noise increment added after). ``sigma`` has units of the variable per sqrt(ms).
-
-    Args:
-        sigma: ``{variable: sigma}``, each a scalar or an ``(n,)`` array, >= 0.
-
-    Example:
-        >>> import neurosim as ns
-        >>> noise = ns.rates.AdditiveNoise({"S_e": 0.001})
-    """
-
-    sigma: dict
-
-    def __init__(self, sigma: dict):
-        if not isinstance(sigma, dict) or not sigma:
-            raise ValueError(f"sigma must be a non-empty dict {{variable: value}}, got {sigma!r}")
-        out = {}
-        for name, val in sigma.items():
-            check_nonnegative(f"sigma[{name!r}]", val)
-            out[name] = jnp.asarray(val, dtype=jnp.result_type(float))
-        self.sigma = out
 
 
 def network(model, coupling=None, *, noise=None, integrator=None):
@@ -59,16 +32,12 @@ def network(model, coupling=None, *, noise=None, integrator=None):
         >>> net.rate_populations[0].name
         'nodes'
     """
-    from ..integrators import Heun
     from ..network import Network, NodeCoupling, RatePopulation, check_rate_parts
 
     check_rate_parts(model, coupling, noise, integrator)
-    pop = RatePopulation(
-        name=NODES,
-        model=model,
-        noise=noise,
-        integrator=integrator if integrator is not None else Heun(),
-    )
+    if noise is not None or integrator is not None:
+        model = model.with_integration(integrator=integrator, noise=noise)
+    pop = RatePopulation(name=NODES, model=model)
     couplings = () if coupling is None else (NodeCoupling(f"{NODES}->{NODES}", 0, coupling),)
     return Network(
         populations=(), projections=(), inputs=(), rate_populations=(pop,),
@@ -108,7 +77,7 @@ def record_traces(model, record, every) -> tuple:
         return tuple(Trace(f"{NODES}.{v}", every=every) for v in model.state_names)
     if isinstance(record, str):
         record = (record,)
-    x0 = jax.eval_shape(model.init_state, jax.random.key(0))
+    x0 = jax.eval_shape(model.init, jax.random.key(0), 0.1)
     c0 = jax.eval_shape(model.output, x0)
     obs = jax.eval_shape(model.observables, x0, jnp.zeros(c0.shape, jnp.result_type(float)))
     known = list(model.state_names) + list(obs)
