@@ -30,16 +30,17 @@ def wong_wang(ax, duration):
     m = ns.rates.ReducedWongWangEI(1)
     res = ns.rates.simulate(m, None, duration, 0.1, key=jax.random.key(0),
                             record=["S_e", "S_i", "r_e"], every=10)  # fmt: skip
-    ax.plot(res.times, res.traces["S_e"][:, 0], label="S_E")
-    ax.plot(res.times, res.traces["S_i"][:, 0], label="S_I")
+    times = res.trace_times["nodes.S_e"]
+    ax.plot(times, res.traces["nodes.S_e"][:, 0], label="S_E")
+    ax.plot(times, res.traces["nodes.S_i"][:, 0], label="S_I")
     ax.axhline(0.1648, ls=":", c="k", lw=0.8)
     ax.axhline(0.0392, ls=":", c="k", lw=0.8)
     ax.set(title="reduced Wong–Wang E–I (TVB defaults)", xlabel="time (ms)", ylabel="gating")
     ax.legend(fontsize=8)
     return {
-        "ww_S_e": round(float(res.traces["S_e"][-1, 0]), 5),
-        "ww_S_i": round(float(res.traces["S_i"][-1, 0]), 5),
-        "ww_r_e_hz": round(float(res.traces["r_e"][-1, 0]), 4),
+        "ww_S_e": round(float(res.traces["nodes.S_e"][-1, 0]), 5),
+        "ww_S_i": round(float(res.traces["nodes.S_i"][-1, 0]), 5),
+        "ww_r_e_hz": round(float(res.traces["nodes.r_e"][-1, 0]), 4),
     }
 
 
@@ -49,12 +50,13 @@ def jansen_rit(ax_t, ax_f, duration, skip=2000.0):
     m = ns.rates.JansenRit(2, v0=np.array([6.0, 5.52]))  # two isolated columns, one run
     res = ns.rates.simulate(m, None, duration, 0.1, key=jax.random.key(0), record=["eeg"],
                             every=10)  # fmt: skip
-    keep = res.times > skip
-    f, p = ns.analysis.power_spectrum(res.traces["eeg"][keep], 1.0)
-    peaks = np.asarray(ns.analysis.peak_frequency(res.traces["eeg"][keep], 1.0))
+    times = res.trace_times["nodes.eeg"]
+    keep = times > skip
+    f, p = ns.analysis.power_spectrum(res.traces["nodes.eeg"][keep], 1.0)
+    peaks = np.asarray(ns.analysis.peak_frequency(res.traces["nodes.eeg"][keep], 1.0))
     for k, (v0, tag) in enumerate(((6.0, "6"), (5.52, "5_52"))):
-        show = (res.times > skip) & (res.times < skip + 1000.0)
-        ax_t.plot(res.times[show], res.traces["eeg"][show, k], label=f"v0 = {v0} mV")
+        show = (times > skip) & (times < skip + 1000.0)
+        ax_t.plot(times[show], res.traces["nodes.eeg"][show, k], label=f"v0 = {v0} mV")
         ax_f.semilogy(f, np.asarray(p[:, k]), label=f"v0 = {v0}: {peaks[k]:.2f} Hz")
         out[f"jr_peak_hz_v0_{tag}"] = round(float(peaks[k]), 3)
     out["jr_resolution_hz"] = round(1000.0 / (duration - skip), 3)
@@ -71,17 +73,20 @@ def hopf(ax, duration, f0=20.0, a=0.01):
                               init={"x": 0.02, "y": 0.0})  # fmt: skip
     res = ns.rates.simulate(m, None, duration, 0.1, key=jax.random.key(0),
                             integrator=ns.integrators.RK4())  # fmt: skip
-    r = np.hypot(res.traces["x"], res.traces["y"])
-    late = res.times > duration / 2
-    ax.plot(res.times, res.traces["x"][:, 0], lw=0.6, label=f"a = {a}/ms")
-    ax.plot(res.times, res.traces["x"][:, 1], lw=0.6, label=f"a = {-a}/ms")
+    r = np.hypot(res.traces["nodes.x"], res.traces["nodes.y"])
+    times = res.trace_times["nodes.x"]
+    late = times > duration / 2
+    ax.plot(times, res.traces["nodes.x"][:, 0], lw=0.6, label=f"a = {a}/ms")
+    ax.plot(times, res.traces["nodes.x"][:, 1], lw=0.6, label=f"a = {-a}/ms")
     ax.set(title="Stuart–Landau (Hopf)", xlabel="time (ms)", ylabel="x")
     ax.legend(fontsize=8)
-    decay = np.polyfit(res.times[late], np.log(r[late, 1]), 1)[0]
+    decay = np.polyfit(times[late], np.log(r[late, 1]), 1)[0]
     return {
         "hopf_amplitude": round(float(r[-1, 0]), 6),
         "hopf_amplitude_expected": round(float(np.sqrt(a)), 6),
-        "hopf_peak_hz": round(float(ns.analysis.peak_frequency(res.traces["x"][late, 0], 0.1)), 3),
+        "hopf_peak_hz": round(
+            float(ns.analysis.peak_frequency(res.traces["nodes.x"][late, 0], 0.1)), 3
+        ),
         "hopf_set_hz": f0,
         "hopf_decay_rate_per_ms": round(float(decay), 6),
     }
@@ -102,7 +107,7 @@ def kuramoto(ax, n, duration, dt=0.5, sigma=0.005):
     def mean_r(G):
         c = eqx.tree_at(lambda c: c.G, cpl, G)
         _, tr = ns.rates.run(model, c, s0, n_steps, dt, key=jax.random.key(1), every=10)
-        r = ns.analysis.kuramoto_order(tr["theta"])
+        r = ns.analysis.kuramoto_order(tr.traces["nodes.theta"])
         return jnp.mean(r[r.shape[0] // 2 :])
 
     ratios = np.linspace(0.0, 3.0, 13)
@@ -131,8 +136,8 @@ def whole_brain(ax, n, duration):
     noise = ns.rates.AdditiveNoise({"S_e": 0.0032, "S_i": 0.0032})  # per sqrt(ms)
     res = ns.rates.simulate(m, cpl, duration, 0.1, key=jax.random.key(2), noise=noise,
                             record=["S_e"], every=10)  # fmt: skip
-    keep = res.times > 1000.0
-    fc = np.asarray(ns.analysis.functional_connectivity(res.traces["S_e"][keep]))
+    keep = res.trace_times["nodes.S_e"] > 1000.0
+    fc = np.asarray(ns.analysis.functional_connectivity(res.traces["nodes.S_e"][keep]))
     im = ax.imshow(fc, vmin=-1, vmax=1, cmap="RdBu_r")
     plt.colorbar(im, ax=ax, fraction=0.046)
     ax.set(title=f"whole brain ({n} nodes): FC of S_E", xlabel="node", ylabel="node")

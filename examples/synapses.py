@@ -130,7 +130,7 @@ def main():
     for w_nmda, color in ((1.0, "C0"), (0.0, "C3")):
         net = ns.models.mixed_receptors(100, key=jax.random.key(0), nmda_weight=w_nmda)
         res = ns.simulate(net, duration, DT, key=jax.random.key(7))
-        r = res.rates_hz()
+        r = res.group_rates_hz
         label = "with NMDA" if w_nmda else "without NMDA"
         sel = (res.spike_indices >= 100) & (res.spike_indices < 200)  # E cells
         y = res.spike_indices[sel] - 100 + (0 if w_nmda else 85)

@@ -25,6 +25,7 @@ from . import (
     theory,
     viz,
 )
+from ._component import AbstractComponent
 from .network import (
     Network,
     NetworkBuilder,
@@ -43,6 +44,7 @@ from . import dynamics  # isort: skip  (analysis of the models above)
 __version__ = "0.1.0"
 
 __all__ = [
+    "AbstractComponent",
     "analysis",
     "assimilate",
     "bold",

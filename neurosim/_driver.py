@@ -16,13 +16,32 @@ import jax
 
 from ._validate import check_literal
 
-__all__ = ["OnFault", "check_on_fault", "compile_cached", "progress_bar", "finish"]
+__all__ = ["OnFault", "check_on_fault", "compile_cached", "progress_bar", "finish", "HashableTree"]
 
 OnFault = Literal["raise", "return"]
 """What a driver does with a runtime fault: ``"raise"`` a :class:`neurosim.SimulationError`
 carrying the partial result, or ``"return"`` the partial result with a ``RuntimeWarning``."""
 
 _MAX_CACHED = 32
+
+
+class HashableTree:
+    """Hashable wrapper of the non-array part of a pytree (a static jit argument).
+
+    Models may hold dicts (unhashable inside an equinox module), so equality and hashing go
+    through the flattened tree: its structure and its (hashable) non-array leaves.
+    """
+
+    def __init__(self, tree):
+        self.tree = tree
+        leaves, treedef = jax.tree.flatten(tree)
+        self._key = (treedef, tuple(leaves))
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __eq__(self, other):
+        return isinstance(other, HashableTree) and self._key == other._key
 
 
 def _avals_key(tree):

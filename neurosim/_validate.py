@@ -17,11 +17,17 @@ __all__ = [
     "is_concrete",
     "check",
     "as_param",
+    "as_float_array",
     "check_positive",
     "check_nonnegative",
     "check_size",
     "check_literal",
+    "check_bound",
+    "reject_renamed",
 ]
+
+# Keywords renamed for one name per concept (issue 11): old -> new.
+RENAMED = {"v_rest": "e_l"}
 
 
 def is_concrete(x) -> bool:
@@ -91,7 +97,7 @@ def check_literal(name: str, value, options) -> str:
     Args:
         name: the parameter's name, for the message.
         value: the value given.
-        options: a ``Literal[...]`` type (the allowed values are its arguments).
+        options: a ``Literal[...]`` type (the allowed values are its arguments) or a tuple.
 
     Raises:
         TypeError: ``value`` is not a string.
@@ -102,12 +108,40 @@ def check_literal(name: str, value, options) -> str:
         >>> check_literal("on_fault", "raise", Literal["raise", "return"])
         'raise'
     """
-    allowed = typing.get_args(options)
+    allowed = typing.get_args(options) or (
+        tuple(options) if isinstance(options, (tuple, list, frozenset, set)) else ()
+    )
     if not allowed:
-        raise TypeError(f"options must be a typing.Literal[...] type, got {options!r}")
+        raise TypeError(f"options must be a typing.Literal[...] type or a tuple, got {options!r}")
     listed = ", ".join(repr(a) for a in allowed)
     if not isinstance(value, str):
         raise TypeError(f"{name} must be one of {listed} (a string), got {value!r}")
     if value not in allowed:
         raise ValueError(f"{name} must be one of {listed}, got {value!r}")
     return value
+
+
+def as_float_array(x) -> jax.Array:
+    """``x`` as an array of the default float dtype (the converter of float parameter fields)."""
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def check_bound(component, size, fix: str) -> None:
+    """Raise ``ValueError`` if a size-generic component was not bound (``size`` is None)."""
+    if size is None:
+        raise ValueError(
+            f"{type(component).__name__} is not bound to a size; {fix} (the network builder "
+            "binds it for you)"
+        )
+
+
+def reject_renamed(owner: str, kwargs: dict) -> None:
+    """Raise ``TypeError`` for unexpected keywords, naming the new name of renamed ones."""
+    for old in kwargs:
+        if old in RENAMED:
+            raise TypeError(
+                f"{owner}: the keyword {old!r} was renamed {RENAMED[old]!r} (one name per "
+                f"concept); pass {RENAMED[old]}=... instead"
+            )
+    if kwargs:
+        raise TypeError(f"{owner} got unexpected keyword arguments {sorted(kwargs)}")

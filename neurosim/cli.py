@@ -129,7 +129,7 @@ def _cmd_run(args) -> int:
         "connectivity": kwargs.get("connectivity", args.connectivity),
         "n_spikes": int(res.n_spikes),
         "rate_hz": round(res.rate_hz, 3),
-        "rates_hz": {k: round(v, 3) for k, v in res.rates_hz().items()},
+        "group_rates_hz": {k: round(v, 3) for k, v in res.group_rates_hz.items()},
         "cv_isi": _round(analysis.isi_cv(times, idx)),
         "build_s": round(build_s, 3),
         "compile_s": round(res.compile_s, 3),

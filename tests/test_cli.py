@@ -25,7 +25,7 @@ def test_run_writes_outputs(tmp_path):
         "seed",
         "n_spikes",
         "rate_hz",
-        "rates_hz",
+        "group_rates_hz",
         "cv_isi",
         "compile_s",
         "run_s",
@@ -33,7 +33,8 @@ def test_run_writes_outputs(tmp_path):
         "jax_version",
     ):
         assert key in summary
-    assert summary["n"] == 200 and summary["seed"] == 3 and set(summary["rates_hz"]) == {"E", "I"}
+    assert summary["n"] == 200 and summary["seed"] == 3
+    assert set(summary["group_rates_hz"]) == {"E", "I"}
     spikes = np.load(out / "spikes.npz")
     assert spikes["times_ms"].shape == spikes["indices"].shape
     assert spikes["indices"].size == summary["n_spikes"]

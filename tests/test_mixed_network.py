@@ -31,7 +31,7 @@ def test_mixed_network_runs_and_nmda_raises_activity():
         assert res.ok
         for tree in (res.final_state.neurons, res.final_state.receptors):
             assert all(np.all(np.isfinite(np.asarray(x))) for x in jax.tree.leaves(tree))
-        r = res.rates_hz()
+        r = res.group_rates_hz
         # Sane band: active, far from saturation (refractory limits: 333 Hz E, 500 Hz I).
         assert 1.0 < r["E"] < 100.0 and 1.0 < r["I"] < 150.0, r
         assert (float(np.asarray(res.traces["E.NMDA.g"]).max()) > 0.0) == (w_nmda > 0)

@@ -33,7 +33,7 @@ def test_coba_rate_matches_reference_simulators():
     net = ns.models.coba(n=4000, key=jax.random.key(0))
     res = ns.simulate(net, 1000.0, 0.1, key=jax.random.key(1))
     assert 18.0 <= res.rate_hz <= 25.0
-    for name, rate in res.rates_hz().items():
+    for name, rate in res.group_rates_hz.items():
         assert 18.0 <= rate <= 25.0, name
 
 

@@ -41,11 +41,11 @@ def test_wong_wang_ei_tvb_defaults_fixed_point():
             model, None, 3000.0, 0.1, key=jax.random.key(0), record=["S_e", "S_i", "r_e"], every=100
         )
     # A fixed point of f is a fixed point of Heun's map; 3 s is > 20 slowest time constants.
-    np.testing.assert_allclose(res.traces["S_e"][-1, 0], ref[0], atol=1e-9)
-    np.testing.assert_allclose(res.traces["S_i"][-1, 0], ref[1], atol=1e-9)
+    np.testing.assert_allclose(res.traces["nodes.S_e"][-1, 0], ref[0], atol=1e-9)
+    np.testing.assert_allclose(res.traces["nodes.S_i"][-1, 0], ref[1], atol=1e-9)
     r_e = _H(0.382 + 1.4 * 0.15 * ref[0] - ref[1], 310.0, 125.0, 160.0)
     # |dr_E/dS| is O(100) Hz, so the 1e-9 tolerance on S allows ~1e-7 Hz on r_E.
-    np.testing.assert_allclose(res.traces["r_e"][-1, 0], r_e, atol=1e-7)
+    np.testing.assert_allclose(res.traces["nodes.r_e"][-1, 0], r_e, atol=1e-7)
     assert abs(r_e - 3.08) < 5e-3
 
 
@@ -58,7 +58,7 @@ def test_wong_wang_one_population_fixed_point():
     with jax.enable_x64(True):
         model = ns.rates.ReducedWongWang(3, w=0.9, I_o=0.3, init={"S": 0.05})
         res = ns.rates.simulate(model, None, 2000.0, 0.1, key=jax.random.key(0), every=100)
-    np.testing.assert_allclose(res.traces["S"][-1], ref, atol=1e-9)
+    np.testing.assert_allclose(res.traces["nodes.S"][-1], ref, atol=1e-9)
 
 
 def test_wong_wang_transfer_function_is_smooth_at_threshold():
@@ -105,10 +105,11 @@ def test_jansen_rit_frequency(v0, published):
         ns.rates.JansenRit(1, v0=v0), None, t_end, dt, key=jax.random.key(0), record=["eeg"],
         every=every,
     )  # fmt: skip
-    keep = res.times > t_skip
-    f_ns = float(ns.analysis.peak_frequency(res.traces["eeg"][keep, 0], dt * every)[()])
+    times = res.trace_times["nodes.eeg"]
+    keep = times > t_skip
+    f_ns = float(ns.analysis.peak_frequency(res.traces["nodes.eeg"][keep, 0], dt * every)[()])
     sol = solve_ivp(
-        _jr_reference_rhs(v0), (0.0, t_end), np.zeros(6), t_eval=res.times, rtol=1e-7,
+        _jr_reference_rhs(v0), (0.0, t_end), np.zeros(6), t_eval=times, rtol=1e-7,
         atol=1e-9, max_step=1.0,
     )  # fmt: skip
     f_ref = float(ns.analysis.peak_frequency((sol.y[1] - sol.y[2])[keep], dt * every)[()])
@@ -134,19 +135,20 @@ def test_hopf_node_matches_closed_form(a):
         res = ns.rates.simulate(
             m, None, 2000.0, dt, key=jax.random.key(0), integrator=ns.integrators.RK4()
         )
-    x_ref, y_ref = _hopf_closed_form(a, omega, r0, res.times)
+    times = res.trace_times["nodes.x"]
+    x_ref, y_ref = _hopf_closed_form(a, omega, r0, times)
     # RK4 error ~ (omega dt)^4 / 120 per step accumulated over 2e4 steps: ~1e-7 relative.
-    np.testing.assert_allclose(res.traces["x"][:, 0], x_ref, atol=1e-6)
-    np.testing.assert_allclose(res.traces["y"][:, 1], y_ref, atol=1e-6)
-    r = np.hypot(res.traces["x"][:, 0], res.traces["y"][:, 0])
+    np.testing.assert_allclose(res.traces["nodes.x"][:, 0], x_ref, atol=1e-6)
+    np.testing.assert_allclose(res.traces["nodes.y"][:, 1], y_ref, atol=1e-6)
+    r = np.hypot(res.traces["nodes.x"][:, 0], res.traces["nodes.y"][:, 0])
     if a > 0:
         np.testing.assert_allclose(r[-1], np.sqrt(a), rtol=1e-6)
-        half = res.times > 1000.0
-        f_peak = float(ns.analysis.peak_frequency(res.traces["x"][half, 0], dt)[()])
+        half = times > 1000.0
+        f_peak = float(ns.analysis.peak_frequency(res.traces["nodes.x"][half, 0], dt)[()])
         assert abs(f_peak - f0) <= 1000.0 / 1000.0  # resolution of a 1 s window
     else:
-        late = res.times > 1000.0  # r ~ 1e-7 << sqrt(|a|): the linear regime, r' = a r
-        slope = np.polyfit(res.times[late], np.log(r[late]), 1)[0]
+        late = times > 1000.0  # r ~ 1e-7 << sqrt(|a|): the linear regime, r' = a r
+        slope = np.polyfit(times[late], np.log(r[late]), 1)[0]
         np.testing.assert_allclose(slope, a, rtol=1e-4)
 
 
@@ -159,7 +161,7 @@ def _kuramoto_order_at(model, coupling_weights, Ks, dt=0.5, n_steps=12000):
             model, eqx.tree_at(lambda c: c.G, cpl, G), s0, n_steps, dt,
             key=jax.random.key(1), every=20,
         )  # fmt: skip
-        return jnp.mean(ns.analysis.kuramoto_order(tr["theta"])[-300:])  # last 3 s
+        return jnp.mean(ns.analysis.kuramoto_order(tr.traces["nodes.theta"])[-300:])  # last 3 s
 
     return np.asarray(jax.jit(jax.vmap(mean_r))(jnp.asarray(Ks)))
 
@@ -248,12 +250,13 @@ def test_wilson_cowan_limit_cycle_and_fixed_point(P, cycle):
             ns.rates.WilsonCowan(1, P=P, init={"E": 0.1, "I": 0.05}), None, 3000.0, 0.05,
             key=jax.random.key(0), every=20, integrator=ns.integrators.RK4(),
         )  # fmt: skip
-    late = res.times > 1500.0
-    E = res.traces["E"][late, 0]
+    times = res.trace_times["nodes.E"]
+    late = times > 1500.0
+    E = res.traces["nodes.E"][late, 0]
     if cycle:
         # Unstable focus in a bounded box: a limit cycle (Poincare-Bendixson); its amplitude
         # and period from solve_ivp on the same equations.
-        sol = solve_ivp(rhs, (0, 3000.0), [0.1, 0.05], t_eval=res.times, rtol=1e-10, atol=1e-12)
+        sol = solve_ivp(rhs, (0, 3000.0), [0.1, 0.05], t_eval=times, rtol=1e-10, atol=1e-12)
         E_ref = sol.y[0][late]
         np.testing.assert_allclose(np.ptp(E), np.ptp(E_ref), rtol=1e-4)
         assert np.ptp(E) > 0.1
@@ -261,8 +264,8 @@ def test_wilson_cowan_limit_cycle_and_fixed_point(P, cycle):
         f_ref = float(ns.analysis.peak_frequency(E_ref, 1.0)[()])
         assert abs(f - f_ref) <= 1000.0 / 1500.0
     else:
-        np.testing.assert_allclose(res.traces["E"][-1, 0], fps[0][0], atol=1e-9)
-        np.testing.assert_allclose(res.traces["I"][-1, 0], fps[0][1], atol=1e-9)
+        np.testing.assert_allclose(res.traces["nodes.E"][-1, 0], fps[0][0], atol=1e-9)
+        np.testing.assert_allclose(res.traces["nodes.I"][-1, 0], fps[0][1], atol=1e-9)
 
 
 def test_parameters_broadcast_and_validate():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import neurosim as ns
-from neurosim.rates import _simulate
+from neurosim.network import _simulate
 
 
 def _reference_euler(theta0, omega, W, D_steps, G, dt, n_steps, pair):
@@ -44,8 +44,8 @@ def test_heterogeneous_delays_match_hand_written_recursion(coupling_cls, pair):
         res = ns.rates.simulate(
             m, cpl, n_steps * dt, dt, key=jax.random.key(0), integrator=ns.integrators.Euler()
         )
-    assert res.final_state.history.shape == (26, 3)  # max delay 25 steps + the present
-    np.testing.assert_allclose(res.traces["theta"], ref, rtol=1e-12, atol=1e-12)
+    assert res.final_state.node_history[0].shape == (26, 3)  # max delay 25 steps + the present
+    np.testing.assert_allclose(res.traces["nodes.theta"], ref, rtol=1e-12, atol=1e-12)
 
 
 def test_delayed_leader_follower_phase_lag():
@@ -56,7 +56,7 @@ def test_delayed_leader_follower_phase_lag():
         m = ns.rates.Kuramoto(2, omega=[w0, w1], init={"theta": 0.0})
         cpl = ns.rates.KuramotoCoupling(W, G=G, delays=d * W)
         res = ns.rates.simulate(m, cpl, 3000.0, 0.1, key=jax.random.key(0), every=100)
-    lag = res.traces["theta"][-1, 0] - res.traces["theta"][-1, 1]
+    lag = res.traces["nodes.theta"][-1, 0] - res.traces["nodes.theta"][-1, 1]
     expected = w0 * d + np.arcsin((w0 - w1) / G)
     # Node 0 advances exactly (w0 dt per step); the locked state of the discrete map has the
     # same lag as the ODE; convergence at rate G cos(lag) over 3 s leaves < 1e-10.
@@ -66,7 +66,7 @@ def test_delayed_leader_follower_phase_lag():
         res0 = ns.rates.simulate(
             m, ns.rates.KuramotoCoupling(W, G=G), 3000.0, 0.1, key=jax.random.key(0), every=100
         )
-    lag0 = res0.traces["theta"][-1, 0] - res0.traces["theta"][-1, 1]
+    lag0 = res0.traces["nodes.theta"][-1, 0] - res0.traces["nodes.theta"][-1, 1]
     np.testing.assert_allclose(lag0, np.arcsin((w0 - w1) / G), atol=1e-8)
 
 
@@ -82,19 +82,23 @@ def test_chunks_and_continuation_do_not_change_the_result():
     kw = dict(key=jax.random.key(3), noise=noise, every=4)
     one = ns.rates.simulate(m, cpl, 40.0, 0.1, **kw)
     many = ns.rates.simulate(m, cpl, 40.0, 0.1, chunk_steps=36, **kw)
-    np.testing.assert_allclose(one.traces["S_e"], many.traces["S_e"], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(one.times, many.times)
-    np.testing.assert_allclose(one.times[:2], [0.4, 0.8])
-    assert one.traces["S_e"].shape == (100, 3)
+    np.testing.assert_allclose(
+        one.traces["nodes.S_e"], many.traces["nodes.S_e"], rtol=1e-6, atol=1e-7
+    )
+    t_one, t_many = one.trace_times["nodes.S_e"], many.trace_times["nodes.S_e"]
+    np.testing.assert_allclose(t_one, t_many)
+    np.testing.assert_allclose(t_one[:2], [0.4, 0.8])
+    assert one.traces["nodes.S_e"].shape == (100, 3)
     first = ns.rates.simulate(m, cpl, 24.0, 0.1, chunk_steps=36, **kw)
     second = ns.rates.simulate(m, cpl, 16.0, 0.1, chunk_steps=36, state=first.final_state, **kw)
-    joined = np.concatenate([first.traces["S_i"], second.traces["S_i"]])
-    np.testing.assert_allclose(joined, one.traces["S_i"], rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(np.concatenate([first.times, second.times]), one.times)
+    joined = np.concatenate([first.traces["nodes.S_i"], second.traces["nodes.S_i"]])
+    np.testing.assert_allclose(joined, one.traces["nodes.S_i"], rtol=1e-6, atol=1e-7)
+    times = [r.trace_times["nodes.S_i"] for r in (first, second)]
+    np.testing.assert_allclose(np.concatenate(times), one.trace_times["nodes.S_i"])
     # the noise is really there (sigma = 0 is the same executable: no recompilation)
     silent = ns.rates.AdditiveNoise({"S_e": 0.0, "S_i": np.zeros(3)})
     quiet = ns.rates.simulate(m, cpl, 40.0, 0.1, key=jax.random.key(3), every=4, noise=silent)
-    assert np.max(np.abs(quiet.traces["S_e"] - one.traces["S_e"])) > 1e-3
+    assert np.max(np.abs(quiet.traces["nodes.S_e"] - one.traces["nodes.S_e"])) > 1e-3
 
 
 def test_run_and_simulate_agree_and_record_observables():
@@ -104,17 +108,21 @@ def test_run_and_simulate_agree_and_record_observables():
     k_init, k_run = jax.random.split(key)
     s0 = ns.rates.init_state(m, cpl, k_init, 0.1)
     _, tr = ns.rates.run(m, cpl, s0, 200, 0.1, key=k_run, record=["S_e", "r_e"])
-    np.testing.assert_allclose(res.traces["S_e"], np.asarray(tr["S_e"]), rtol=1e-6)
-    np.testing.assert_allclose(res.traces["r_e"], np.asarray(tr["r_e"]), rtol=1e-5)
-    assert res.traces["r_e"].shape == (200, 3)
+    np.testing.assert_allclose(
+        res.traces["nodes.S_e"], np.asarray(tr.traces["nodes.S_e"]), rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        res.traces["nodes.r_e"], np.asarray(tr.traces["nodes.r_e"]), rtol=1e-5
+    )
+    assert res.traces["nodes.r_e"].shape == (200, 3)
     # r_e includes the delayed long-range input c_i(t) = G sum_j W_ij S_e,j(t - d_ij).
-    S = res.traces["S_e"]
+    S = res.traces["nodes.S_e"]
     k = S.shape[0] - 1  # last sample: step 200
     lag = np.round(np.asarray(cpl.delays) / 0.1).astype(int)
     c = 0.5 * np.sum(np.asarray(cpl.weights) * S[k - lag, np.arange(3)[None, :]], axis=1)
-    np.testing.assert_allclose(np.asarray(res.final_state.coupling), c, rtol=1e-5)
-    obs = m.observables(res.final_state.nodes, res.final_state.coupling)
-    np.testing.assert_allclose(res.traces["r_e"][-1], np.asarray(obs["r_e"]), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(res.final_state.node_input[0]), c, rtol=1e-5)
+    obs = m.observables(res.final_state.nodes[0], res.final_state.node_input[0])
+    np.testing.assert_allclose(res.traces["nodes.r_e"][-1], np.asarray(obs["r_e"]), rtol=1e-6)
 
 
 def test_changing_parameters_does_not_retrace():
@@ -137,7 +145,7 @@ def test_nonfinite_state_is_reported_with_step_and_node():
     with pytest.raises(ns.SimulationError, match=r"node 2 .*step \d+ .*in x") as err:
         ns.rates.simulate(m, None, 50.0, 0.5, key=jax.random.key(0), chunk_steps=20)
     res = err.value.result
-    assert res.status == "fault" and np.all(np.isfinite(res.traces["x"]))
+    assert res.status == "fault" and np.all(np.isfinite(res.traces["nodes.x"]))
     assert res.n_steps < 100
     with pytest.warns(RuntimeWarning, match="node 2"):
         r2 = ns.rates.simulate(m, None, 50.0, 0.5, key=jax.random.key(0), on_fault="return")
@@ -159,7 +167,7 @@ def test_gradients_match_finite_differences():
             mm = eqx.tree_at(lambda x: x.I_o, m, jnp.broadcast_to(I_o, (3,)))
             _, tr = ns.rates.run(mm, c, s0, 20, dt, key=jax.random.key(1), noise=noise,
                                  record=["S_e", "r_e"])  # fmt: skip
-            return jnp.mean(tr["S_e"] ** 2) + 1e-3 * jnp.mean(tr["r_e"])
+            return jnp.mean(tr.traces["nodes.S_e"] ** 2) + 1e-3 * jnp.mean(tr.traces["nodes.r_e"])
 
         x = (jnp.asarray(0.7), jnp.asarray(0.35))
         vg = jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))  # one compilation for all
@@ -226,5 +234,5 @@ def test_hopf_network_with_delayed_difference_coupling_runs():
     m = ns.rates.StuartLandau(2, a=0.01, omega=0.1, init={"x": [0.1, 0.1], "y": [0.0, 0.0]})
     cpl = ns.rates.DifferenceCoupling(W, G=0.05, delays=2.0 * W)
     res = ns.rates.simulate(m, cpl, 200.0, 0.1, key=jax.random.key(0), every=10)
-    assert res.final_state.history.shape == (21, 2, 2)
-    np.testing.assert_allclose(res.traces["x"][:, 0], res.traces["x"][:, 1], atol=1e-6)
+    assert res.final_state.node_history[0].shape == (21, 2, 2)
+    np.testing.assert_allclose(res.traces["nodes.x"][:, 0], res.traces["nodes.x"][:, 1], atol=1e-6)

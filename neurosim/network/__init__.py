@@ -1,21 +1,35 @@
-"""Network assembly (populations, projections, inputs), state, and the simulation loops."""
+"""Network assembly (spiking and rate populations, projections, couplings, inputs, readouts),
+state, and the simulation loops."""
 
 from ._builder import NetworkBuilder
-from ._dynamics import AbstractProjectionDynamics
+from ._couplings import (
+    AbstractCrossCoupling,
+    CurrentDrive,
+    PopulationActivity,
+    RateDrive,
+    SynapticActivity,
+)
+from ._dynamics import AbstractProjectionDynamics, ProjectionDrive, Transmission
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
 from ._inputs_stochastic import OUCurrent, WhiteNoiseCurrent
 from ._inputs_waveforms import RampCurrent, SinusoidalCurrent
-from ._network import Network, NetworkState, Plan, network_step
+from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
+from ._multiscale_builder import check_rate_parts
+from ._network import Network, NetworkState, Plan
+from ._readouts import AbstractReadout, PopulationRate, SynapticLFP
 from ._record import Trace
 from ._result import SimulationError, SimulationResult
 from ._run import RunOutput, run
 from ._simulate import decode_packed_spikes, simulate
 from ._spike_sources import InhomogeneousPoisson, SpikeTimes
+from ._step import network_step
 from ._structure import Input, Population, Projection, Receptor
 
 __all__ = [
     "NetworkBuilder",
     "AbstractProjectionDynamics",
+    "ProjectionDrive",
+    "Transmission",
     "Network",
     "NetworkState",
     "Plan",
@@ -41,4 +55,17 @@ __all__ = [
     "SimulationResult",
     "SimulationError",
     "decode_packed_spikes",
+    "RatePopulation",
+    "NodeCoupling",
+    "CrossCoupling",
+    "ReadoutSlot",
+    "AbstractCrossCoupling",
+    "PopulationActivity",
+    "SynapticActivity",
+    "CurrentDrive",
+    "RateDrive",
+    "AbstractReadout",
+    "PopulationRate",
+    "SynapticLFP",
+    "check_rate_parts",
 ]

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._init import AbstractInit
 from ..connectivity import AbstractGenerator
-from ..neurons import AbstractNeuron
+from ..neurons import AbstractNeuron, AbstractSpikeSource
 from ..ops import BACKENDS, CSR, AbstractConnectivity
 from ..synapses import (
     AbstractKinetics,
@@ -22,6 +22,7 @@ from ..synapses import (
 from ._dynamics import AbstractProjectionDynamics
 from ._gap import Electrical
 from ._inputs import AbstractCurrent
+from ._multiscale_builder import MultiscaleMixin
 from ._network import Network
 from ._structure import Input, Population, Projection, Receptor
 
@@ -64,8 +65,13 @@ def _same_params(a, b) -> bool:
     return type(a) is type(b) and bool(eqx.tree_equal(a, b))
 
 
-class NetworkBuilder:
+class NetworkBuilder(MultiscaleMixin):
     """Assembles populations, projections and inputs into an immutable :class:`Network`.
+
+    Spiking populations (:meth:`add_population`, :meth:`connect`) and rate (neural-mass)
+    populations (:meth:`add_rate_population`) live side by side, coupled with :meth:`couple`
+    (rate -> rate, spiking -> rate, rate -> spiking); :meth:`add_readout` adds in-loop
+    readouts (population rate, LFP proxy, BOLD).
 
     Connectivity is sampled when :meth:`connect` is called (seeded by the builder's key and
     the projection's position, or by an explicit ``key``); everything is validated there, so
@@ -89,16 +95,26 @@ class NetworkBuilder:
         self._inputs: list[Input] = []
         self._gaps: list[Electrical] = []
         self._names: set[str] = set()
+        self._rate_pops: list = []
+        self._node_couplings: list = []
+        self._cross: list = []
+        self._readouts: list = []
 
     # -- populations ----------------------------------------------------------------------
     def add_population(
-        self, name: str, neuron: AbstractNeuron, *, groups: dict | None = None
+        self,
+        name: str,
+        neuron: AbstractNeuron | AbstractSpikeSource,
+        *,
+        groups: dict | None = None,
     ) -> str:
-        """Add a population; ``groups`` maps names to sizes of consecutive index ranges."""
+        """Add a population (neurons or spike sources); ``groups`` maps names to sizes of
+        consecutive index ranges."""
         self._new_name(name)
-        if not isinstance(neuron, AbstractNeuron):
+        if not isinstance(neuron, (AbstractNeuron, AbstractSpikeSource)):
             raise ValueError(
-                f"neuron must be a neuron model (ns.neurons.LIF, ...), got {type(neuron).__name__}"
+                f"neuron must be a neuron model (ns.neurons.LIF, ...) or a spike source "
+                f"(ns.neurons.PoissonSource, ...), got {type(neuron).__name__}"
             )
         grp = []
         if groups:
@@ -185,7 +201,7 @@ class NetworkBuilder:
         i_pre, sl_pre = self._resolve(pre, "pre")
         i_post, sl_post = self._resolve(post, "post")
         post_neuron = self._pops[i_post]["neuron"]
-        if not post_neuron.has_dynamics:
+        if isinstance(post_neuron, AbstractSpikeSource):
             raise ValueError(
                 f"post {post!r} is a spike source ({type(post_neuron).__name__}); "
                 "it cannot receive synapses"
@@ -230,6 +246,8 @@ class NetworkBuilder:
             )
         if dynamics is not None and not isinstance(dynamics, AbstractProjectionDynamics):
             raise ValueError(f"dynamics must be an AbstractProjectionDynamics, got {dynamics!r}")
+        if dynamics is not None:
+            dynamics = dynamics.bind(conn)
         synapse_delays, max_delay = None, 0.0
         if per_synapse:
             k_d = jax.random.fold_in(
@@ -261,6 +279,7 @@ class NetworkBuilder:
         self, i_post: int, synapse, output, name: str | None, default: str | None = None
     ) -> int:
         recs = self._pops[i_post]["receptors"]
+        synapse = synapse.bind(self._pops[i_post]["neuron"].n)
         for idx, rec in enumerate(recs):
             same = _same_params(rec.kinetics, synapse) and _same_params(rec.output, output)
             if name is not None and rec.name == name:
@@ -301,7 +320,7 @@ class NetworkBuilder:
         """
         i, sl = self._resolve(target, "target")
         neuron = self._pops[i]["neuron"]
-        if "v" not in jax.eval_shape(neuron.init_state, jax.random.key(0)):
+        if "v" not in jax.eval_shape(neuron.init, jax.random.key(0), 0.1):
             raise ValueError(
                 f"gap junctions need a membrane potential 'v', which {type(neuron).__name__} "
                 f"(population {self._pops[i]['name']!r}) does not have"
@@ -323,20 +342,23 @@ class NetworkBuilder:
             raise ValueError(
                 f"current must be an input object (ns.inputs.StepCurrent, ...), got {current!r}"
             )
-        if not self._pops[i]["neuron"].has_dynamics:
+        if isinstance(self._pops[i]["neuron"], AbstractSpikeSource):
             raise ValueError(
                 f"target {target!r} is a spike source; it has no membrane to inject into"
             )
         name = name if name is not None else f"input{len(self._inputs)}->{target}"
         self._new_name(name)
+        current = current.bind(sl[1] - sl[0])
         self._inputs.append(Input(name=name, target=i, target_slice=sl, current=current))
         return name
 
     # -- result ---------------------------------------------------------------------------
     def build(self) -> Network:
         """The immutable network."""
-        if not self._pops:
-            raise ValueError("the network has no populations; call add_population first")
+        if not self._pops and not self._rate_pops:
+            raise ValueError(
+                "the network has no populations; call add_population or add_rate_population"
+            )
         pops = tuple(
             Population(
                 name=p["name"],
@@ -351,4 +373,8 @@ class NetworkBuilder:
             projections=tuple(self._projections),
             inputs=tuple(self._inputs),
             gap_junctions=tuple(self._gaps),
+            rate_populations=tuple(self._rate_pops),
+            node_couplings=tuple(self._node_couplings),
+            cross=tuple(self._cross),
+            readouts=tuple(self._readouts),
         )

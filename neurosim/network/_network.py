@@ -1,7 +1,8 @@
-"""The assembled network, its explicit state and its one-step update (a pure function)."""
+"""The assembled network (spiking and rate populations, couplings, readouts) and its state."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple
 
 import equinox as eqx
@@ -9,12 +10,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..ops import any_nonfinite, event_matvec
-from ._delays import deliver_delayed, ring_length
-from ._gap import Electrical, gap_drives
+from ._delays import ring_length
+from ._gap import Electrical
+from ._multiscale import (
+    CrossCoupling,
+    NodeCoupling,
+    RatePopulation,
+    ReadoutSlot,
+    node_inputs,
+    node_signal,
+    synaptic_signal,
+)
 from ._structure import Input, Population, Projection
 
-__all__ = ["Network", "NetworkState", "Plan", "network_step"]
+__all__ = ["Network", "NetworkState", "Plan"]
 
 
 class Plan(NamedTuple):
@@ -23,6 +32,8 @@ class Plan(NamedTuple):
     delay_steps: tuple[int, ...]  # per projection
     ring_len: tuple[int, ...]  # per population; 0 = no spike history kept
     future_len: tuple[int, ...] = ()  # per projection: ring of future input; 0 = none
+    node_ring: tuple[int, ...] = ()  # per rate population: ring of past outputs; 0 = none
+    cross_delay: tuple[int, ...] = ()  # per cross-scale coupling: delay in steps
 
 
 class NetworkState(eqx.Module):
@@ -38,6 +49,19 @@ class NetworkState(eqx.Module):
         fault_step: per population, the first step whose state was not finite (-1: none).
         delay_rings: per projection with per-synapse delays, its ring ``(D, n_post)`` of
             future input (``[(step + d) % D]`` arrives ``d`` steps later), else None.
+        nodes: per rate population, the model's state dict (node axis first).
+        node_input: per rate population, its coupling input ``c`` held over the next step.
+        node_history: per rate population, a ring ``(D, n, ...)`` of past outputs (slot
+            ``s % D`` holds step ``s``) for delayed rate couplings, or None.
+        node_fault: per rate population, ``(n,)`` first step whose node state was not finite
+            (-1: none).
+        cross: per cross-scale coupling, ``{"part": its component state (e.g. the filtered
+            population rate), "ring": (d + 1, n_regions) signal history}`` (no ring without a
+            delay).
+        readouts: per readout, its state.
+        readout_values: per readout, its value after the last step ``(n_out,)``.
+
+    Networks without rate populations, cross-scale couplings or readouts have ``()`` there.
     """
 
     step: jax.Array
@@ -48,10 +72,18 @@ class NetworkState(eqx.Module):
     history: tuple[jax.Array | None, ...]
     fault_step: jax.Array
     delay_rings: tuple[jax.Array | None, ...] = ()
+    nodes: tuple[dict, ...] = ()
+    node_input: tuple[jax.Array, ...] = ()
+    node_history: tuple[jax.Array | None, ...] = ()
+    node_fault: tuple[jax.Array, ...] = ()
+    cross: tuple[dict, ...] = ()
+    readouts: tuple = ()
+    readout_values: tuple[jax.Array, ...] = ()
 
 
 class Network(eqx.Module):
-    """An immutable network pytree: populations, projections, inputs and gap junctions.
+    """An immutable network pytree: spiking populations, projections, inputs, gap junctions,
+    rate (neural-mass) populations, their couplings, cross-scale couplings and readouts.
 
     Build one with :class:`neurosim.NetworkBuilder` (or a built-in model from
     :mod:`neurosim.models`). Parameters are array leaves (changing them never recompiles);
@@ -62,6 +94,10 @@ class Network(eqx.Module):
     projections: tuple[Projection, ...]
     inputs: tuple[Input, ...]
     gap_junctions: tuple[Electrical, ...] = ()
+    rate_populations: tuple[RatePopulation, ...] = ()
+    node_couplings: tuple[NodeCoupling, ...] = ()
+    cross: tuple[CrossCoupling, ...] = ()
+    readouts: tuple[ReadoutSlot, ...] = ()
 
     # -- structure ------------------------------------------------------------------------
     @property
@@ -126,35 +162,41 @@ class Network(eqx.Module):
             else ring_length(pr.max_delay, pr.synapse_delays.dtype, dt, pr.conn.n_post, pr.name)
             for pr in self.projections
         )
-        return Plan(delay_steps, tuple(ring), future)
+        node_ring = [0] * len(self.rate_populations)
+        for nc in self.node_couplings:
+            if nc.coupling.delays is not None:
+                node_ring[nc.pop] = max(node_ring[nc.pop], nc.coupling.max_delay_steps(dt) + 1)
+        cross_delay = tuple(int(round(cc.delay / dt)) for cc in self.cross)
+        return Plan(delay_steps, tuple(ring), future, tuple(node_ring), cross_delay)
 
     # -- state ----------------------------------------------------------------------------
-    def init_state(self, key, dt: float = 0.1) -> NetworkState:
+    def init_state(self, key, dt: float = 0.1, *, nodes: dict | None = None) -> NetworkState:
         """Initial state: neuron states sampled with ``key``, synapses at rest, no spike history.
 
-        ``dt`` (ms) sizes the spike-history rings of delayed projections.
+        ``dt`` (ms) sizes the spike-history rings of delayed projections. Rate nodes are
+        sampled from their models' initializers (or given: ``nodes`` maps a rate population's
+        name to its state dict, each variable a number or ``(n,)`` array), with a constant
+        past (every delay ring holds the initial value) and the node inputs of step 0.
         """
         plan = self.plan(dt)
         k_neu, k_inp, k_rec, k_prj = jax.random.split(key, 4)
         neurons = tuple(
-            p.neuron.init_state(jax.random.fold_in(k_neu, i))
-            for i, p in enumerate(self.populations)
+            p.neuron.init(jax.random.fold_in(k_neu, i), dt) for i, p in enumerate(self.populations)
         )
         receptors = tuple(
             tuple(
-                r.kinetics.init_state(p.n, jax.random.fold_in(jax.random.fold_in(k_rec, i), j))
+                r.kinetics.init(jax.random.fold_in(jax.random.fold_in(k_rec, i), j), dt)
                 for j, r in enumerate(p.receptors)
             )
             for i, p in enumerate(self.populations)
         )
         inputs = tuple(
-            inp.current.init_state(
-                inp.target_slice[1] - inp.target_slice[0], jax.random.fold_in(k_inp, i)
-            )
-            for i, inp in enumerate(self.inputs)
+            inp.current.init(jax.random.fold_in(k_inp, i), dt) for i, inp in enumerate(self.inputs)
         )
+        # Re-bound to the projection's own operator, so that the initial (plastic) weights
+        # are those of ``pr.conn`` (gradients reach them, replaced weights are used).
         projections = tuple(
-            pr.dynamics.init_state(pr.conn, jax.random.fold_in(k_prj, j))
+            pr.dynamics.bind(pr.conn).init(jax.random.fold_in(k_prj, j), dt)
             if pr.dynamics is not None
             else {}
             for j, pr in enumerate(self.projections)
@@ -168,7 +210,7 @@ class Network(eqx.Module):
             jnp.zeros((D, pr.conn.n_post), dtype) if D > 0 else None
             for pr, D in zip(self.projections, plan.future_len, strict=True)
         )
-        return NetworkState(
+        state = NetworkState(
             step=jnp.asarray(0, jnp.int32),
             neurons=neurons,
             receptors=receptors,
@@ -177,6 +219,95 @@ class Network(eqx.Module):
             history=history,
             fault_step=jnp.full((len(self.populations),), -1, jnp.int32),
             delay_rings=delay_rings,
+        )
+        if self.rate_populations or self.readouts:
+            state = self._init_scales(state, jax.random.fold_in(key, 0x5CA1E), dt, plan, nodes)
+        elif nodes:
+            raise ValueError("nodes= was given but the network has no rate populations")
+        return state
+
+    def init(self, key, dt: float = 0.1, *, nodes: dict | None = None) -> NetworkState:
+        """Alias of :meth:`init_state` (the component protocol's name)."""
+        return self.init_state(key, dt, nodes=nodes)
+
+    def _initial_nodes(self, nodes: dict | None, key, dt) -> tuple[dict, ...]:
+        nodes = nodes or {}
+        names = [rp.name for rp in self.rate_populations]
+        unknown = sorted(set(nodes) - set(names))
+        if unknown:
+            raise ValueError(f"nodes names unknown rate populations {unknown}; known: {names}")
+        out = []
+        dtype = jnp.result_type(float)
+        for r, rp in enumerate(self.rate_populations):
+            if rp.name not in nodes:
+                out.append(rp.model.init(jax.random.fold_in(key, r), dt))
+                continue
+            given = nodes[rp.name]
+            missing = sorted(set(rp.model.state_names) - set(given))
+            if missing:
+                raise ValueError(
+                    f"nodes[{rp.name!r}] is missing state variables {missing}; the model has "
+                    f"{list(rp.model.state_names)}"
+                )
+            out.append(
+                {
+                    k: jnp.broadcast_to(jnp.asarray(given[k], dtype), (rp.n,))
+                    for k in rp.model.state_names
+                }
+            )
+        return tuple(out)
+
+    def _init_scales(self, state: NetworkState, key, dt, plan: Plan, nodes=None) -> NetworkState:
+        """Rate nodes (sampled, or ``nodes``), a constant past, initial node inputs, readouts."""
+        k_nod, k_out = jax.random.split(key)
+        nodes = self._initial_nodes(nodes, k_nod, dt)
+        outputs = tuple(
+            rp.model.output(x) for rp, x in zip(self.rate_populations, nodes, strict=True)
+        )
+        hist = tuple(
+            jnp.broadcast_to(y, (D, *y.shape)) if D > 0 else None
+            for y, D in zip(outputs, plan.node_ring, strict=True)
+        )
+        cross, signals = [], []
+        for j, (cc, d) in enumerate(zip(self.cross, plan.cross_delay, strict=True)):
+            st = {"part": cc.coupling.init(jax.random.fold_in(k_out, 0xC0 + j), dt)}
+            if cc.direction == "spiking->rate":
+                if cc.receptor >= 0:  # synaptic activity: the receptors at rest
+                    s = synaptic_signal(self, cc, state.receptors)
+                else:  # population activity: its filter's initial rate
+                    s = st["part"]["r"]
+                signals.append(s)
+            else:
+                rp = self.rate_populations[cc.rate]
+                c0 = jnp.zeros_like(outputs[cc.rate])
+                s = node_signal(rp.model, nodes[cc.rate], c0, cc.coupling.variable)
+                s = s if not cc.nodes else s[jnp.asarray(cc.nodes, jnp.int32)]
+                signals.append(None)
+            if d > 0:
+                st["ring"] = jnp.broadcast_to(s, (d + 1, *s.shape))
+            cross.append(st)
+        inputs = node_inputs(self, nodes, outputs, hist, signals, state.step, dt)
+        # rate -> spiking rings of observables depend on c(0): refill them with it
+        for j, (cc, d) in enumerate(zip(self.cross, plan.cross_delay, strict=True)):
+            if cc.direction == "rate->spiking" and d > 0:
+                rp = self.rate_populations[cc.rate]
+                s = node_signal(rp.model, nodes[cc.rate], inputs[cc.rate], cc.coupling.variable)
+                s = s if not cc.nodes else s[jnp.asarray(cc.nodes, jnp.int32)]
+                cross[j] = {**cross[j], "ring": jnp.broadcast_to(s, (d + 1, *s.shape))}
+        readouts, values = [], []
+        for j, slot in enumerate(self.readouts):
+            st = slot.readout.init(jax.random.fold_in(k_out, j), dt)
+            readouts.append(st)
+            values.append(jnp.zeros((slot.n_out,), jnp.result_type(float)))
+        return dataclasses.replace(
+            state,
+            nodes=tuple(nodes),
+            node_input=inputs,
+            node_history=hist,
+            node_fault=tuple(jnp.full((rp.n,), -1, jnp.int32) for rp in self.rate_populations),
+            cross=tuple(cross),
+            readouts=tuple(readouts),
+            readout_values=tuple(values),
         )
 
     def check_state(self, state: NetworkState, dt: float) -> None:
@@ -197,10 +328,39 @@ class Network(eqx.Module):
                     f"state was made for another dt: projection {pr.name!r} keeps {have} steps "
                     f"of delayed input but dt={dt} ms needs {D}; use net.init_state(key, dt={dt})"
                 )
+        if len(state.nodes) != len(self.rate_populations):
+            raise ValueError(
+                f"state has {len(state.nodes)} rate populations, the network "
+                f"{len(self.rate_populations)}; use net.init_state(key, dt={dt})"
+            )
+        for rp, x, h, D in zip(
+            self.rate_populations, state.nodes, state.node_history, plan.node_ring, strict=True
+        ):
+            if sorted(x) != sorted(rp.model.state_names):
+                raise ValueError(
+                    f"rate population {rp.name!r}: state has variables {sorted(x)}, the model "
+                    f"{sorted(rp.model.state_names)}"
+                )
+            have = 0 if h is None else h.shape[0]
+            if have != D:
+                raise ValueError(
+                    f"state was made for another dt: rate population {rp.name!r} keeps {have} "
+                    f"steps of history but its delays at dt={dt} ms need {D}; use "
+                    f"net.init_state(key, dt={dt})"
+                )
+        for cc, st, d in zip(self.cross, state.cross, plan.cross_delay, strict=True):
+            have = st["ring"].shape[0] - 1 if "ring" in st else 0
+            if have != d:
+                raise ValueError(
+                    f"state was made for another dt: coupling {cc.name!r} keeps {have} steps of "
+                    f"delay but dt={dt} ms needs {d}; use net.init_state(key, dt={dt})"
+                )
 
     def summary(self) -> str:
         """A short human-readable description."""
         lines = [f"Network: {self.n} neurons, {len(self.projections)} projections"]
+        if self.rate_populations:
+            lines[0] += f", {sum(rp.n for rp in self.rate_populations)} rate nodes"
         for p in self.populations:
             g = ", ".join(f"{n}[{a}:{b}]" for n, a, b in p.groups)
             rec = ", ".join(r.name for r in p.receptors)
@@ -216,140 +376,27 @@ class Network(eqx.Module):
             )
         for el in self.gap_junctions:
             lines.append(f"  {el.name}: {el.junctions.n_pairs} gap-junction pairs")
+        for rp in self.rate_populations:
+            lines.append(f"  {rp.name}: {type(rp.model).__name__} x {rp.n} nodes")
+        for nc in self.node_couplings:
+            lines.append(f"  {nc.name}: {type(nc.coupling).__name__}")
+        for cc in self.cross:
+            lines.append(
+                f"  {cc.name}: {cc.coupling.describe()}, {cc.regions.n_regions} regions, "
+                f"delay {cc.delay:g} ms"
+            )
+        for ro in self.readouts:
+            lines.append(f"  {ro.name}: {type(ro.readout).__name__} ({ro.n_out} values)")
         return "\n".join(lines)
-
-
-def _slice(x, sl: tuple[int, int], n: int):
-    return x if sl == (0, n) else x[sl[0] : sl[1]]
-
-
-def _add_slice(base, sl: tuple[int, int], val):
-    if sl == (0, base.shape[0]):
-        return base + val
-    return base.at[sl[0] : sl[1]].add(val)
-
-
-def _nonfinite(tree) -> jax.Array:
-    """True if any floating leaf of ``tree`` holds NaN or inf (compiled check on CPU)."""
-    return any_nonfinite(tree)
-
-
-def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
-    """Advance the whole network by one step of ``dt`` (ms). Pure; returns ``(state, spikes)``.
-
-    Order within step ``i`` (``t = i dt``), as in Brian2's default schedule:
-
-    1. every population integrates its neurons from ``t`` to ``t + dt`` with the synaptic
-       drive of its receptors and gap junctions at ``t`` (voltage-dependent outputs and gap
-       junctions see the membrane potentials at ``t``) and external currents at ``t``;
-       threshold and reset;
-    2. receptors decay exactly over ``dt``;
-    3. spikes (of this step, or of step ``i - d`` for delay ``d``) are delivered into the
-       receptors through the event-driven operators, so they act from step ``i + 1`` on.
-
-    ``spikes`` is a tuple with one float array of shape ``(n,)`` per population.
-    """
-    step = state.step
-    k_step = jax.random.fold_in(key, step)
-    k_neu, k_inp = jax.random.split(k_step)
-    dtype = jnp.result_type(float)
-
-    # External currents.
-    i_ext = [jnp.zeros((p.n,), dtype) for p in net.populations]
-    new_inputs = []
-    for j, inp in enumerate(net.inputs):
-        st, cur = inp.current(state.inputs[j], step, dt, jax.random.fold_in(k_inp, j))
-        n_t = inp.target_slice[1] - inp.target_slice[0]
-        i_ext[inp.target] = _add_slice(
-            i_ext[inp.target], inp.target_slice, jnp.broadcast_to(cur, (n_t,)).astype(dtype)
-        )
-        new_inputs.append(st)
-
-    # Neurons.
-    new_neurons, spikes = [], []
-    gap = gap_drives(net.gap_junctions, net.populations, state.neurons)
-    for i, p in enumerate(net.populations):
-        drive = p.drive(state.receptors[i], state.neurons[i].get("v"))
-        if gap[i] is not None:
-            drive = drive + gap[i]
-        st, s = p.neuron.step(state.neurons[i], drive, i_ext[i], dt, jax.random.fold_in(k_neu, i))
-        new_neurons.append(st)
-        spikes.append(s)
-
-    # Synaptic decay, then event-driven delivery.
-    increments = [[None] * len(p.receptors) for p in net.populations]
-    new_projections = []
-    rings = list(state.delay_rings or (None,) * len(net.projections))
-    for j, (pr, d) in enumerate(zip(net.projections, plan.delay_steps, strict=True)):
-        pre_pop, post_pop = net.populations[pr.pre], net.populations[pr.post]
-        if d == 0:
-            src = spikes[pr.pre]
-        else:
-            ring = state.history[pr.pre]
-            src = jax.lax.dynamic_index_in_dim(ring, (step - d) % ring.shape[0], keepdims=False)
-        src = _slice(src, pr.pre_slice, pre_pop.n)
-        conn, values, pst = pr.conn, src, state.projections[j]
-        if pr.dynamics is not None:
-            pst, values, conn = pr.dynamics.transmit(pst, conn, src, dt)
-        if pr.synapse_delays is not None:  # per-synapse delays: ring of future input
-            rings[j], out = deliver_delayed(
-                conn, pr.synapse_delays, values, rings[j], step, dt, pr.backend
-            )
-        else:
-            out = event_matvec(conn, values, backend=pr.backend)
-        if pr.dynamics is not None:
-            post_spikes = _slice(spikes[pr.post], pr.post_slice, post_pop.n)
-            pst = pr.dynamics.learn(pst, conn, src, post_spikes, dt)
-        new_projections.append(pst)
-        if pr.post_slice != (0, post_pop.n):
-            out = _add_slice(jnp.zeros((post_pop.n,), out.dtype), pr.post_slice, out)
-        cur = increments[pr.post][pr.receptor]
-        increments[pr.post][pr.receptor] = out if cur is None else cur + out
-
-    new_receptors = []
-    for i, p in enumerate(net.populations):
-        recs = []
-        for r, rec in enumerate(p.receptors):
-            st = rec.kinetics.decay(state.receptors[i][r], dt)
-            if increments[i][r] is not None:
-                st = rec.kinetics.add(st, increments[i][r])
-            recs.append(st)
-        new_receptors.append(tuple(recs))
-
-    # Spike history for delayed projections.
-    history = []
-    for i, h in enumerate(state.history):
-        if h is None:
-            history.append(None)
-        else:
-            history.append(
-                jax.lax.dynamic_update_index_in_dim(
-                    h, spikes[i].astype(h.dtype), step % h.shape[0], 0
-                )
-            )
-
-    # Fault detection: first step at which a population's state stops being finite.
-    bad = jnp.stack(
-        [_nonfinite((new_neurons[i], new_receptors[i])) for i in range(len(net.populations))]
-    )
-    fault = jnp.where((state.fault_step < 0) & bad, step, state.fault_step)
-
-    new_state = NetworkState(
-        step=step + 1,
-        neurons=tuple(new_neurons),
-        receptors=tuple(new_receptors),
-        inputs=tuple(new_inputs),
-        projections=tuple(new_projections),
-        history=tuple(history),
-        fault_step=fault,
-        delay_rings=tuple(rings) if state.delay_rings else state.delay_rings,
-    )
-    return new_state, tuple(spikes)
 
 
 def nonfinite_variables(net: Network, state: NetworkState) -> dict[str, list[str]]:
     """Names of state variables holding NaN/inf, per population (host-side diagnosis)."""
     out = {}
+    for rp, x in zip(net.rate_populations, state.nodes, strict=True):
+        bad = [k for k, v in x.items() if not np.all(np.isfinite(np.asarray(v)))]
+        if bad:
+            out[rp.name] = bad
     for i, p in enumerate(net.populations):
         bad = [k for k, v in state.neurons[i].items() if not np.all(np.isfinite(np.asarray(v)))]
         for r, rec in enumerate(p.receptors):

@@ -1,9 +1,13 @@
-"""What to record: state-variable traces of chosen neurons, decimated."""
+"""What to record: traces of state variables, observables and readouts, decimated.
+
+One convention for every part of a network: ``ns.Trace("name.var", indices=, every=)``.
+"""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -17,10 +21,13 @@ class Trace(NamedTuple):
 
     Args:
         target: ``"pop.var"`` for a neuron variable (``"E.v"``; groups allowed),
-            ``"pop.receptor.var"`` for a synaptic one (``"P.exc.g"``), or
+            ``"pop.receptor.var"`` for a synaptic one (``"P.exc.g"``),
             ``"projection.var"`` for the state of a projection's dynamics (``"E->P.w"``:
-            plastic weights; ``"E->P.u"``: short-term facilitation).
-        indices: neuron indices within the population/group (default: all).
+            plastic weights; ``"E->P.u"``: short-term facilitation), ``"nodes.var"`` for a
+            rate population's state variable or observable (``"wong.S_e"``, ``"wong.r_e"``;
+            ``"wong.input"``: its coupling input ``c``), ``"readout"`` for a readout's value
+            (``"lfp"``) or ``"readout.var"`` for a variable of its state.
+        indices: neuron, node or readout indices within the part (default: all).
         every: keep one sample every ``every`` steps (the value after the last step of each
             block, i.e. at times ``every*dt, 2*every*dt, ...``).
 
@@ -44,6 +51,8 @@ class TraceSpec(NamedTuple):
     indices: tuple[int, ...]
     every: int
     projection: int = -1
+    rate_pop: int = -1  # rate population variable / observable ("input": c)
+    readout: int = -1  # readout: var "" is its value
 
 
 def resolve_traces(net: Network, traces, state: NetworkState) -> tuple[TraceSpec, ...]:
@@ -57,32 +66,8 @@ def resolve_traces(net: Network, traces, state: NetworkState) -> tuple[TraceSpec
             raise ValueError(
                 f"record entries must be ns.Trace(...) or 'pop.var' strings, got {tr!r}"
             )
-        parts = tr.target.split(".")
-        if len(parts) not in (2, 3):
-            raise ValueError(
-                f"trace target must be 'pop.var' or 'pop.receptor.var', got {tr.target!r}"
-            )
-        proj_names = [pr.name for pr in net.projections]
-        j = -1
-        if len(parts) == 2 and parts[0] in proj_names:
-            j, pop, r, var = proj_names.index(parts[0]), -1, -1, parts[1]
-            avail = state.projections[j]
-            if var in avail:
-                a, b = 0, int(avail[var].shape[0]) if avail[var].ndim else 1
-        else:
-            pop, (a, b) = net.resolve(parts[0])
-            p = net.populations[pop]
-            if len(parts) == 2:
-                r, var = -1, parts[1]
-                avail = state.neurons[pop]
-            else:
-                names = [rc.name for rc in p.receptors]
-                if parts[1] not in names:
-                    raise ValueError(
-                        f"population {p.name!r} has no receptor {parts[1]!r}; it has {names}"
-                    )
-                r, var = names.index(parts[1]), parts[2]
-                avail = state.receptors[pop][r]
+        spec, (a, b), avail = _locate(net, tr.target, state)
+        pop, r, var, j, rp, ro = spec
         if var not in avail:
             raise ValueError(f"{tr.target!r}: no variable {var!r}; available: {sorted(avail)}")
         idx = (
@@ -104,14 +89,76 @@ def resolve_traces(net: Network, traces, state: NetworkState) -> tuple[TraceSpec
             raise ValueError(f"trace {tr.target!r} is recorded twice")
         seen.add(tr.target)
         out.append(
-            TraceSpec(tr.target, pop, r, var, tuple(int(i) + a for i in idx), int(tr.every), j)
+            TraceSpec(
+                tr.target, pop, r, var, tuple(int(i) + a for i in idx), int(tr.every), j, rp, ro
+            )
         )
     return tuple(out)
 
 
-def read_trace(spec: TraceSpec, state: NetworkState):
+def _size(x) -> int:
+    return int(x.shape[0]) if getattr(x, "ndim", 0) else 1
+
+
+def _locate(net: Network, target: str, state: NetworkState):
+    """``((pop, receptor, var, projection, rate_pop, readout), (start, stop), available)``."""
+    parts = target.split(".")
+    readouts = [ro.name for ro in net.readouts]
+    if len(parts) == 1 and parts[0] in readouts:
+        k = readouts.index(parts[0])
+        n = net.readouts[k].n_out
+        return (-1, -1, "", -1, -1, k), (0, n), {"": None}
+    if len(parts) not in (2, 3):
+        raise ValueError(
+            f"trace target must be 'pop.var', 'pop.receptor.var' or a readout name, got {target!r}"
+        )
+    if len(parts) == 2:
+        head, var = parts
+        proj_names = [pr.name for pr in net.projections]
+        if head in proj_names:
+            j = proj_names.index(head)
+            avail = state.projections[j]
+            n = _size(avail[var]) if var in avail else 0
+            return (-1, -1, var, j, -1, -1), (0, n), avail
+        rate_names = [rp.name for rp in net.rate_populations]
+        if head in rate_names:
+            k = rate_names.index(head)
+            rp = net.rate_populations[k]
+            avail = dict(state.nodes[k])
+            avail["input"] = state.node_input[k]
+            avail.update(jax.eval_shape(rp.model.observables, state.nodes[k], state.node_input[k]))
+            return (-1, -1, var, -1, k, -1), (0, rp.n), avail
+        if head in readouts:
+            k = readouts.index(head)
+            avail = state.readouts[k] if isinstance(state.readouts[k], dict) else {}
+            n = _size(avail[var]) if var in avail else 0
+            return (-1, -1, var, -1, -1, k), (0, n), avail
+    pop, (a, b) = net.resolve(parts[0])
+    p = net.populations[pop]
+    if len(parts) == 2:
+        return (pop, -1, parts[1], -1, -1, -1), (a, b), state.neurons[pop]
+    names = [rc.name for rc in p.receptors]
+    if parts[1] not in names:
+        raise ValueError(f"population {p.name!r} has no receptor {parts[1]!r}; it has {names}")
+    r = names.index(parts[1])
+    return (pop, r, parts[2], -1, -1, -1), (a, b), state.receptors[pop][r]
+
+
+def read_trace(net: Network, spec: TraceSpec, state: NetworkState):
     """Current values of a traced variable, shape ``(len(indices),)``."""
-    if spec.projection >= 0:
+    if spec.readout >= 0:
+        src = {"": state.readout_values[spec.readout]}
+        if spec.var:
+            src = state.readouts[spec.readout]
+    elif spec.rate_pop >= 0:
+        k = spec.rate_pop
+        if spec.var in state.nodes[k]:
+            src = state.nodes[k]
+        elif spec.var == "input":
+            src = {"input": state.node_input[k]}
+        else:
+            src = net.rate_populations[k].model.observables(state.nodes[k], state.node_input[k])
+    elif spec.projection >= 0:
         src = state.projections[spec.projection]
     elif spec.receptor < 0:
         src = state.neurons[spec.pop]

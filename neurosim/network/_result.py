@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..neurons import AbstractSpikeSource
 from ._network import Network, NetworkState
 
 __all__ = ["SimulationResult", "SimulationError"]
@@ -15,11 +16,17 @@ __all__ = ["SimulationResult", "SimulationError"]
 class SimulationResult:
     """Spikes, traces, final state, timings and status of a simulation.
 
+    One result for spiking, rate and mixed networks: spikes of the spiking populations, and
+    every recorded :class:`neurosim.Trace` (neuron, receptor, projection and rate-node
+    variables, observables, readouts) under its target name, with its sample times under the
+    same name in ``trace_times``.
+
     Attributes:
         spike_times: spike times (ms, float64), sorted.
         spike_indices: global neuron indices (populations concatenated in network order).
         traces: per trace name, array ``(n_samples, n_indices)``.
-        trace_times: per trace name, sample times (ms).
+        trace_times: per trace name, sample times (ms): ``t_start + every * dt * (1, 2, ...)``
+            (the time after the sample's step).
         final_state: the network state after the last completed step (on device).
         network: the simulated network (for index ranges).
         t_start: time of the first step (ms); duration/dt/n_steps as run.
@@ -65,8 +72,12 @@ class SimulationResult:
     def simulated_ms(self) -> float:
         return self.n_steps * self.dt
 
-    def rates_hz(self) -> dict[str, float]:
-        """Mean firing rate (Hz) per group (or population when it has no groups)."""
+    @property
+    def group_rates_hz(self) -> dict[str, float]:
+        """Mean firing rate (Hz) per group (or population when it has no groups).
+
+        (:attr:`rate_hz` is the mean over all neurons with dynamics.)
+        """
         t = self.simulated_ms
         out = {}
         for name, (a, b) in self.network.rate_groups().items():
@@ -76,11 +87,11 @@ class SimulationResult:
 
     @property
     def rate_hz(self) -> float:
-        """Mean firing rate over all neurons that have dynamics (spike sources excluded)."""
+        """Mean firing rate over all neurons (spike sources excluded)."""
         t = self.simulated_ms
         n, cnt, off = 0, 0, 0
         for p in self.network.populations:
-            if p.neuron.has_dynamics:
+            if not isinstance(p.neuron, AbstractSpikeSource):
                 n += p.n
                 cnt += np.count_nonzero(
                     (self.spike_indices >= off) & (self.spike_indices < off + p.n)

@@ -6,8 +6,9 @@ from typing import NamedTuple
 
 import jax
 
-from ._network import Network, NetworkState, Plan, network_step
+from ._network import Network, NetworkState, Plan
 from ._record import read_trace, resolve_traces
+from ._step import network_step
 
 __all__ = ["run", "RunOutput"]
 
@@ -16,9 +17,10 @@ class RunOutput(NamedTuple):
     """Per-step outputs of :func:`run`.
 
     Attributes:
-        spikes: per population name, float array ``(n_steps, n)`` (differentiable through the
-            surrogate).
-        traces: per trace name, ``(n_steps // every, len(indices))``.
+        spikes: per spiking population name, float array ``(n_steps, n)`` (differentiable
+            through the surrogate).
+        traces: per trace name, ``(n_steps // every, len(indices))``: neuron, receptor,
+            projection and rate-node variables, observables and readouts alike.
     """
 
     spikes: dict
@@ -39,8 +41,8 @@ def run(
     """Advance ``state`` by ``n_steps`` steps of ``dt`` (ms). Pure: jit-, vmap- and grad-able.
 
     This is the building block for training and fitting (and what :func:`simulate` drives in
-    chunks). All spikes are returned as dense float arrays, so keep networks small or
-    ``n_steps`` short when differentiating.
+    chunks), for spiking, rate and mixed networks alike. All spikes are returned as dense
+    float arrays, so keep networks small or ``n_steps`` short when differentiating.
 
     Args:
         net: the network.
@@ -68,7 +70,7 @@ def run(
 
     def body(st, _):
         st, spikes = network_step(net, plan, st, key, dt)
-        return st, (spikes, tuple(read_trace(s, st) for s in specs))
+        return st, (spikes, tuple(read_trace(net, s, st) for s in specs))
 
     if checkpoint:
         body = jax.checkpoint(body)

@@ -1,8 +1,10 @@
 """Rate and neural-mass models coupled through a connectome with per-edge delays.
 
 Models are vector fields over explicit per-node state (node axis first); couplings compute
-each node's input from the others' delayed outputs; :func:`simulate` (host driver) and
-:func:`run` (pure, differentiable) advance them with an integrator object and optional noise.
+each node's input from the others' delayed outputs. A rate network is a
+:class:`neurosim.Network` with a rate population (:func:`network`, or
+``NetworkBuilder.add_rate_population`` next to spiking populations); :func:`simulate` and
+:func:`run` are short wrappers over :func:`neurosim.simulate` and :func:`neurosim.run`.
 
 Example:
     >>> import jax, numpy as np, neurosim as ns
@@ -10,6 +12,8 @@ Example:
     >>> m = ns.rates.JansenRit(2)
     >>> cpl = ns.rates.LinearCoupling(W, G=1.0, delays=8.0 * W)
     >>> res = ns.rates.simulate(m, cpl, 500.0, 0.1, key=jax.random.key(0), record=["eeg"])
+    >>> res.traces["nodes.eeg"].shape
+    (5000, 2)
 """
 
 from ._base import AbstractRateModel
@@ -17,8 +21,8 @@ from ._coupling import AbstractCoupling, DifferenceCoupling, KuramotoCoupling, L
 from ._jansen_rit import JansenRit
 from ._oscillators import Kuramoto, StuartLandau
 from ._run import run
-from ._simulate import RateResult, simulate
-from ._state import AdditiveNoise, RateState, init_state, rate_step
+from ._simulate import simulate
+from ._state import AdditiveNoise, init_state, network
 from ._wilson_cowan import WilsonCowan
 from ._wong_wang import ReducedWongWang, ReducedWongWangEI
 
@@ -35,10 +39,8 @@ __all__ = [
     "DifferenceCoupling",
     "KuramotoCoupling",
     "AdditiveNoise",
-    "RateState",
+    "network",
     "init_state",
-    "rate_step",
     "run",
     "simulate",
-    "RateResult",
 ]

@@ -1,11 +1,8 @@
-"""``run``: the pure, differentiable loop of a rate network (one ``lax.scan``)."""
+"""``run``: the pure, differentiable loop of a rate network (:func:`neurosim.run`)."""
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-
-from ._state import RateState, check_setup, rate_step, read_record, resolve_record
+from ._state import network, record_traces
 
 __all__ = ["run"]
 
@@ -13,7 +10,7 @@ __all__ = ["run"]
 def run(
     model,
     coupling,
-    state: RateState,
+    state,
     n_steps: int,
     dt,
     *,
@@ -23,50 +20,38 @@ def run(
     record=None,
     every: int = 1,
     checkpoint: bool = False,
-) -> tuple[RateState, dict]:
-    """Advance ``state`` by ``n_steps`` steps of ``dt`` (ms). Pure: jit-, vmap- and grad-able.
-
-    The building block for fitting (and what :func:`simulate` drives in chunks). ``dt`` may be
-    traced; the delay ring's length is that of ``state.history`` (delays longer than it are
-    clipped to it, so build the state with :func:`init_state` for the ``dt`` you use).
+):
+    """Advance ``state`` by ``n_steps`` steps of ``dt`` (ms): :func:`neurosim.run` on
+    :func:`network` ``(model, coupling)``. Pure: jit-, vmap- and grad-able.
 
     Args:
         model: a rate model (e.g. :class:`ReducedWongWangEI`).
         coupling: a coupling (e.g. :class:`LinearCoupling`) or None for isolated nodes.
-        state: from :func:`init_state` or a previous run.
+        state: from :func:`init_state` or a previous run (a :class:`neurosim.NetworkState`).
         n_steps: number of steps (static).
-        dt: time step (ms).
-        key: random key for the noise (per-step keys ``fold_in(key, step)``, so splitting a
-            run in pieces gives the same result).
+        dt: time step (ms), concrete (it sizes the delay ring).
+        key: random key for the noise (per-step keys ``fold_in(key, step)``).
         noise: :class:`AdditiveNoise` or None.
         integrator: integrator object for the drift (default ``ns.integrators.Heun()``).
-        record: names of state variables or observables (default: all state variables).
+        record: names of state variables or observables (default: all state variables),
+            recorded as ``ns.Trace("nodes.<name>", every=every)``.
         every: keep the value after every ``every``-th step (times ``every*dt, 2*every*dt``...).
         checkpoint: rematerialise each step in the backward pass (less memory).
 
     Returns:
-        ``(final_state, traces)``, traces ``{name: (n_steps // every, n)}``.
+        ``(final_state, out)``: a :class:`neurosim.RunOutput`, ``out.traces["nodes.S_e"]``
+        of shape ``(n_steps // every, n)``.
 
     Example:
         >>> import jax, neurosim as ns
         >>> m = ns.rates.ReducedWongWangEI(2)
         >>> s0 = ns.rates.init_state(m, None, jax.random.key(0), dt=0.1)
-        >>> s1, tr = ns.rates.run(m, None, s0, 100, 0.1, key=jax.random.key(1))
-        >>> tr["S_e"].shape
+        >>> s1, out = ns.rates.run(m, None, s0, 100, 0.1, key=jax.random.key(1))
+        >>> out.traces["nodes.S_e"].shape
         (100, 2)
     """
-    check_setup(model, coupling, noise, integrator)
-    names = resolve_record(model, record)
-    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-        raise ValueError(f"every must be an integer >= 1, got {every!r}")
+    from ..network import run as run_network
 
-    def body(st, _):
-        st = rate_step(model, coupling, st, key, dt, noise, integrator)
-        return st, read_record(model, st, names)
-
-    if checkpoint:
-        body = jax.checkpoint(body)
-    state, traces = jax.lax.scan(body, state, None, length=int(n_steps))
-    return state, {
-        n: jnp.asarray(tr[every - 1 :: every]) for n, tr in zip(names, traces, strict=True)
-    }
+    net = network(model, coupling, noise=noise, integrator=integrator)
+    traces = record_traces(model, record, every)
+    return run_network(net, state, n_steps, dt, key=key, record=traces, checkpoint=checkpoint)

@@ -1,117 +1,53 @@
-"""Explicit state of a rate network and its one-step update (a pure function)."""
+"""Rate networks on the one engine: noise, the one-population network, its initial state.
+
+A rate network is a :class:`neurosim.Network` with one rate population (named ``"nodes"``)
+and its connectome coupling; :func:`init_state`, :func:`neurosim.rates.run` and
+:func:`neurosim.rates.simulate` are short wrappers over :meth:`neurosim.Network.init_state`,
+:func:`neurosim.run` and :func:`neurosim.simulate`.
+"""
 
 from __future__ import annotations
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._validate import check, check_nonnegative
-from ..integrators import AbstractIntegrator, Heun
-from ._base import AbstractRateModel
-from ._coupling import AbstractCoupling
+from .._validate import check
+from ._noise import AdditiveNoise
 
-__all__ = [
-    "RateState",
-    "AdditiveNoise",
-    "init_state",
-    "check_state",
-    "rate_step",
-    "check_setup",
-    "read_record",
-    "resolve_record",
-]
+__all__ = ["AdditiveNoise", "NODES", "network", "init_state", "record_traces"]
+
+NODES = "nodes"  # the rate population's name in networks made by :func:`network`
 
 
-class AdditiveNoise(eqx.Module):
-    r"""Additive white noise: :math:`dX = f(X)\,dt + \sigma\, dW` per state variable.
+def network(model, coupling=None, *, noise=None, integrator=None):
+    """The one-population rate network of ``model`` and its ``coupling`` (a ``Network``).
 
-    Each step adds ``sigma * sqrt(dt) * xi`` with ``xi ~ N(0, 1)`` independent per node and
-    variable (Euler–Maruyama; with a higher-order integrator the drift is integrated by it and
-    the noise increment added after). ``sigma`` has units of the variable per sqrt(ms).
-
-    Args:
-        sigma: ``{variable: sigma}``, each a scalar or an ``(n,)`` array, >= 0.
+    Its rate population is named ``"nodes"`` (traces ``"nodes.S_e"``, ...). Built without
+    host-side checks of values, so it works on traced parameters (inside ``jax.grad``).
 
     Example:
-        >>> import neurosim as ns
-        >>> noise = ns.rates.AdditiveNoise({"S_e": 0.001})
+        >>> import numpy as np, neurosim as ns
+        >>> net = ns.rates.network(ns.rates.ReducedWongWangEI(2),
+        ...                        ns.rates.LinearCoupling(np.ones((2, 2)), G=0.1))
+        >>> net.rate_populations[0].name
+        'nodes'
     """
+    from ..network import Network, NodeCoupling, RatePopulation, check_rate_parts
 
-    sigma: dict
-
-    def __init__(self, sigma: dict):
-        if not isinstance(sigma, dict) or not sigma:
-            raise ValueError(f"sigma must be a non-empty dict {{variable: value}}, got {sigma!r}")
-        out = {}
-        for name, val in sigma.items():
-            check_nonnegative(f"sigma[{name!r}]", val)
-            out[name] = jnp.asarray(val, dtype=jnp.result_type(float))
-        self.sigma = out
-
-
-class RateState(eqx.Module):
-    """All dynamic state of a rate network; per-node arrays have the node axis first.
-
-    Attributes:
-        step: integer step counter (time is ``step * dt``).
-        nodes: the model's state dict at this step.
-        coupling: coupling input ``c`` at this step, shape of the model's output.
-        history: ring ``(D, n, ...)`` of past outputs (slot ``s % D`` holds step ``s``), or
-            None without delays.
-        fault_step: per node, the first step whose state was not finite (-1: none).
-    """
-
-    step: jax.Array
-    nodes: dict
-    coupling: jax.Array
-    history: jax.Array | None
-    fault_step: jax.Array
+    check_rate_parts(model, coupling, noise, integrator)
+    if noise is not None or integrator is not None:
+        model = model.with_integration(integrator=integrator, noise=noise)
+    pop = RatePopulation(name=NODES, model=model)
+    couplings = () if coupling is None else (NodeCoupling(f"{NODES}->{NODES}", 0, coupling),)
+    return Network(
+        populations=(), projections=(), inputs=(), rate_populations=(pop,),
+        node_couplings=couplings,
+    )  # fmt: skip
 
 
-def check_setup(model, coupling, noise=None, integrator=None) -> None:
-    """Raise ``ValueError`` for mismatched model/coupling/noise/integrator (host side)."""
-    if not isinstance(model, AbstractRateModel):
-        raise ValueError(f"model must be a neurosim.rates model, got {type(model).__name__}")
-    if coupling is not None:
-        if not isinstance(coupling, AbstractCoupling):
-            raise ValueError(
-                f"coupling must be a neurosim.rates coupling or None, got {type(coupling).__name__}"
-            )
-        if coupling.n != model.n:
-            raise ValueError(
-                f"coupling weights are ({coupling.n}, {coupling.n}) but the model has "
-                f"{model.n} nodes"
-            )
-    if noise is not None:
-        if not isinstance(noise, AdditiveNoise):
-            raise ValueError(f"noise must be ns.rates.AdditiveNoise or None, got {noise!r}")
-        unknown = sorted(set(noise.sigma) - set(model.state_names))
-        if unknown:
-            raise ValueError(
-                f"noise on unknown state variables {unknown}; the model has "
-                f"{list(model.state_names)}"
-            )
-        for name, s in noise.sigma.items():
-            if s.ndim > 1 or (s.ndim == 1 and s.shape[0] not in (1, model.n)):
-                raise ValueError(
-                    f"noise sigma[{name!r}] must be a scalar or ({model.n},), got {s.shape}"
-                )
-    if integrator is not None and not isinstance(integrator, AbstractIntegrator):
-        raise ValueError(
-            f"integrator must be an ns.integrators object (e.g. ns.integrators.Heun()), "
-            f"got {integrator!r}"
-        )
-
-
-def _ring_depth(coupling, dt) -> int:
-    if coupling is None or coupling.delays is None:
-        return 0
-    return coupling.max_delay_steps(dt) + 1
-
-
-def init_state(model, coupling, key, dt: float, nodes: dict | None = None) -> RateState:
-    """Initial state: node variables sampled with ``key`` (or given), a constant past.
+def init_state(model, coupling, key, dt: float, nodes: dict | None = None):
+    """Initial state of the rate network: node variables sampled with ``key`` (or given),
+    a constant past; a :class:`neurosim.NetworkState`.
 
     Args:
         model: the rate model.
@@ -125,136 +61,26 @@ def init_state(model, coupling, key, dt: float, nodes: dict | None = None) -> Ra
         >>> m = ns.rates.Kuramoto(3)
         >>> s0 = ns.rates.init_state(m, None, jax.random.key(0), dt=0.1)
     """
-    check_setup(model, coupling)
     check(lambda a: a > 0, "dt", dt, "must be > 0 ms")
-    if nodes is not None:
-        missing = sorted(set(model.state_names) - set(nodes))
-        if missing:
-            raise ValueError(f"nodes is missing state variables {missing}")
-        nodes = {
-            k: jnp.broadcast_to(jnp.asarray(nodes[k], jnp.result_type(float)), (model.n,))
-            for k in model.state_names
-        }
-    depth = _ring_depth(coupling, dt)
-    dt = jnp.asarray(dt, jnp.result_type(float))
-    # One compiled call instead of many eagerly dispatched operations (faster start-up).
-    return _init_jit(model, coupling, key, dt, nodes, depth)
+    net = network(model, coupling)
+    return net.init_state(key, dt, nodes=None if nodes is None else {NODES: nodes})
 
 
-@eqx.filter_jit
-def _init_jit(model, coupling, key, dt, nodes, depth: int):
-    if nodes is None:
-        nodes = model.init_state(key)
-    y = model.output(nodes)
-    history = jnp.broadcast_to(y, (depth, *y.shape)) if depth > 0 else None
-    step = jnp.asarray(0, jnp.int32)
-    c = _coupling_input(coupling, y, history, step, dt)
-    return RateState(
-        step=step,
-        nodes=nodes,
-        coupling=c,
-        history=history,
-        fault_step=jnp.full((model.n,), -1, jnp.int32),
-    )
+def record_traces(model, record, every) -> tuple:
+    """``ns.Trace("nodes.<name>", every=every)`` for each recorded name (default: all state
+    variables); names must be state variables or observables of ``model``."""
+    from ..network import Trace
 
-
-def check_state(model, coupling, state: RateState, dt: float) -> None:
-    """Raise ``ValueError`` if ``state`` does not fit this model/coupling at this ``dt``."""
-    if not isinstance(state, RateState):
-        raise ValueError(f"state must be a RateState, got {type(state).__name__}")
-    if sorted(state.nodes) != sorted(model.state_names):
-        raise ValueError(
-            f"state has variables {sorted(state.nodes)}, the model {sorted(model.state_names)}"
-        )
-    need = _ring_depth(coupling, dt)
-    have = 0 if state.history is None else state.history.shape[0]
-    if have != need:
-        raise ValueError(
-            f"state keeps {have} steps of history but these delays at dt={dt} ms need {need}; "
-            f"use ns.rates.init_state(model, coupling, key, dt={dt})"
-        )
-
-
-def _coupling_input(coupling, y, history, step, dt):
-    if coupling is None:
-        return jnp.zeros_like(y)
-    return coupling(y, history, step, dt)
-
-
-def _nonfinite_nodes(nodes: dict) -> jax.Array:
-    """Per node, True if any variable is NaN/inf."""
-    total = sum(nodes.values())
-    return ~jnp.isfinite(total)
-
-
-def rate_step(
-    model,
-    coupling,
-    state: RateState,
-    key,
-    dt,
-    noise: AdditiveNoise | None = None,
-    integrator: AbstractIntegrator | None = None,
-) -> RateState:
-    """Advance by one step of ``dt`` (ms). Pure.
-
-    Step ``s`` (``t = s dt``): integrate ``x`` from ``t`` to ``t + dt`` with the coupling
-    input ``c(t)`` held; add noise (key ``fold_in(key, s)``); apply the model's bounds; write
-    the new output into the history ring and compute ``c(t + dt)`` for the next step.
-
-    Holding ``c`` over the step (as The Virtual Brain does) makes the coupling terms first
-    order in ``dt`` whatever the integrator; the node's own dynamics get the integrator's
-    order. The ring's length is fixed, so the delays are not differentiable (they are
-    rounded to steps); everything else is.
-    """
-    integrator = integrator if integrator is not None else Heun()
-    step = state.step
-    c = state.coupling
-    nodes = integrator.step(lambda x: model.vector_field(x, c), state.nodes, dt)
-    if noise is not None:
-        k = jax.random.fold_in(key, step)
-        sq = jnp.sqrt(dt)
-        for i, name in enumerate(model.state_names):
-            if name in noise.sigma:
-                xi = jax.random.normal(jax.random.fold_in(k, i), (model.n,), nodes[name].dtype)
-                nodes = {**nodes, name: nodes[name] + noise.sigma[name] * sq * xi}
-    nodes = model.bound(nodes)
-    y = model.output(nodes)
-    history = state.history
-    if history is not None:
-        history = jax.lax.dynamic_update_index_in_dim(
-            history, y.astype(history.dtype), (step + 1) % history.shape[0], 0
-        )
-    c_next = _coupling_input(coupling, y, history, step + 1, dt)
-    bad = _nonfinite_nodes(nodes)
-    fault = jnp.where((state.fault_step < 0) & bad, step, state.fault_step)
-    return RateState(step=step + 1, nodes=nodes, coupling=c_next, history=history, fault_step=fault)
-
-
-def read_record(model, state: RateState, names: tuple[str, ...]) -> tuple:
-    """Values ``(n,)`` of recorded variables (state variables or observables)."""
-    obs = None
-    out = []
-    for name in names:
-        if name in state.nodes:
-            out.append(state.nodes[name])
-        else:
-            if obs is None:
-                obs = model.observables(state.nodes, state.coupling)
-            out.append(obs[name])
-    return tuple(out)
-
-
-def resolve_record(model, record) -> tuple[str, ...]:
-    """Validate recorded names: state variables or the model's observables."""
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"every must be an integer >= 1, got {every!r}")
     if record is None:
-        return tuple(model.state_names)
+        return tuple(Trace(f"{NODES}.{v}", every=every) for v in model.state_names)
     if isinstance(record, str):
         record = (record,)
-    shapes = jax.eval_shape(
-        lambda: model.observables(model.init_state(jax.random.key(0)), _zero_c(model))
-    )
-    known = list(model.state_names) + list(shapes)
+    x0 = jax.eval_shape(model.init, jax.random.key(0), 0.1)
+    c0 = jax.eval_shape(model.output, x0)
+    obs = jax.eval_shape(model.observables, x0, jnp.zeros(c0.shape, jnp.result_type(float)))
+    known = list(model.state_names) + list(obs)
     out = []
     for name in record:
         if name not in known:
@@ -264,8 +90,4 @@ def resolve_record(model, record) -> tuple[str, ...]:
         out.append(name)
     if not out:
         raise ValueError("record must name at least one variable")
-    return tuple(out)
-
-
-def _zero_c(model):
-    return jnp.zeros((model.n, *model.coupling_shape()), jnp.result_type(float))
+    return tuple(Trace(f"{NODES}.{v}", every=every) for v in out)
