@@ -236,7 +236,7 @@ def system(
     if not 0 <= int(unit) < n:
         raise ValueError(f"unit must be in [0, {n}) for a model of n={n}, got {unit}")
     unit = int(unit)
-    state0 = {k: v for k, v in model.init_state(jax.random.key(0)).items()
+    state0 = {k: v for k, v in model.init(jax.random.key(0), 0.1).items()
               if eqx.is_inexact_array(v)}  # fmt: skip
     fields = _array_fields(model)
     sig = inspect.signature(model.vector_field).parameters
