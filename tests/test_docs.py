@@ -102,7 +102,6 @@ def test_every_page_is_in_the_nav():
 
 
 def test_docstring_rewrite():
-    pytest.importorskip("griffe")
     rewrite = _load("griffe_docstrings").rewrite
     doc = (
         "Sum, see :func:`~neurosim.run` and :math:`x^2`.\n\n"
