@@ -20,7 +20,7 @@ try:
 except ImportError:  # without the docs extra: rewrite() still works (tests/test_docs.py)
     Extension = object
 
-_ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|obj|exc|math|py:\w+):`~?([^`]+)`")
+_ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|obj|exc|math|py:\w+):``?~?([^`]+)``?")
 _EXAMPLE = re.compile(r"^(\s*)Example:\s*$", re.M)
 
 
