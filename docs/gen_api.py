@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
+import re
 import types
 
 PACKAGE = "neurosim"
@@ -32,6 +33,7 @@ def _public_names(module: types.ModuleType) -> list[str]:
 def _summary(obj) -> str:
     doc = inspect.getdoc(obj) or ""
     line = doc.strip().split("\n\n")[0].replace("\n", " ").strip()
+    line = re.sub(r":[a-z:]+:`+~?([^`]+)`+", r"`\1`", line)  # reST roles -> inline code
     return line.replace("|", "\\|")
 
 

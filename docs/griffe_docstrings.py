@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 
-import griffe
+try:
+    from griffe import Extension
+except ImportError:  # without the docs extra: rewrite() still works (tests/test_docs.py)
+    Extension = object
 
-_ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|obj|exc|math|py:\w+):`~?([^`]+)`")
+_ROLE = re.compile(r":(?:func|class|meth|mod|attr|data|obj|exc|math|py:\w+):``?~?([^`]+)``?")
 _EXAMPLE = re.compile(r"^(\s*)Example:\s*$", re.M)
 
 
@@ -53,7 +56,7 @@ def rewrite(text: str) -> str:
     return _math_blocks(text)
 
 
-class MarkdownDocstrings(griffe.Extension):
+class MarkdownDocstrings(Extension):
     """Apply :func:`rewrite` to every docstring griffe loads."""
 
     def on_instance(self, *, obj, **kwargs) -> None:

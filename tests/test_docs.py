@@ -102,15 +102,14 @@ def test_every_page_is_in_the_nav():
 
 
 def test_docstring_rewrite():
-    pytest.importorskip("griffe")
     rewrite = _load("griffe_docstrings").rewrite
     doc = (
-        "Sum, see :func:`~neurosim.run` and :math:`x^2`.\n\n"
+        "Sum, see :func:`~neurosim.run`, :func:``ns.simulate`` and :math:`x^2`.\n\n"
         ".. math::\n    a = b\n\n    c = d\n\nArgs:\n    x: value.\n\n"
         "Example:\n    >>> 1 + 1\n    2\n"
     )
     out = rewrite(doc)
-    assert "``neurosim.run``" in out and "``x^2``" in out and ":func:" not in out
+    assert "``neurosim.run``" in out and "``ns.simulate``" in out and "``x^2``" in out and ":func:" not in out
     assert "```text\na = b\n\nc = d\n```" in out
     assert "\nExamples:\n    >>> 1 + 1" in out and "Example:" not in out.replace("Examples:", "")
 
