@@ -1,14 +1,52 @@
-"""The ``neurosim`` command line (see docs/cli.md)."""
+"""The ``neurosim`` command line (see docs/cli.md).
+
+``neurosim run MODEL`` checks the request before building anything, and refuses with a
+one-line error (exit 2) rather than run something other than what was asked:
+
+* ``--seed`` must lie in ``[0, 2**32 - 1]`` (a JAX key holds 32 bits; larger values would
+  silently wrap onto another seed);
+* ``--duration`` must be a whole number of ``--dt`` steps (to 1e-9 relative); the two
+  nearest valid durations are suggested. ``summary.json`` records ``n_steps`` and
+  ``simulated_ms``;
+* ``--dt`` must be at most ``tau_min / 10``, ``tau_min`` the fastest time constant of the
+  model (:func:`neurosim._preflight.fastest_time_constant`); above ``tau_min / 20`` it
+  warns. ``--allow-coarse-dt`` turns the refusal into a warning;
+* the estimated memory (state, stored synapses, spike buffers, recorded spikes at 50 Hz)
+  must fit in 80 % of the available memory; for runs estimated over a minute (CPU), the
+  estimated run time is printed on stderr first.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import time
 
-__all__ = ["main"]
+__all__ = ["main", "SEED_MAX"]
+
+SEED_MAX = 2**32 - 1  # jax.random.key takes a 32-bit seed
+LONG_RUN_S = 60.0  # print an estimated run time above this
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= SEED_MAX:
+        raise argparse.ArgumentTypeError(
+            f"must be an integer in [0, {SEED_MAX}] (2**32 - 1), got {text!r}"
+        )
+    return value
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,16 +62,30 @@ def _fail(message: str, code: int = 2):
 
 def _parser() -> argparse.ArgumentParser:
     from .models import MODELS
+    from .ops import BACKENDS
 
-    p = _Parser(prog="neurosim", description="JAX-based, differentiable brain simulation.")
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+    p = _Parser(
+        prog="neurosim",
+        description="JAX-based, differentiable brain simulation.",
+        formatter_class=fmt,
+    )
+    p.add_argument("--version", action="version", version=f"neurosim {_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    r = sub.add_parser("run", help="simulate a built-in network")
+    r = sub.add_parser("run", help="simulate a built-in network", formatter_class=fmt)
     r.add_argument("model", help=f"built-in network: {', '.join(MODELS)}")
-    r.add_argument("--n", type=int, default=4000, help="number of neurons (default 4000)")
-    r.add_argument("--duration", type=float, default=1000.0, help="biological time (ms)")
-    r.add_argument("--dt", type=float, default=0.1, help="time step (ms), in (0, 1]")
-    r.add_argument("--seed", type=int, default=0, help="random seed")
-    r.add_argument("--out", default="out", help="output directory (default ./out)")
+    r.add_argument("--n", type=int, default=4000, help="number of neurons")
+    r.add_argument(
+        "--duration", type=float, default=1000.0, help="biological time (ms), whole steps of --dt"
+    )
+    r.add_argument(
+        "--dt",
+        type=float,
+        default=0.1,
+        help="time step (ms), in (0, 1] and at most 1/10 of the model's fastest time constant",
+    )
+    r.add_argument("--seed", type=_seed, default=0, help=f"random seed, 0 .. {SEED_MAX}")
+    r.add_argument("--out", default="out", help="output directory")
     r.add_argument("--no-plot", action="store_true", help="do not write raster.png")
     r.add_argument(
         "--connectivity",
@@ -41,19 +93,27 @@ def _parser() -> argparse.ArgumentParser:
         choices=("auto", "stored", "procedural"),
         help="stored sparse synapses or procedural (regenerated from a seed)",
     )
-    b = sub.add_parser("bench", help="run the benchmark suite")
-    b.add_argument("--sizes", default="4000", help="comma-separated network sizes (default 4000)")
-    b.add_argument("--models", default="coba", help="comma-separated models (default coba)")
-    b.add_argument("--repeats", type=int, default=3)
+    r.add_argument(
+        "--allow-coarse-dt",
+        action="store_true",
+        help="run (with a warning) when --dt exceeds 1/10 of the fastest time constant",
+    )
+    b = sub.add_parser("bench", help="run the benchmark suite", formatter_class=fmt)
+    b.add_argument("--sizes", default="4000", help="comma-separated network sizes")
+    b.add_argument("--models", default="coba", help="comma-separated models")
+    b.add_argument("--repeats", type=int, default=3, help="timed repeats per case")
     b.add_argument("--json", action="store_true", help="print JSON rows")
     b.add_argument(
         "--connectivity",
         default="stored",
         choices=("auto", "stored", "procedural"),
-        help="connectivity of the benchmark networks (default stored)",
+        help="connectivity of the benchmark networks",
     )
     b.add_argument(
-        "--backend", default=None, help="event-delivery backend (default auto; e.g. ffi, loop)"
+        "--backend",
+        default=None,
+        choices=BACKENDS,
+        help="event-delivery backend (None: each projection's own, auto)",
     )
     return p
 
@@ -69,6 +129,99 @@ def _check_out(path: str) -> None:
         _fail(f"--out {path!r} is not writable ({e.strerror or e})")
 
 
+def _whole_steps(duration: float, dt: float) -> int:
+    """The number of steps, or a one-line refusal if ``duration`` is not whole steps of dt."""
+    steps = duration / dt
+    n_steps = round(steps)
+    if abs(steps - n_steps) > 1e-9 * max(1.0, steps):
+        lo, hi = math.floor(steps), math.ceil(steps)
+        options = " or ".join(f"{k * dt:.10g}" for k in (lo, hi) if k >= 1)
+        _fail(
+            f"--duration {duration:g} ms is not a whole number of --dt {dt:g} ms steps "
+            f"({steps:.6g} steps); use --duration {options}"
+        )
+    return int(n_steps)
+
+
+def _warn(message: str) -> None:
+    print(f"neurosim: warning: {message}", file=sys.stderr)
+
+
+def _check_dt(args, tiny) -> dict:
+    """Refuse (or warn about) a step too coarse for the model's fastest time constant."""
+    from ._preflight import DT_REFUSE_RATIO, DT_WARN_RATIO, fastest_time_constant
+
+    found = fastest_time_constant(tiny, args.model)
+    if found is None:
+        return {"fastest_tau_ms": None, "where": None}
+    tau, where = found
+    where = where.replace(f"{args.model}.", "", 1)
+    info = {"fastest_tau_ms": tau, "where": where, "dt_over_tau": args.dt / tau}
+    limit = tau / DT_REFUSE_RATIO
+    text = (
+        f"--dt {args.dt:g} ms is {args.dt / tau:.3g} of the fastest time constant of "
+        f"{args.model} ({where} = {tau:g} ms)"
+    )
+    if args.dt > limit * (1 + 1e-9):
+        if not args.allow_coarse_dt:
+            _fail(
+                f"{text}; at most 1/{DT_REFUSE_RATIO:g} of it ({limit:g} ms) gives accurate "
+                "results: use a smaller --dt, or --allow-coarse-dt to run anyway"
+            )
+        _warn(f"{text}; results may be inaccurate (--allow-coarse-dt)")
+    elif args.dt > tau / DT_WARN_RATIO * (1 + 1e-9):
+        _warn(f"{text}; above 1/{DT_WARN_RATIO:g} of it, check the result at a smaller --dt")
+    return info
+
+
+def _check_size(args, tiny, n_steps: int, connectivity: str) -> dict:
+    """Refuse a run whose estimated memory does not fit; print a run-time estimate if long."""
+    import jax
+
+    from . import _preflight as pf
+    from .models import stored_synapse_bytes
+
+    per_neuron = pf.state_bytes_per_neuron(tiny, jax.random.key(0), args.dt)
+    syn = stored_synapse_bytes(args.n) if connectivity == "stored" else 0
+    est = pf.estimate_memory(
+        args.n, n_steps, args.dt, state_per_neuron=per_neuron, synapse_bytes=syn
+    )
+    host_avail, source = pf.available_memory()
+    device = jax.devices()[0]
+    dev_avail = pf.device_memory(device)
+    checks = [("host", est["total"] if dev_avail is None else est["host"], host_avail, source)]
+    if dev_avail is not None:
+        checks.append((device.platform, est["device"], dev_avail, "device memory_stats"))
+    parts = (
+        f"state {pf.format_bytes(est['state'])}, synapses {pf.format_bytes(est['synapses'])}, "
+        f"spike buffers {pf.format_bytes(est['spike_buffers'])}, recorded spikes "
+        f"{pf.format_bytes(est['spikes_host'])} at {pf.ASSUMED_RATE_HZ:g} Hz"
+    )
+    fix = ", or --connectivity procedural" if connectivity == "stored" else ""
+    for where, need, avail, src in checks:
+        if need > pf.MEMORY_FRACTION * avail:
+            _fail(
+                f"--n {args.n} for {args.duration:g} ms needs an estimated "
+                f"{pf.format_bytes(need)} of {where} memory ({parts}), more than "
+                f"{pf.MEMORY_FRACTION:.0%} of the {pf.format_bytes(avail)} available ({src}); "
+                f"use a smaller --n or --duration{fix}"
+            )
+    seconds = pf.estimate_run_seconds(args.n, n_steps, connectivity, device.platform)
+    if seconds is not None and seconds > LONG_RUN_S:
+        print(
+            f"neurosim: estimated run time ~{pf.format_seconds(seconds)} on this CPU "
+            f"({args.n} neurons x {n_steps} steps, {connectivity} connectivity; rough, "
+            f"~{pf.NS_PER_NEURON_STEP[connectivity]:g} ns per neuron-step), memory "
+            f"~{pf.format_bytes(est['total'])}",
+            file=sys.stderr,
+        )
+    return {
+        "memory_estimate_bytes": est["total"],
+        "memory_available_bytes": host_avail if dev_avail is None else dev_avail,
+        "run_s_estimate": None if seconds is None else round(seconds, 3),
+    }
+
+
 def _cmd_run(args) -> int:
     from .models import MODELS
 
@@ -76,12 +229,13 @@ def _cmd_run(args) -> int:
         _fail(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")
     if args.n < 1:
         _fail(f"--n must be >= 1, got {args.n}")
-    if not args.duration > 0:
-        _fail(f"--duration must be > 0 ms, got {args.duration}")
+    if not args.duration > 0 or not math.isfinite(args.duration):
+        _fail(f"--duration must be a finite number > 0 ms, got {args.duration}")
     if not (args.dt > 0 and args.dt <= 1.0):
         _fail(f"--dt must be in (0, 1] ms, got {args.dt}")
     if args.duration / args.dt < 1:
         _fail(f"--duration ({args.duration} ms) is shorter than one step (--dt {args.dt} ms)")
+    n_steps = _whole_steps(args.duration, args.dt)
     _check_out(args.out)
 
     import jax
@@ -101,6 +255,17 @@ def _cmd_run(args) -> int:
         kwargs = {}
         if resolve_connectivity is not None:
             kwargs = resolve_connectivity(args.model, args.n, args.connectivity)
+        # A tiny copy (procedural: nothing to generate) answers the pre-flight questions.
+        tiny = MODELS[args.model](
+            n=min(args.n, 16) if args.n >= 2 else args.n,
+            key=jax.random.key(args.seed),
+            connectivity="procedural",
+        )
+    except ValueError as e:
+        _fail(str(e))
+    checks = _check_dt(args, tiny)
+    checks.update(_check_size(args, tiny, n_steps, kwargs.get("connectivity", "stored")))
+    try:
         net = MODELS[args.model](n=args.n, key=jax.random.key(args.seed), **kwargs)
     except ValueError as e:
         _fail(str(e))
@@ -125,16 +290,18 @@ def _cmd_run(args) -> int:
         "n": args.n,
         "duration_ms": float(args.duration),
         "dt_ms": float(args.dt),
+        "n_steps": n_steps,
         "seed": args.seed,
         "connectivity": kwargs.get("connectivity", args.connectivity),
         "n_spikes": int(res.n_spikes),
         "rate_hz": round(res.rate_hz, 3),
-        "group_rates_hz": {k: round(v, 3) for k, v in res.group_rates_hz.items()},
+        "rates_hz": {k: round(v, 3) for k, v in res.group_rates_hz.items()},
         "cv_isi": _round(analysis.isi_cv(times, idx)),
         "build_s": round(build_s, 3),
         "compile_s": round(res.compile_s, 3),
         "run_s": round(res.run_s, 3),
         "simulated_ms": res.simulated_ms,
+        "checks": checks,
         "status": status,
         "message": message,
         "device": jax.devices()[0].platform,
@@ -174,10 +341,6 @@ def _cmd_bench(args) -> int:
             _fail(f"unknown model {m!r}; choose from {', '.join(MODELS)}")
     if any(s < 2 for s in sizes):
         _fail("--sizes must all be >= 2")
-    from .ops import BACKENDS
-
-    if args.backend is not None and args.backend not in BACKENDS:
-        _fail(f"--backend must be one of {', '.join(BACKENDS)}, got {args.backend!r}")
     bench.main(
         [(m, s) for m in models_ for s in sizes],
         repeats=args.repeats,

@@ -10,7 +10,7 @@ import numpy as np
 from .._init import AbstractInit
 from ..connectivity import AbstractGenerator
 from ..neurons import AbstractNeuron, AbstractSpikeSource
-from ..ops import BACKENDS, CSR, AbstractConnectivity
+from ..ops import CSR, AbstractConnectivity, check_backend
 from ..synapses import (
     AbstractKinetics,
     AbstractOutput,
@@ -208,8 +208,7 @@ class NetworkBuilder(MultiscaleMixin):
             )
         synapse, output, preset_name = resolve_synapse(synapse, output)
         check_receptor(synapse, output, post_neuron)
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        check_backend(backend)
         per_synapse = isinstance(delay, AbstractInit) or np.ndim(delay) > 0
         if not per_synapse:
             delay = float(delay)

@@ -8,6 +8,24 @@ jaxlib rebuilds it and an unchanged one loads it in milliseconds. Several proces
 at once (a lock file serialises them; the library is written under a temporary name and
 renamed atomically).
 
+Loading a shared library runs its code in this process, so the cache is trusted only when
+nobody else can write to it (see :func:`check_private_dir`):
+
+* the cache directory must be owned by the current user and not writable by group or
+  others; every directory above it must be owned by the user or root and not writable by
+  group or others unless it has the sticky bit (as ``/tmp`` does). Missing directories are
+  created with mode ``0700``;
+* the library is built into a private temporary file (mode ``0700``) in that directory and
+  renamed into place atomically; its SHA-256 is recorded next to it (``<library>.sha256``);
+* before ``ctypes`` loads it, the library file must be a regular file (not a symlink) owned
+  by the user and not writable by group or others, and its SHA-256 must equal the recorded
+  one. The bytes hashed are the bytes loaded: the file is opened once, checked through that
+  descriptor and loaded as ``/proc/self/fd/N`` where available.
+
+A cache that fails a check is refused (the kernels are reported unavailable, with the reason,
+and the pure-JAX backend is used); a library whose recorded hash is missing (a cache from an
+older neurosim) is rebuilt.
+
 When no compiler or headers are available the kernels are reported unavailable and the event
 operators fall back to the pure-JAX ``"loop"`` backend with a one-time warning.
 
@@ -32,7 +50,27 @@ from pathlib import Path
 
 import jax
 
-__all__ = ["ffi_available", "ffi_status", "load_kernels", "cache_dir"]
+from ._cache import (
+    CacheSecurityError,
+    cdll_verified,
+    check_file,
+    check_private_dir,
+    hash_path,
+    make_private_dirs,
+    open_nofollow,
+    recorded_hash,
+    sha256_fd,
+    write_private,
+)
+
+__all__ = [
+    "ffi_available",
+    "ffi_status",
+    "load_kernels",
+    "cache_dir",
+    "check_private_dir",
+    "CacheSecurityError",
+]
 
 _SRC_DIR = Path(__file__).parent / "csrc"
 # -ffp-contract=off: no fused multiply-adds, so every ISA clone rounds like the pure-JAX
@@ -94,8 +132,11 @@ def _build_key(cxx: str, include: str, sources: list[Path]) -> str:
 
 
 def _compile(cxx: str, include: str, sources: list[Path], target: Path) -> None:
-    """Compile ``sources`` into ``target`` atomically (temporary file + rename)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Compile ``sources`` into ``target`` atomically (private temporary file + rename).
+
+    The SHA-256 of the built library is recorded in ``<target>.sha256`` before the library
+    appears under its final name.
+    """
     fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
     os.close(fd)
     cmd = [cxx, *_FLAGS, "-I", include, *map(str, sources), "-o", tmp]
@@ -105,6 +146,14 @@ def _compile(cxx: str, include: str, sources: list[Path], target: Path) -> None:
             raise RuntimeError(
                 f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}"
             )
+        os.chmod(tmp, 0o700)  # the linker may recreate the output with the umask's mode
+        lfd = open_nofollow(Path(tmp))
+        try:
+            check_file(Path(tmp), os.fstat(lfd))
+            digest = sha256_fd(lfd)
+        finally:
+            os.close(lfd)
+        write_private(hash_path(target), (digest + "\n").encode())
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -112,20 +161,20 @@ def _compile(cxx: str, include: str, sources: list[Path], target: Path) -> None:
 
 
 def _locked_build(cxx: str, include: str, sources: list[Path], target: Path) -> None:
-    """Build ``target`` unless it exists; a lock file keeps concurrent builders to one."""
-    if target.exists():
+    """Build ``target`` unless it exists with a recorded hash; a lock keeps builders to one."""
+    if target.exists() and recorded_hash(target) is not None:
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = target.with_suffix(".lock")
     try:
         import fcntl
     except ImportError:  # pragma: no cover - non-POSIX: rely on the atomic rename alone
         fcntl = None
-    with open(lock_path, "w") as lock:
+    lock_path = target.with_suffix(".lock")
+    lock_fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(lock_fd, "w") as lock:
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
         try:
-            if not target.exists():
+            if not (target.exists() and recorded_hash(target) is not None):
                 _compile(cxx, include, sources, target)
         finally:
             if fcntl is not None:
@@ -147,18 +196,23 @@ def _load() -> dict:
         return {"ok": False, "reason": f"XLA FFI headers unavailable: {e}"}
     if not os.path.isfile(os.path.join(include, "xla", "ffi", "api", "ffi.h")):
         return {"ok": False, "reason": f"XLA FFI headers not found under {include}"}
-    target = cache_dir() / f"libneurosim_ops-{_build_key(cxx, include, sources)}.so"
+    directory = cache_dir()
+    target = directory / f"libneurosim_ops-{_build_key(cxx, include, sources)}.so"
     try:
+        make_private_dirs(directory)
+        check_private_dir(directory)
         _locked_build(cxx, include, sources, target)
-        lib = ctypes.CDLL(str(target))
+        lib, digest = cdll_verified(target)
         for symbol, name in _TARGETS.items():
             if name not in _REGISTERED:
                 capsule = jax.ffi.pycapsule(getattr(lib, symbol))
                 jax.ffi.register_ffi_target(name, capsule, platform="cpu")
                 _REGISTERED.add(name)
+    except CacheSecurityError as e:
+        return {"ok": False, "reason": f"refusing the kernel cache: {e}"}
     except Exception as e:
         return {"ok": False, "reason": f"building the CPU kernels failed: {e}"}
-    return {"ok": True, "reason": "", "path": str(target), "lib": lib}
+    return {"ok": True, "reason": "", "path": str(target), "lib": lib, "sha256": digest}
 
 
 def load_kernels() -> bool:
@@ -205,9 +259,14 @@ def ffi_available() -> bool:
 
 
 def ffi_status() -> dict:
-    """``{"available": bool, "reason": str, "path": str}`` of the compiled CPU kernels."""
+    """``{"available", "reason", "path", "sha256"}`` of the compiled CPU kernels."""
     ok = load_kernels()
-    return {"available": ok, "reason": _STATE.get("reason", ""), "path": _STATE.get("path", "")}
+    return {
+        "available": ok,
+        "reason": _STATE.get("reason", ""),
+        "path": _STATE.get("path", ""),
+        "sha256": _STATE.get("sha256", ""),
+    }
 
 
 def _reset_for_tests() -> None:
