@@ -109,7 +109,12 @@ def test_docstring_rewrite():
         "Example:\n    >>> 1 + 1\n    2\n"
     )
     out = rewrite(doc)
-    assert "``neurosim.run``" in out and "``ns.simulate``" in out and "``x^2``" in out and ":func:" not in out
+    assert (
+        "``neurosim.run``" in out
+        and "``ns.simulate``" in out
+        and "``x^2``" in out
+        and ":func:" not in out
+    )
     assert "```text\na = b\n\nc = d\n```" in out
     assert "\nExamples:\n    >>> 1 + 1" in out and "Example:" not in out.replace("Examples:", "")
 
