@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..ops import any_nonfinite, event_matvec
-from ._delays import deliver_delayed, ring_length
+from ._delays import delays_dtype, deliver_delayed, ring_length
 from ._gap import Electrical, gap_drives
 from ._structure import Input, Population, Projection
 
@@ -123,7 +123,9 @@ class Network(eqx.Module):
         future = tuple(
             0
             if pr.synapse_delays is None
-            else ring_length(pr.max_delay, pr.synapse_delays.dtype, dt, pr.conn.n_post, pr.name)
+            else ring_length(
+                pr.max_delay, delays_dtype(pr.synapse_delays), dt, pr.conn.n_post, pr.name
+            )
             for pr in self.projections
         )
         return Plan(delay_steps, tuple(ring), future)
@@ -154,9 +156,11 @@ class Network(eqx.Module):
             for i, inp in enumerate(self.inputs)
         )
         projections = tuple(
-            pr.dynamics.init_state(pr.conn, jax.random.fold_in(k_prj, j))
-            if pr.dynamics is not None
-            else {}
+            {}
+            if pr.dynamics is None
+            else pr.dynamics.init_state(pr.conn, jax.random.fold_in(k_prj, j), dt)
+            if getattr(pr.dynamics, "init_takes_dt", False)  # rings sized by dt (delays)
+            else pr.dynamics.init_state(pr.conn, jax.random.fold_in(k_prj, j))
             for j, pr in enumerate(self.projections)
         )
         dtype = jnp.result_type(float)
