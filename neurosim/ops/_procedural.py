@@ -34,7 +34,6 @@ from ..connectivity._streams import (
     row_capacity,
     row_chunk,
     targets,
-    threefry2x32,
     unit_uniform,
 )
 from . import _procedural_delays
