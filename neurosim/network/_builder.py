@@ -201,11 +201,15 @@ class NetworkBuilder:
             delay: delay (ms) beyond the minimal one step, >= 0: a number (homogeneous, one
                 ring of past spikes per population), or per synapse: an initializer
                 (``ns.init.Uniform(1.0, 5.0)``, sampled once per synapse) or an array with one
-                value per synapse in the CSR's order. Per-synapse delays need stored
-                connectivity; they are rounded to ``round(delay / dt)`` steps (see
-                :mod:`neurosim.network._delays`).
+                value per synapse in the CSR's order (ELL: the ``(n_pre, k)`` table or CSR
+                order). With procedural connectivity the delays are regenerated from the row
+                streams and must be ``ns.init.Uniform`` or ``ns.init.Constant``. Rounded to
+                ``round(delay / dt)`` steps (see :mod:`neurosim.network._delays`); with
+                ``dynamics`` they are dendritic delays (STP at emission, STDP pairs
+                ``t_post + d - t_pre``: :mod:`neurosim.plasticity._delayed`).
             backend: event-delivery backend (see :func:`neurosim.ops.event_matvec`).
-            dynamics: per-projection state (short-term plasticity, learning rule), see
+            dynamics: per-projection state (short-term plasticity, learning rule, or both:
+                ``ns.plasticity.Stack(TsodyksMarkram(...), PairSTDP(...))``), see
                 :class:`neurosim.network.AbstractProjectionDynamics`.
             key: sampling key (default: derived from the builder's key and the projection's index).
             name: projection name (default ``"pre->post"``).

@@ -21,6 +21,12 @@ With ``d_ij = 0`` this is the undelayed rule exactly. ``d_ij = round(delay_ij / 
 for delivery (:mod:`neurosim.network._delays`). Short-term plasticity needs nothing extra:
 its state is per presynaptic neuron and is updated at emission.
 
+Homogeneous delays (a number as ``delay=``) differ: the whole spike is delayed before the
+projection's dynamics see it (a ring of past presynaptic spikes), so STP and STDP act at
+arrival and STDP pairs ``t_post - (t_pre + d)`` (an axonal delay). A per-synapse
+``ns.init.Constant(d)`` therefore delivers the same input as ``delay=d`` but learns with the
+dendritic pairing above.
+
 Cost: a ring of the postsynaptic traces and spikes, ``(D, n_post)`` per trace
 (``D = max_ij d_ij + 1``), and a masked update of all synapses per step (``O(nnz)``; the
 ``update`` option of the rule is not used here).
