@@ -5,7 +5,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from _stdp_reference import pair_rule, simulate_synapse
+from _stdp_reference import pair_rule, simulate_synapse, triplet_rule
 
 import neurosim as ns
 from neurosim.network._delays import deliver_delayed
@@ -96,10 +96,10 @@ def _check_spikes(res):
         assert got == want, pop
 
 
-def _reference(delay_steps, with_stp=True, with_stdp=True):
+def _reference(delay_steps, with_stp=True, with_stdp=True, rule=None, nearest=False):
     """Per synapse: NEST-style dendritic pairing (post times shifted by d), STP amplitudes at
     emission, values arriving d steps later. Returns (g trace, final weights)."""
-    rule = pair_rule(
+    rule = rule or pair_rule(
         STDP["tau_plus"] / DT, STDP["tau_minus"] / DT, STDP["a_plus"], STDP["a_minus"],
         STDP["w_min"], STDP["w_max"], 0.0, 0.0,
     )  # fmt: skip
@@ -109,7 +109,7 @@ def _reference(delay_steps, with_stp=True, with_stdp=True):
         amps = _markram_amplitudes(PRE_STEPS[i]) if with_stp else [1.0] * len(PRE_STEPS[i])
         if with_stdp:
             post = [s + d for s in POST_STEPS[j] if s + d < N_STEPS]
-            w, before = simulate_synapse(W0[k], PRE_STEPS[i], post, rule, 0.0, 2.0)
+            w, before = simulate_synapse(W0[k], PRE_STEPS[i], post, rule, 0.0, 2.0, nearest)
         else:
             w, before = W0[k], [W0[k]] * len(PRE_STEPS[i])
         w_final.append(w)
@@ -156,6 +156,23 @@ def test_stdp_delays_ignore_order_of_stack_and_match_lone_rule():
     np.testing.assert_allclose(res.traces["B.syn0.g"], g_ref, rtol=RTOL, atol=ATOL)
     w = ns.plasticity.plastic_weights(net, res.final_state, "A->B")
     np.testing.assert_allclose(np.asarray(w), w_ref, rtol=RTOL, atol=ATOL)
+
+
+def test_triplet_nearest_with_delays_in_a_stack_chunked_equal_reference():
+    """Triplet STDP (nearest-spike traces) after STP, per-synapse delays, a chunked run."""
+    taus = dict(tau_plus=10.0, tau_minus=12.0, tau_x=30.0, tau_y=40.0)
+    amps = dict(a2_plus=0.02, a3_plus=0.03, a2_minus=0.04, a3_minus=0.01)
+    trip = ns.plasticity.TripletSTDP(**taus, **amps, w_max=2.0, interaction="nearest")
+    delays = jnp.asarray((DELAY_STEPS * DT).astype(np.float32))
+    net = _network(_csr(), ns.plasticity.Stack(_stp(), trip), delays)
+    key = jax.random.key(0)
+    res = ns.simulate(net, N_STEPS * DT, DT, key=key, record=["B.syn0.g"], chunk_steps=37)
+    rule = triplet_rule(*(t / DT for t in taus.values()), *amps.values())
+    g_ref, w_ref = _reference(DELAY_STEPS, rule=rule, nearest=True)
+    np.testing.assert_allclose(res.traces["B.syn0.g"], g_ref, rtol=RTOL, atol=ATOL)
+    w = ns.plasticity.plastic_weights(net, res.final_state, "A->B")
+    np.testing.assert_allclose(np.asarray(w), w_ref, rtol=RTOL, atol=ATOL)
+    assert np.max(np.abs(w_ref - W0)) > 0.05
 
 
 def test_ell_per_synapse_delays_with_stp_equal_reference():
