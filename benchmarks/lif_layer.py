@@ -98,7 +98,7 @@ def make_layer(n: int, chunk: int = 25):
         state = {"v": jnp.zeros((B, n)), "refractory": jnp.zeros((B, n), jnp.int32)}
 
         def step(st, i_t):
-            return lif.step(st, no_synapses, i_t, DT, None)
+            return lif.step(st, no_synapses.with_current(i_t), 0, DT, None)
 
         def block(st, x_block):
             # One GEMM for all rows of the block (chunk * B rows), outside the recurrence.

@@ -108,10 +108,12 @@ def triplet_frequency(freqs, n_pairs, dt=0.5):
 
         @jax.jit
         def go(pre, post):
-            st = rule.init_state(conn, None)
+            bound = rule.bind(conn)
+            st = bound.init(None, dt)
 
             def body(st, sp):
-                return rule.learn(st, conn, sp[0], sp[1], dt), None
+                drive = ns.network.ProjectionDrive(conn, sp[0], sp[1])
+                return bound.step(st, drive, 0, dt, None)[0], None
 
             return jax.lax.scan(body, st, (pre, post))[0]["w"][:2]
 

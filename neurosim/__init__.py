@@ -22,6 +22,7 @@ from . import (
     theory,
     viz,
 )
+from ._component import AbstractComponent
 from .network import (
     Network,
     NetworkBuilder,
@@ -39,6 +40,7 @@ from . import train  # isort: skip  (gradient training; after the core it builds
 __version__ = "0.1.0"
 
 __all__ = [
+    "AbstractComponent",
     "analysis",
     "connectivity",
     "fit",

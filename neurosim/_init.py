@@ -6,29 +6,28 @@ arrays, so changing them does not recompile.
 
 from __future__ import annotations
 
+import abc
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.scipy.special
 
-from ._validate import check_finite, check_nonnegative
+from ._validate import as_float_array, check_finite, check_nonnegative
 
 __all__ = ["AbstractInit", "Constant", "Normal", "Uniform", "as_init"]
-
-
-def _arr(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 class AbstractInit(eqx.Module):
     """An initial-value distribution: ``sample(key, shape)``."""
 
+    @abc.abstractmethod
     def sample(self, key, shape):
-        raise NotImplementedError
+        """An array of ``shape`` drawn with ``key``."""
 
+    @abc.abstractmethod
     def mean(self):
         """Expected value (used for summaries and capacity estimates)."""
-        raise NotImplementedError
 
     def quantile(self, u):
         """Inverse CDF at ``u`` in (0, 1): maps a uniform variate to this distribution.
@@ -36,7 +35,7 @@ class AbstractInit(eqx.Module):
         Used where each value must come from its own counter-based stream (per-synapse
         weights of procedural connectivity); linear in the initializer's parameters.
         """
-        raise NotImplementedError(
+        raise TypeError(
             f"{type(self).__name__} has no quantile(); use Constant, Normal or Uniform for "
             "per-synapse weights drawn from connectivity streams"
         )
@@ -45,7 +44,7 @@ class AbstractInit(eqx.Module):
 class Constant(AbstractInit):
     """Every element equals ``value``."""
 
-    value: jax.Array = eqx.field(converter=_arr)
+    value: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         check_finite("Constant.value", self.value)
@@ -63,8 +62,8 @@ class Constant(AbstractInit):
 class Normal(AbstractInit):
     """Gaussian with ``mean`` and standard deviation ``std`` (same units as the variable)."""
 
-    loc: jax.Array = eqx.field(converter=_arr)
-    std: jax.Array = eqx.field(converter=_arr)
+    loc: jax.Array = eqx.field(converter=as_float_array)
+    std: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         check_finite("Normal.loc", self.loc)
@@ -83,8 +82,8 @@ class Normal(AbstractInit):
 class Uniform(AbstractInit):
     """Uniform on ``[low, high)``."""
 
-    low: jax.Array = eqx.field(converter=_arr)
-    high: jax.Array = eqx.field(converter=_arr)
+    low: jax.Array = eqx.field(converter=as_float_array)
+    high: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         check_finite("Uniform.low", self.low)

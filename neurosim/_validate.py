@@ -11,7 +11,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["is_concrete", "check", "as_param", "check_positive", "check_nonnegative", "check_size"]
+__all__ = [
+    "is_concrete",
+    "check",
+    "as_param",
+    "as_float_array",
+    "check_positive",
+    "check_nonnegative",
+    "check_size",
+    "check_literal",
+    "check_bound",
+    "reject_renamed",
+]
+
+# Keywords renamed for one name per concept (issue 11): old -> new.
+RENAMED = {"v_rest": "e_l"}
 
 
 def is_concrete(x) -> bool:
@@ -73,3 +87,35 @@ def as_param(value, n: int, name: str, dtype=None) -> jax.Array:
             f"got shape {tuple(arr.shape)}"
         )
     return jnp.broadcast_to(arr, (n,))
+
+
+def as_float_array(x) -> jax.Array:
+    """``x`` as an array of the default float dtype (the converter of float parameter fields)."""
+    return jnp.asarray(x, dtype=jnp.result_type(float))
+
+
+def check_literal(name: str, value, allowed: tuple) -> None:
+    """Raise ``ValueError`` unless ``value`` is one of ``allowed`` (a ``Literal`` option)."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+
+
+def check_bound(component, size, fix: str) -> None:
+    """Raise ``ValueError`` if a size-generic component was not bound (``size`` is None)."""
+    if size is None:
+        raise ValueError(
+            f"{type(component).__name__} is not bound to a size; {fix} (the network builder "
+            "binds it for you)"
+        )
+
+
+def reject_renamed(owner: str, kwargs: dict) -> None:
+    """Raise ``TypeError`` for unexpected keywords, naming the new name of renamed ones."""
+    for old in kwargs:
+        if old in RENAMED:
+            raise TypeError(
+                f"{owner}: the keyword {old!r} was renamed {RENAMED[old]!r} (one name per "
+                f"concept); pass {RENAMED[old]}=... instead"
+            )
+    if kwargs:
+        raise TypeError(f"{owner} got unexpected keyword arguments {sorted(kwargs)}")

@@ -66,29 +66,29 @@ def test_adex_adaptation_current_jumps_by_b_and_decays():
     # One spike, then no input: w jumps by b at the spike and relaxes with tau_w towards
     # a (v - E_L) (a = 0 here: pure exponential decay w(t) = w_0 exp(-t/tau_w)).
     m = AdEx(1, a=0.0, b=50.0, tau_w=100.0, v_init=-40.0)  # above threshold: fires at once
-    s = m.init_state(jax.random.key(0))
+    s = m.init(jax.random.key(0), DT)
     z = SynapticDrive.zeros(1)
-    s, spk = m.step(s, z, 0.0, DT, None)
+    s, spk = m.step(s, z, 0, DT, None)
     for _ in range(20):
         if spk[0]:
             break
-        s, spk = m.step(s, z, 0.0, DT, None)
+        s, spk = m.step(s, z, 0, DT, None)
     assert spk[0] == 1.0
     np.testing.assert_allclose(s["w"], 50.0, rtol=1e-6)
     np.testing.assert_allclose(s["v"], m.v_reset)
     w0 = float(s["w"][0])
-    s = jax.lax.fori_loop(0, 100, lambda i, st: m.step(st, z, 0.0, DT, None)[0], s)
+    s = jax.lax.fori_loop(0, 100, lambda i, st: m.step(st, z, 0, DT, None)[0], s)
     # Heun on dw/dt = -w/tau: factor (1 - h + h^2/2) per step, exact to O(h^3) per step.
     np.testing.assert_allclose(s["w"], w0 * np.exp(-10.0 / 100.0), rtol=1e-5)
 
 
 def test_drive_conductance_current_and_jump():
     m = AdEx(3, a=0.0, b=0.0)
-    s = m.init_state(jax.random.key(0))  # v = E_L: the intrinsic currents vanish (but the
+    s = m.init(jax.random.key(0), DT)  # v = E_L: the intrinsic currents vanish (but the
     # exponential one, g_L D_T exp(-10.1) = 2.4e-3 pA)
     g = jnp.array([0.0, 2.0, 0.0])
     drive = SynapticDrive(g, g * 0.0 + jnp.array([100.0, 0.0, 0.0]), jnp.array([0.0, 0.0, 3.0]))
-    s1, _ = m.step(s, drive, 0.0, 0.01, None)
+    s1, _ = m.step(s, drive, 0, 0.01, None)
     dv = np.asarray(s1["v"] - s["v"])
     i_spk = 30.0 * 2.0 * np.exp((-70.6 + 50.4) / 2.0)
     # 100 pA into 281 pF for 0.01 ms; 2 nS towards 0 mV from -70.6 mV; a 3 mV jump.
@@ -100,11 +100,11 @@ def test_drive_conductance_current_and_jump():
 def test_gradient_matches_finite_differences_and_flows_through_spikes():
     def mean_v(a, i_e, steps=100, b=10.0):
         m = AdEx(1, a=a, i_e=i_e, b=b)
-        s = m.init_state(jax.random.key(0))
+        s = m.init(jax.random.key(0), DT)
         z = SynapticDrive.zeros(1)
 
         def body(st, _):
-            st, spk = m.step(st, z, 0.0, DT, None)
+            st, spk = m.step(st, z, 0, DT, None)
             return st, (st["v"][0], spk[0])
 
         _, (v, spk) = jax.lax.scan(body, s, None, length=steps)

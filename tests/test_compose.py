@@ -286,7 +286,7 @@ def test_refused_combinations_name_the_fix():
     with pytest.raises(ValueError, match="at least one member"):
         ns.plasticity.Stack()
     with pytest.raises(ValueError, match="both have a state variable 'u'"):
-        ns.plasticity.Stack(_stp(), _stp()).init_state(_csr(), jax.random.key(0))
+        ns.plasticity.Stack(_stp(), _stp()).bind(_csr()).init(jax.random.key(0), DT)
 
 
 def test_delayed_delivery_gradients_event_equal_reference_on_ell_and_procedural():

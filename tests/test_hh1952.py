@@ -93,18 +93,18 @@ def test_temperature_and_area_scaling():
     both = HodgkinHuxley(2, c_m=[1.0, 10.0], g_na=[120.0, 1200.0], g_k=[36.0, 360.0],
                          g_l=[0.3, 3.0], i_e=[10.0, 100.0])  # fmt: skip
     z = SynapticDrive.zeros(2)
-    s = jax.lax.fori_loop(0, 200, lambda i, s: both.step(s, z, 0.0, DT, None)[0],
-                          both.init_state(jax.random.key(0)))  # fmt: skip
+    s = jax.lax.fori_loop(0, 200, lambda i, s: both.step(s, z, 0, DT, None)[0],
+                          both.init(jax.random.key(0), DT))  # fmt: skip
     np.testing.assert_allclose(s["v"][1], s["v"][0], rtol=1e-5)
 
 
 def test_gradient_through_spike_detection():
     def count(i_e):
         hh = HodgkinHuxley(1, i_e=i_e)
-        s = hh.init_state(jax.random.key(0))
+        s = hh.init(jax.random.key(0), DT)
 
         def body(st, _):
-            st, spk = hh.step(st, SynapticDrive.zeros(1), 0.0, DT, None)
+            st, spk = hh.step(st, SynapticDrive.zeros(1), 0, DT, None)
             return st, spk[0]
 
         return jnp.sum(jax.lax.scan(body, s, None, length=300)[1])

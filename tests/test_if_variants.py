@@ -36,7 +36,7 @@ def test_qif_isi_matches_closed_form():
         / np.sqrt(k * (currents - i_rh))
         * (np.arctan((v_peak - mid) / w) - np.arctan((v_reset - mid) / w))
     )
-    m = QIF(len(currents), c_m=c, k=k, v_rest=v_rest, v_c=v_c, v_peak=v_peak,
+    m = QIF(len(currents), c_m=c, k=k, e_l=v_rest, v_c=v_c, v_peak=v_peak,
             v_reset=v_reset, i_e=currents, v_init=v_reset)  # fmt: skip
     np.testing.assert_allclose(m.rheobase(), i_rh, rtol=1e-6)
     spikes, _ = _run(m, 4000)
@@ -92,16 +92,16 @@ def test_alif_threshold_follows_closed_form_and_steady_isi():
 
 def test_alif_reset_modes_and_spike_triggered_current():
     m = ALIF(2, **{**ALIF_P, "t_ref": 0.0}, beta=3.0, b=40.0, tau_w=50.0, reset="subtract")
-    s = m.init_state(jax.random.key(0))
+    s = m.init(jax.random.key(0), DT)
     s = {**s, "v": jnp.array([-49.0, -55.0])}
-    s1, spk = m.step(s, SynapticDrive.zeros(2), 0.0, DT, None)
+    s1, spk = m.step(s, SynapticDrive.zeros(2), 0, DT, None)
     np.testing.assert_array_equal(np.asarray(spk), [1.0, 0.0])
     # Overshoot over the threshold is kept: v - (theta - v_reset).
     v_pre = -49.0 + (-65.0 - -49.0) * (1 - np.exp(-DT / 20.0))
     np.testing.assert_allclose(s1["v"][0], v_pre - (-50.0 - -65.0), atol=1e-4)
     np.testing.assert_allclose(s1["a"], [1.0, 0.0])
     np.testing.assert_allclose(s1["w"], [40.0, 0.0])
-    step = jax.jit(lambda st: m.step(st, SynapticDrive.zeros(2), 0.0, DT, None)[0])
+    step = jax.jit(lambda st: m.step(st, SynapticDrive.zeros(2), 0, DT, None)[0])
     s2 = jax.lax.fori_loop(0, 100, lambda i, st: step(st), s1)
     np.testing.assert_allclose(s2["w"][0], 40.0 * np.exp(-10.0 / 50.0), rtol=1e-5)
     np.testing.assert_allclose(s2["a"][0], np.exp(-10.0 / 200.0), rtol=1e-5)
@@ -110,10 +110,10 @@ def test_alif_reset_modes_and_spike_triggered_current():
 def test_alif_gradient_through_spikes():
     def count(beta):
         m = ALIF(1, **ALIF_P, beta=beta, i_e=400.0)
-        st = m.init_state(jax.random.key(0))
+        st = m.init(jax.random.key(0), DT)
 
         def body(st, _):
-            st, spk = m.step(st, SynapticDrive.zeros(1), 0.0, DT, None)
+            st, spk = m.step(st, SynapticDrive.zeros(1), 0, DT, None)
             return st, spk[0]
 
         return jnp.sum(jax.lax.scan(body, st, None, length=400)[1])

@@ -13,10 +13,10 @@ def _source_spikes(src, n_steps, dt, seed=0):
     @jax.jit
     def go(key):
         def body(st, k):
-            st, s = src.step(st, None, 0.0, dt, jax.random.fold_in(key, k))
+            st, s = src.step(st, None, k, dt, jax.random.fold_in(key, k))
             return st, s
 
-        return jax.lax.scan(body, src.init_state(None), jnp.arange(n_steps))[1]
+        return jax.lax.scan(body, src.init(None, 0.1), jnp.arange(n_steps))[1]
 
     return np.asarray(go(jax.random.key(seed)))
 
@@ -24,10 +24,11 @@ def _source_spikes(src, n_steps, dt, seed=0):
 def _current_values(cur, n, n_steps, dt, seed=0):
     @jax.jit
     def go(key):
-        st = cur.init_state(n, jax.random.fold_in(key, 10**6))
+        bound = cur.bind(n)
+        st = bound.init(jax.random.fold_in(key, 10**6), dt)
 
         def body(st, k):
-            st, i = cur(st, k, dt, jax.random.fold_in(key, k))
+            st, i = bound.step(st, None, k, dt, jax.random.fold_in(key, k))
             return st, jnp.broadcast_to(i, (n,))
 
         return jax.lax.scan(body, st, jnp.arange(n_steps))[1]
@@ -163,7 +164,7 @@ def test_noise_current_validation():
     with pytest.raises(ValueError, match="sigma"):
         ns.inputs.WhiteNoiseCurrent(0.0, -1.0)
     with pytest.raises(ValueError, match="one per target"):
-        ns.inputs.OUCurrent(np.zeros(3), 1.0, 1.0).init_state(4, jax.random.key(0))
+        ns.inputs.OUCurrent(np.zeros(3), 1.0, 1.0).bind(4).init(jax.random.key(0), 0.1)
 
 
 def test_ramp_and_sinusoid_values():

@@ -76,11 +76,11 @@ def test_resonator_rings_at_linearised_frequency():
         m = Izhikevich(
             1, a=a, b=bb, v_init=v_rest + 0.05, u_init=bb * v_rest, integrator=ns.integrators.RK4()
         )
-        s = m.init_state(jax.random.key(0))
+        s = m.init(jax.random.key(0), DT)
         z = SynapticDrive.zeros(1)
 
         def body(st, _):
-            st, spk = m.step(st, z, 0.0, DT, None)
+            st, spk = m.step(st, z, 0, DT, None)
             return st, (st["v"][0], spk[0])
 
         _, (v, spk) = jax.lax.scan(body, s, None, length=1200)
@@ -100,16 +100,16 @@ def test_input_scale_and_gradient():
     m1 = Izhikevich(1, i_e=10.0)
     m2 = Izhikevich(1, i_e=100.0, c_m=10.0)
     z = SynapticDrive.zeros(1)
-    s1, _ = m1.step(m1.init_state(jax.random.key(0)), z, 0.0, DT, None)
-    s2, _ = m2.step(m2.init_state(jax.random.key(0)), z, 0.0, DT, None)
+    s1, _ = m1.step(m1.init(jax.random.key(0), DT), z, 0, DT, None)
+    s2, _ = m2.step(m2.init(jax.random.key(0), DT), z, 0, DT, None)
     np.testing.assert_allclose(s1["v"], s2["v"], rtol=1e-6)
 
     def count(d):
         m = Izhikevich(1, d=d, i_e=10.0)
-        st = m.init_state(jax.random.key(0))
+        st = m.init(jax.random.key(0), DT)
 
         def body(st, _):
-            st, spk = m.step(st, z, 0.0, DT, None)
+            st, spk = m.step(st, z, 0, DT, None)
             return st, spk[0]
 
         return jnp.sum(jax.lax.scan(body, st, None, length=300)[1])

@@ -36,11 +36,11 @@ MODELS = _models()
 def test_delta_jump_adds_to_v(name):
     # SynapticDrive.jump (mV, or model units) is added after the step's integration.
     m = MODELS[name]
-    s = m.init_state(jax.random.key(0))
+    s = m.init(jax.random.key(0), 0.1)
     z = SynapticDrive.zeros(N)
     jump = SynapticDrive(z.conductance, z.current, jnp.array([0.0, 0.5, 1.0]))
-    s0, _ = m.step(s, z, 0.0, 0.01, None)
-    s1, _ = m.step(s, jump, 0.0, 0.01, None)
+    s0, _ = m.step(s, z, 0, 0.01, None)
+    s1, _ = m.step(s, jump, 0, 0.01, None)
     np.testing.assert_allclose(np.asarray(s1["v"] - s0["v"]), [0.0, 0.5, 1.0], atol=1e-4)
 
 

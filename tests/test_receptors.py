@@ -79,10 +79,10 @@ def test_presets_name_and_merge_receptors():
 class _NoVoltage(ns.neurons.AbstractNeuron):
     n: int = 3
 
-    def init_state(self, key):
+    def init(self, key, dt):
         return {"u": jnp.zeros((self.n,))}
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         return state, jnp.zeros((self.n,))
 
 

@@ -218,14 +218,12 @@ def test_builder_validation():
 class _HalfAndCount(ns.network.AbstractProjectionDynamics):
     """Test dynamics: delivers half of every spike and counts pre/post spikes."""
 
-    def init_state(self, conn, key):
-        return {"pre": jnp.zeros(conn.n_pre), "post": jnp.zeros(conn.n_post)}
+    def init(self, key, dt):
+        return {"pre": jnp.zeros(self.conn.n_pre), "post": jnp.zeros(self.conn.n_post)}
 
-    def transmit(self, state, conn, pre_spikes, dt):
-        return state, 0.5 * pre_spikes, conn
-
-    def learn(self, state, conn, pre_spikes, post_spikes, dt):
-        return {"pre": state["pre"] + pre_spikes, "post": state["post"] + post_spikes}
+    def step(self, state, drive, i, dt, key):
+        new = {"pre": state["pre"] + drive.pre, "post": state["post"] + drive.post}
+        return new, ns.network.Transmission(0.5 * drive.pre, drive.conn)
 
 
 def test_projection_dynamics_hook():
@@ -259,12 +257,13 @@ def test_projection_dynamics_hook():
 class _PoisonAfter(ns.network.AbstractProjectionDynamics):
     """Test dynamics whose (undelivered) state turns NaN after step 30."""
 
-    def init_state(self, conn, key):
+    def init(self, key, dt):
         return {"k": jnp.zeros(()), "x": jnp.zeros(3)}
 
-    def learn(self, state, conn, pre_spikes, post_spikes, dt):
+    def step(self, state, drive, i, dt, key):
         k = state["k"] + 1
-        return {"k": k, "x": jnp.where(k > 30, jnp.nan, state["x"])}
+        new = {"k": k, "x": jnp.where(k > 30, jnp.nan, state["x"])}
+        return new, ns.network.Transmission(drive.pre, drive.conn)
 
 
 def test_nonfinite_projection_state_is_reported():

@@ -91,11 +91,12 @@ def _reference(case, w0, pre, post, pre_shift=0):
 def _run_rule(rule, conn, pre, post, dt):
     @jax.jit
     def go(pre, post):
-        st = rule.init_state(conn, None)
+        bound = rule.bind(conn)
+        st = bound.init(None, dt)
 
         def body(st, sp):
-            st, _, c = rule.transmit(st, conn, sp[0], dt)
-            return rule.learn(st, c, sp[0], sp[1], dt), None
+            st, _ = bound.step(st, ns.network.ProjectionDrive(conn, sp[0], sp[1]), 0, dt, None)
+            return st, None
 
         st, _ = jax.lax.scan(body, st, (pre, post))
         return st["w"][: conn.nnz]
@@ -157,7 +158,7 @@ def test_stdp_validation():
         ns.plasticity.TripletSTDP.from_pfister_gerstner("hippocampus")
     conn = ns.connectivity.from_edges(PRE, POST, 2.0, N_PRE, N_POST)
     with pytest.raises(ValueError, match="initial weights"):
-        ns.plasticity.PairSTDP(w_max=1.0).init_state(conn, None)
+        ns.plasticity.PairSTDP(w_max=1.0).bind(conn).init(None, 0.1)
 
 
 def test_plastic_projection_in_a_network():
@@ -221,7 +222,7 @@ def test_plastic_projection_in_a_network():
 
 
 def test_column_index_built_under_jit_gives_the_same_weights():
-    """With traced connectivity (init_state inside jit) the column window is the safe bound
+    """With traced connectivity (init inside jit) the column window is the safe bound
     nnz instead of the largest in-degree; the result is the same."""
     pre, post = _trains(seed=6)
     conn = ns.connectivity.from_edges(PRE, POST, _w0(seed=7), N_PRE, N_POST)
@@ -229,11 +230,12 @@ def test_column_index_built_under_jit_gives_the_same_weights():
 
     @eqx.filter_jit
     def go(conn, pre, post):
-        st = rule.init_state(conn, None)
+        bound = rule.bind(conn)
+        st = bound.init(None, DT)
 
         def body(st, sp):
-            st, _, c = rule.transmit(st, conn, sp[0], DT)
-            return rule.learn(st, c, sp[0], sp[1], DT), None
+            st, _ = bound.step(st, ns.network.ProjectionDrive(conn, sp[0], sp[1]), 0, DT, None)
+            return st, None
 
         st, _ = jax.lax.scan(body, st, (pre, post))
         return st["w"][: conn.nnz], st["col_syn"].shape[0]

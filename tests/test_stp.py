@@ -33,11 +33,14 @@ def _released(stp, spikes, dt):
 
     @jax.jit
     def go(spikes):
+        bound = stp.bind(conn)
+
         def body(st, s):
-            st, vals, _ = stp.transmit(st, conn, s, dt)
+            drive = ns.network.ProjectionDrive(conn, s, jnp.zeros(n, s.dtype))
+            st, (vals, _) = bound.step(st, drive, 0, dt, None)
             return st, vals
 
-        return jax.lax.scan(body, stp.init_state(conn, None), spikes)[1]
+        return jax.lax.scan(body, bound.init(None, dt), spikes)[1]
 
     return np.asarray(go(jnp.asarray(spikes)))
 
@@ -136,4 +139,4 @@ def test_validation():
         ns.plasticity.TsodyksMarkram(U=0.5, tau_rec=10.0, tau_facil=-1.0)
     stp = ns.plasticity.TsodyksMarkram(U=[0.5, 0.2, 0.1], tau_rec=10.0)
     with pytest.raises(ValueError, match="U must be a scalar or have shape"):
-        stp.init_state(ns.connectivity.from_dense(np.eye(2)), None)
+        stp.bind(ns.connectivity.from_dense(np.eye(2))).init(None, 0.1)

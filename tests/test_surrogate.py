@@ -66,7 +66,7 @@ def test_detached_reset_has_no_gradient_through_the_spike(detach):
     def v_after(v0):
         st = {"v": jnp.array([v0]), "refractory": jnp.zeros((1,), jnp.int32)}
         drive = ns.neurons.SynapticDrive(0.0, jnp.array([0.0]))
-        st, z = lif.step(st, drive, 0.0, 0.1, None)
+        st, z = lif.step(st, drive, 0, 0.1, None)
         return st["v"][0], z[0]
 
     ((v, z),) = [v_after(-49.0)]
@@ -83,11 +83,11 @@ def test_detached_reset_has_no_gradient_through_the_spike(detach):
 
 
 def _run(neuron, i_ext, n_steps, dt=0.1):
-    st = neuron.init_state(jax.random.key(0))
+    st = neuron.init(jax.random.key(0), 0.1)
     drive = ns.neurons.SynapticDrive.zeros(neuron.n)
 
     def body(s, _):
-        s, z = neuron.step(s, drive, i_ext, dt, None)
+        s, z = neuron.step(s, drive.with_current(i_ext), 0, dt, None)
         return s, (z, s["v"], s.get("a", jnp.zeros_like(z)))
 
     return jax.lax.scan(body, st, None, length=n_steps)[1]

@@ -10,7 +10,7 @@ import neurosim as ns
 
 def _impulse_trace(kin, w, dt, n_steps):
     """``value`` after each of ``n_steps`` decays, starting from one spike of weight ``w``."""
-    st = kin.add(kin.init_state(np.size(w), None), jnp.atleast_1d(jnp.asarray(w)))
+    st = kin.add(kin.bind(np.size(w)).init(None, 0.1), jnp.atleast_1d(jnp.asarray(w)))
 
     def body(s, _):
         s = kin.decay(s, dt)
@@ -42,7 +42,7 @@ def test_dual_exponential_peak_time_and_amplitude():
     kin = ns.synapses.DualExponential(tr, td)
     tp = tr * td / (td - tr) * np.log(td / tr)  # 7.98 ms
     np.testing.assert_allclose(float(kin.t_peak), tp, rtol=1e-6)
-    st = kin.add(kin.init_state(1, None), jnp.array([w]))
+    st = kin.add(kin.bind(1).init(None, 0.1), jnp.array([w]))
     at_peak = float(kin.value(kin.decay(st, tp))[0])
     np.testing.assert_allclose(at_peak, w, rtol=2e-6)  # float32
     for h in (tp - 0.5, tp + 0.5):
@@ -72,7 +72,7 @@ def test_alpha_matches_closed_form_and_equal_taus_of_dual_exponential():
 def test_dual_exponential_gradient_is_finite_at_equal_taus():
     def peak_value(tr):
         kin = ns.synapses.DualExponential(tr, 5.0)
-        st = kin.add(kin.init_state(1, None), jnp.array([1.0]))
+        st = kin.add(kin.bind(1).init(None, 0.1), jnp.array([1.0]))
         return kin.value(kin.decay(st, 3.0))[0]
 
     with jax.enable_x64(True):
@@ -84,7 +84,7 @@ def test_dual_exponential_gradient_is_finite_at_equal_taus():
 
 def test_delta_jump_is_consumed_in_one_step():
     kin = ns.synapses.Delta()
-    st = kin.add(kin.init_state(2, None), jnp.array([0.5, -1.0]))
+    st = kin.add(kin.bind(2).init(None, 0.1), jnp.array([0.5, -1.0]))
     np.testing.assert_array_equal(np.asarray(kin.value(st)), [0.5, -1.0])
     st = kin.decay(st, 0.1)
     np.testing.assert_array_equal(np.asarray(kin.value(st)), [0.0, 0.0])

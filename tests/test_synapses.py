@@ -10,7 +10,7 @@ import neurosim as ns
 
 def test_exponential_decay_is_exact():
     syn = ns.synapses.Exponential(tau=5.0)
-    st = syn.add(syn.init_state(3, None), jnp.array([1.0, 2.0, 4.0]))
+    st = syn.add(syn.bind(3).init(None, 0.1), jnp.array([1.0, 2.0, 4.0]))
 
     def body(s, _):
         s = syn.decay(s, 0.1)

@@ -46,12 +46,12 @@ def test_layer_is_the_neuron_model_step():
     xs = (jax.random.uniform(jax.random.key(3), (40, 5)) < 0.4).astype(jnp.float32)
     _, z, v = layer(xs, DT)
     w = np.asarray(layer.linear.weight, np.float64)
-    st = lif.init_state(jax.random.key(0))
+    st = lif.init(jax.random.key(0), DT)
     i_syn = np.zeros(4)
     for t in range(40):
         i_syn = i_syn * np.exp(-DT / 5.0) + np.asarray(xs[t]) @ w
         drive = ns.neurons.SynapticDrive(0.0, jnp.asarray(i_syn, jnp.float32))
-        st, zt = lif.step(st, drive, 0.0, DT, None)
+        st, zt = lif.step(st, drive, 0, DT, None)
         np.testing.assert_array_equal(np.asarray(zt), np.asarray(z[t]))
         np.testing.assert_allclose(np.asarray(st["v"]), np.asarray(v[t]), atol=1e-3)
     assert float(jnp.sum(z)) > 0

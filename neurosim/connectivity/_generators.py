@@ -7,6 +7,7 @@ matrices. Weights are a number (homogeneous, stored once) or an initializer from
 
 from __future__ import annotations
 
+import abc
 from functools import partial
 
 import equinox as eqx
@@ -54,8 +55,9 @@ def _weights(weight, key, nnz: int):
 class AbstractGenerator(eqx.Module):
     """``build(key, n_pre, n_post, weight, same_population=False) -> CSR``."""
 
+    @abc.abstractmethod
     def build(self, key, n_pre: int, n_post: int, weight, same_population: bool = False) -> CSR:
-        raise NotImplementedError
+        """Sample the ``(n_pre, n_post)`` connectivity with weights ``weight``."""
 
 
 def _csr_from_rows(counts: np.ndarray, indices: np.ndarray, n_post: int, weight, key) -> CSR:

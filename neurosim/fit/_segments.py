@@ -176,7 +176,7 @@ def run_segments(neuron, segments: Segments, dt: float, initial: dict, *, record
         segments: from :func:`split_at_spikes`.
         dt: time step (ms), concrete.
         initial: state variables to set per segment (``{"v": (S,), "refractory": (S,)}``, ...);
-            the others come from ``neuron.init_state``.
+            the others come from ``neuron.init``.
         record: state variables to return.
 
     Returns:

@@ -8,6 +8,8 @@ unconstrained arrays and back.
 
 from __future__ import annotations
 
+import abc
+
 import equinox as eqx
 import jax.numpy as jnp
 
@@ -19,11 +21,13 @@ __all__ = ["AbstractTransform", "Positive", "Affine", "Bounded", "ParameterSpace
 class AbstractTransform(eqx.Module):
     """``to_physical(u)`` and its inverse ``to_unconstrained(x)``."""
 
+    @abc.abstractmethod
     def to_physical(self, u):
-        raise NotImplementedError
+        """The physical value of the unconstrained ``u``."""
 
+    @abc.abstractmethod
     def to_unconstrained(self, x):
-        raise NotImplementedError
+        """The unconstrained value of the physical ``x`` (inverse of :meth:`to_physical`)."""
 
 
 class Positive(AbstractTransform):

@@ -7,6 +7,7 @@ constant over the step (synaptic drive, external current) are closed over by ``f
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -29,8 +30,9 @@ class AbstractIntegrator(eqx.Module):
 
     order: eqx.AbstractClassVar[int]
 
+    @abc.abstractmethod
     def step(self, f: VectorField, y, dt):
-        raise NotImplementedError
+        """``y`` advanced by ``dt`` under ``dy/dt = f(y)``."""
 
 
 class Euler(AbstractIntegrator):

@@ -1,7 +1,7 @@
 """Network assembly (populations, projections, inputs), state, and the simulation loops."""
 
 from ._builder import NetworkBuilder
-from ._dynamics import AbstractProjectionDynamics
+from ._dynamics import AbstractProjectionDynamics, ProjectionDrive, Transmission
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
 from ._network import Network, NetworkState, Plan, network_step
 from ._record import Trace
@@ -13,6 +13,8 @@ from ._structure import Input, Population, Projection, Receptor
 __all__ = [
     "NetworkBuilder",
     "AbstractProjectionDynamics",
+    "ProjectionDrive",
+    "Transmission",
     "Network",
     "NetworkState",
     "Plan",

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._init import AbstractInit, Constant, Uniform
 from ..connectivity import AbstractGenerator
-from ..neurons import AbstractNeuron
+from ..neurons import AbstractNeuron, AbstractSpikeSource
 from ..ops import BACKENDS, CSR, ELL, AbstractConnectivity, ProceduralBernoulli
 from ..synapses import (
     AbstractKinetics,
@@ -123,13 +123,19 @@ class NetworkBuilder:
 
     # -- populations ----------------------------------------------------------------------
     def add_population(
-        self, name: str, neuron: AbstractNeuron, *, groups: dict | None = None
+        self,
+        name: str,
+        neuron: AbstractNeuron | AbstractSpikeSource,
+        *,
+        groups: dict | None = None,
     ) -> str:
-        """Add a population; ``groups`` maps names to sizes of consecutive index ranges."""
+        """Add a population (neurons or spike sources); ``groups`` maps names to sizes of
+        consecutive index ranges."""
         self._new_name(name)
-        if not isinstance(neuron, AbstractNeuron):
+        if not isinstance(neuron, (AbstractNeuron, AbstractSpikeSource)):
             raise ValueError(
-                f"neuron must be a neuron model (ns.neurons.LIF, ...), got {type(neuron).__name__}"
+                f"neuron must be a neuron model (ns.neurons.LIF, ...) or a spike source "
+                f"(ns.neurons.PoissonSource, ...), got {type(neuron).__name__}"
             )
         grp = []
         if groups:
@@ -220,7 +226,7 @@ class NetworkBuilder:
         i_pre, sl_pre = self._resolve(pre, "pre")
         i_post, sl_post = self._resolve(post, "post")
         post_neuron = self._pops[i_post]["neuron"]
-        if not post_neuron.has_dynamics:
+        if isinstance(post_neuron, AbstractSpikeSource):
             raise ValueError(
                 f"post {post!r} is a spike source ({type(post_neuron).__name__}); "
                 "it cannot receive synapses"
@@ -265,6 +271,8 @@ class NetworkBuilder:
             )
         if dynamics is not None and not isinstance(dynamics, AbstractProjectionDynamics):
             raise ValueError(f"dynamics must be an AbstractProjectionDynamics, got {dynamics!r}")
+        if dynamics is not None:
+            dynamics = dynamics.bind(conn)
         synapse_delays, max_delay = None, 0.0
         if per_synapse:
             k_d = jax.random.fold_in(
@@ -300,6 +308,7 @@ class NetworkBuilder:
         self, i_post: int, synapse, output, name: str | None, default: str | None = None
     ) -> int:
         recs = self._pops[i_post]["receptors"]
+        synapse = synapse.bind(self._pops[i_post]["neuron"].n)
         for idx, rec in enumerate(recs):
             same = _same_params(rec.kinetics, synapse) and _same_params(rec.output, output)
             if name is not None and rec.name == name:
@@ -340,7 +349,7 @@ class NetworkBuilder:
         """
         i, sl = self._resolve(target, "target")
         neuron = self._pops[i]["neuron"]
-        if "v" not in jax.eval_shape(neuron.init_state, jax.random.key(0)):
+        if "v" not in jax.eval_shape(neuron.init, jax.random.key(0), 0.1):
             raise ValueError(
                 f"gap junctions need a membrane potential 'v', which {type(neuron).__name__} "
                 f"(population {self._pops[i]['name']!r}) does not have"
@@ -362,12 +371,13 @@ class NetworkBuilder:
             raise ValueError(
                 f"current must be an input object (ns.inputs.StepCurrent, ...), got {current!r}"
             )
-        if not self._pops[i]["neuron"].has_dynamics:
+        if isinstance(self._pops[i]["neuron"], AbstractSpikeSource):
             raise ValueError(
                 f"target {target!r} is a spike source; it has no membrane to inject into"
             )
         name = name if name is not None else f"input{len(self._inputs)}->{target}"
         self._new_name(name)
+        current = current.bind(sl[1] - sl[0])
         self._inputs.append(Input(name=name, target=i, target_slice=sl, current=current))
         return name
 

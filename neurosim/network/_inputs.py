@@ -1,34 +1,60 @@
 """External current inputs (pA) injected into populations.
 
-An input is a pure function of the integer step counter (and its own state, for noise
-processes): ``init_state(n, key) -> dict`` and ``__call__(state, step, dt, key) ->
-(state, current)``, with ``current`` broadcastable to ``(n,)``.
+An input is a component (:mod:`neurosim._component`): a pure function of the integer step
+counter (and of its own state, for noise processes), ``init(key, dt) -> dict`` and
+``step(state, None, i, dt, key) -> (state, current)``, with ``current`` (pA) broadcastable to
+``(n,)``. Inputs are size-generic as written; ``bind(n)`` sizes one for ``n`` target neurons
+(the network builder does it at ``add_input``).
 """
 
 from __future__ import annotations
+
+import abc
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import check_finite
+from .._component import AbstractComponent, replace_static
+from .._validate import as_float_array, check_bound, check_finite, check_size
 
 __all__ = ["AbstractCurrent", "ConstantCurrent", "StepCurrent", "ArrayCurrent"]
 
 
-def _arr(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
+class AbstractCurrent(AbstractComponent):
+    """Base class of injected currents (pA), a component (see :mod:`neurosim._component`).
 
+    * ``init(key, dt) -> dict``: the state for the bound number of targets (``{}`` for
+      deterministic waveforms);
+    * ``step(state, drive, i, dt, key) -> (state, current)``: the current (pA) injected
+      during step ``i`` (from ``t = i dt``), broadcastable to ``(n,)``; ``drive`` is unused
+      (``None``).
 
-class AbstractCurrent(eqx.Module):
-    """Base class of injected currents (pA)."""
+    Example:
+        >>> import neurosim as ns
+        >>> cur = ns.inputs.StepCurrent([10.0], [200.0]).bind(5)
+        >>> state, i_pa = cur.step(cur.init(None, 0.1), None, 100, 0.1, None)
+    """
 
-    def init_state(self, n: int, key) -> dict:
+    n: int | None = eqx.field(default=None, static=True, kw_only=True)
+
+    def bind(self, n: int) -> AbstractCurrent:
+        """A copy of this input for ``n`` target neurons."""
+        return replace_static(self, n=check_size("n", n))
+
+    def _size(self) -> int:
+        check_bound(self, self.n, f"call .bind(n) first, e.g. {type(self).__name__}(...).bind(100)")
+        return self.n
+
+    def init(self, key, dt) -> dict:
+        """State of the bound input; deterministic inputs have none (``{}``)."""
+        self._size()
         return {}
 
-    def __call__(self, state: dict, step, dt, key):
-        raise NotImplementedError
+    @abc.abstractmethod
+    def step(self, state: dict, drive, i, dt, key) -> tuple[dict, jax.Array]:
+        """The current (pA) of step ``i``; returns ``(state, current)``."""
 
     def n_steps_available(self) -> int | None:
         """Number of steps the input is defined for (``None``: unbounded)."""
@@ -38,12 +64,12 @@ class AbstractCurrent(eqx.Module):
 class ConstantCurrent(AbstractCurrent):
     """A constant current ``amplitude`` (pA), scalar or one value per target neuron."""
 
-    amplitude: jax.Array = eqx.field(converter=_arr)
+    amplitude: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         check_finite("amplitude", self.amplitude)
 
-    def __call__(self, state, step, dt, key):
+    def step(self, state, drive, i, dt, key):
         return state, self.amplitude
 
 
@@ -54,8 +80,8 @@ class StepCurrent(AbstractCurrent):
     pulse of 250 pA starting at 100 ms.
     """
 
-    times: jax.Array = eqx.field(converter=_arr)
-    amplitudes: jax.Array = eqx.field(converter=_arr)
+    times: jax.Array = eqx.field(converter=as_float_array)
+    amplitudes: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         t = self.times
@@ -68,8 +94,8 @@ class StepCurrent(AbstractCurrent):
             raise ValueError(f"times must be non-decreasing (ms), got {np.asarray(t)}")
         check_finite("amplitudes", self.amplitudes)
 
-    def __call__(self, state, step, dt, key):
-        t = step * dt
+    def step(self, state, drive, i, dt, key):
+        t = i * dt
         # Compare on the step grid, so a change at ``times[k]`` takes effect at the step
         # whose start time is ``times[k]`` (half-step tolerance against rounding).
         k = jnp.sum(self.times <= t + 0.5 * dt) - 1
@@ -83,14 +109,14 @@ class ArrayCurrent(AbstractCurrent):
     Simulating past ``T`` steps is an error (checked by :func:`neurosim.simulate`).
     """
 
-    values: jax.Array = eqx.field(converter=_arr)
+    values: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         if self.values.ndim not in (1, 2):
             raise ValueError(f"values must have shape (T,) or (T, n), got {self.values.shape}")
 
-    def __call__(self, state, step, dt, key):
-        return state, self.values[jnp.clip(step, 0, self.values.shape[0] - 1)]
+    def step(self, state, drive, i, dt, key):
+        return state, self.values[jnp.clip(i, 0, self.values.shape[0] - 1)]
 
     def n_steps_available(self) -> int:
         return int(self.values.shape[0])

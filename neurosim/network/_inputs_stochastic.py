@@ -6,14 +6,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._validate import check_finite, check_nonnegative, check_positive
+from .._validate import as_float_array, check_finite, check_nonnegative, check_positive
 from ._inputs import AbstractCurrent
 
 __all__ = ["OUCurrent", "WhiteNoiseCurrent"]
-
-
-def _arr(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 def _per_target(x, n: int, name: str):
@@ -50,9 +46,9 @@ class OUCurrent(AbstractCurrent):
         >>> noise = ns.inputs.OUCurrent(mean=100.0, std=50.0, tau=5.0)
     """
 
-    mean: jax.Array = eqx.field(converter=_arr)
-    std: jax.Array = eqx.field(converter=_arr)
-    tau: jax.Array = eqx.field(converter=_arr)
+    mean: jax.Array = eqx.field(converter=as_float_array)
+    std: jax.Array = eqx.field(converter=as_float_array)
+    tau: jax.Array = eqx.field(converter=as_float_array)
     stationary: bool = eqx.field(static=True, default=True)
 
     def __check_init__(self):
@@ -60,7 +56,8 @@ class OUCurrent(AbstractCurrent):
         check_nonnegative("std", self.std, "pA")
         check_positive("tau", self.tau, "ms")
 
-    def init_state(self, n: int, key) -> dict:
+    def init(self, key, dt) -> dict:
+        n = self._size()
         mean = _per_target(self.mean, n, "mean")
         std = _per_target(self.std, n, "std")
         _per_target(self.tau, n, "tau")
@@ -70,12 +67,12 @@ class OUCurrent(AbstractCurrent):
             i0 = mean
         return {"i": i0}
 
-    def __call__(self, state, step, dt, key):
-        i = state["i"]
+    def step(self, state, drive, i, dt, key):
+        cur = state["i"]
         a = jnp.exp(-dt / self.tau)
-        xi = jax.random.normal(key, i.shape, i.dtype)
-        i_next = self.mean + (i - self.mean) * a + self.std * jnp.sqrt(1.0 - a * a) * xi
-        return {"i": i_next}, i
+        xi = jax.random.normal(key, cur.shape, cur.dtype)
+        i_next = self.mean + (cur - self.mean) * a + self.std * jnp.sqrt(1.0 - a * a) * xi
+        return {"i": i_next}, cur
 
 
 class WhiteNoiseCurrent(AbstractCurrent):
@@ -100,18 +97,19 @@ class WhiteNoiseCurrent(AbstractCurrent):
         >>> noise = ns.inputs.WhiteNoiseCurrent(mean=150.0, sigma=100.0)
     """
 
-    mean: jax.Array = eqx.field(converter=_arr)
-    sigma: jax.Array = eqx.field(converter=_arr)
+    mean: jax.Array = eqx.field(converter=as_float_array)
+    sigma: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         check_finite("mean", self.mean)
         check_nonnegative("sigma", self.sigma, "pA ms^0.5")
 
-    def init_state(self, n: int, key) -> dict:
+    def init(self, key, dt) -> dict:
+        n = self._size()
         # "i": the current of the last step (its shape fixes the number of independent draws).
         return {"i": _per_target(self.mean, n, "mean") + 0.0 * _per_target(self.sigma, n, "sigma")}
 
-    def __call__(self, state, step, dt, key):
+    def step(self, state, drive, i, dt, key):
         xi = jax.random.normal(key, state["i"].shape, state["i"].dtype)
-        i = self.mean + self.sigma * xi / jnp.sqrt(dt)
-        return {"i": i}, i
+        cur = self.mean + self.sigma * xi / jnp.sqrt(dt)
+        return {"i": cur}, cur

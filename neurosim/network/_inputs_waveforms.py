@@ -7,14 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import check_finite, check_nonnegative, is_concrete
+from .._validate import as_float_array, check_finite, check_nonnegative, is_concrete
 from ._inputs import AbstractCurrent
 
 __all__ = ["RampCurrent", "SinusoidalCurrent"]
-
-
-def _arr(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 class RampCurrent(AbstractCurrent):
@@ -35,10 +31,10 @@ class RampCurrent(AbstractCurrent):
         >>> ramp = ns.inputs.RampCurrent(100.0, 600.0, 0.0, 500.0)  # 1 pA/ms for 500 ms
     """
 
-    start: jax.Array = eqx.field(converter=_arr)
-    stop: jax.Array = eqx.field(converter=_arr)
-    amplitude_start: jax.Array = eqx.field(converter=_arr)
-    amplitude_stop: jax.Array = eqx.field(converter=_arr)
+    start: jax.Array = eqx.field(converter=as_float_array)
+    stop: jax.Array = eqx.field(converter=as_float_array)
+    amplitude_start: jax.Array = eqx.field(converter=as_float_array)
+    amplitude_stop: jax.Array = eqx.field(converter=as_float_array)
     hold: bool = eqx.field(static=True, default=False)
 
     def __check_init__(self):
@@ -47,8 +43,8 @@ class RampCurrent(AbstractCurrent):
         if is_concrete(self.start) and not np.all(np.asarray(self.stop) > np.asarray(self.start)):
             raise ValueError(f"stop must be > start (ms), got start={self.start}, stop={self.stop}")
 
-    def __call__(self, state, step, dt, key):
-        t = (step + 0.5) * dt
+    def step(self, state, drive, i, dt, key):
+        t = (i + 0.5) * dt
         frac = (t - self.start) / (self.stop - self.start)
         ramp = self.amplitude_start + (self.amplitude_stop - self.amplitude_start) * frac
         after = self.amplitude_stop if self.hold else jnp.zeros_like(ramp)
@@ -74,20 +70,20 @@ class SinusoidalCurrent(AbstractCurrent):
         >>> ac = ns.inputs.SinusoidalCurrent(amplitude=50.0, frequency=10.0, offset=200.0)
     """
 
-    amplitude: jax.Array = eqx.field(converter=_arr)
-    frequency: jax.Array = eqx.field(converter=_arr)
-    phase: jax.Array = eqx.field(converter=_arr, default=0.0)
-    offset: jax.Array = eqx.field(converter=_arr, default=0.0)
-    start: jax.Array = eqx.field(converter=_arr, default=0.0)
-    stop: jax.Array = eqx.field(converter=_arr, default=np.inf)
+    amplitude: jax.Array = eqx.field(converter=as_float_array)
+    frequency: jax.Array = eqx.field(converter=as_float_array)
+    phase: jax.Array = eqx.field(converter=as_float_array, default=0.0)
+    offset: jax.Array = eqx.field(converter=as_float_array, default=0.0)
+    start: jax.Array = eqx.field(converter=as_float_array, default=0.0)
+    stop: jax.Array = eqx.field(converter=as_float_array, default=np.inf)
 
     def __check_init__(self):
         for name in ("amplitude", "phase", "offset", "start"):
             check_finite(name, getattr(self, name))
         check_nonnegative("frequency", self.frequency, "Hz")
 
-    def __call__(self, state, step, dt, key):
-        t = (step + 0.5) * dt
+    def step(self, state, drive, i, dt, key):
+        t = (i + 0.5) * dt
         val = self.offset + self.amplitude * jnp.sin(
             2.0 * jnp.pi * self.frequency * 1e-3 * t + self.phase
         )

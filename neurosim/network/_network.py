@@ -9,8 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..neurons import AbstractSpikeSource
 from ..ops import any_nonfinite, event_matvec
 from ._delays import delays_dtype, deliver_delayed, ring_length
+from ._dynamics import ProjectionDrive
 from ._gap import Electrical, gap_drives
 from ._structure import Input, Population, Projection
 
@@ -139,28 +141,24 @@ class Network(eqx.Module):
         plan = self.plan(dt)
         k_neu, k_inp, k_rec, k_prj = jax.random.split(key, 4)
         neurons = tuple(
-            p.neuron.init_state(jax.random.fold_in(k_neu, i))
-            for i, p in enumerate(self.populations)
+            p.neuron.init(jax.random.fold_in(k_neu, i), dt) for i, p in enumerate(self.populations)
         )
         receptors = tuple(
             tuple(
-                r.kinetics.init_state(p.n, jax.random.fold_in(jax.random.fold_in(k_rec, i), j))
+                r.kinetics.init(jax.random.fold_in(jax.random.fold_in(k_rec, i), j), dt)
                 for j, r in enumerate(p.receptors)
             )
             for i, p in enumerate(self.populations)
         )
         inputs = tuple(
-            inp.current.init_state(
-                inp.target_slice[1] - inp.target_slice[0], jax.random.fold_in(k_inp, i)
-            )
-            for i, inp in enumerate(self.inputs)
+            inp.current.init(jax.random.fold_in(k_inp, i), dt) for i, inp in enumerate(self.inputs)
         )
+        # Re-bound to the projection's own operator, so that the initial (plastic) weights
+        # are those of ``pr.conn`` (gradients reach them, replaced weights are used).
         projections = tuple(
-            {}
-            if pr.dynamics is None
-            else pr.dynamics.init_state(pr.conn, jax.random.fold_in(k_prj, j), dt)
-            if getattr(pr.dynamics, "init_takes_dt", False)  # rings sized by dt (delays)
-            else pr.dynamics.init_state(pr.conn, jax.random.fold_in(k_prj, j))
+            pr.dynamics.bind(pr.conn).init(jax.random.fold_in(k_prj, j), dt)
+            if pr.dynamics is not None
+            else {}
             for j, pr in enumerate(self.projections)
         )
         dtype = jnp.result_type(float)
@@ -182,6 +180,10 @@ class Network(eqx.Module):
             fault_step=jnp.full((len(self.populations),), -1, jnp.int32),
             delay_rings=delay_rings,
         )
+
+    def init(self, key, dt: float = 0.1) -> NetworkState:
+        """Alias of :meth:`init_state` (the component protocol's name)."""
+        return self.init_state(key, dt)
 
     def check_state(self, state: NetworkState, dt: float) -> None:
         """Raise ``ValueError`` if ``state`` does not fit this network at this ``dt``."""
@@ -262,7 +264,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
     i_ext = [jnp.zeros((p.n,), dtype) for p in net.populations]
     new_inputs = []
     for j, inp in enumerate(net.inputs):
-        st, cur = inp.current(state.inputs[j], step, dt, jax.random.fold_in(k_inp, j))
+        st, cur = inp.current.step(state.inputs[j], None, step, dt, jax.random.fold_in(k_inp, j))
         n_t = inp.target_slice[1] - inp.target_slice[0]
         i_ext[inp.target] = _add_slice(
             i_ext[inp.target], inp.target_slice, jnp.broadcast_to(cur, (n_t,)).astype(dtype)
@@ -273,10 +275,16 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
     new_neurons, spikes = [], []
     gap = gap_drives(net.gap_junctions, net.populations, state.neurons)
     for i, p in enumerate(net.populations):
+        k = jax.random.fold_in(k_neu, i)
+        if isinstance(p.neuron, AbstractSpikeSource):
+            st, s = p.neuron.step(state.neurons[i], None, step, dt, k)
+            new_neurons.append(st)
+            spikes.append(s)
+            continue
         drive = p.drive(state.receptors[i], state.neurons[i].get("v"))
         if gap[i] is not None:
             drive = drive + gap[i]
-        st, s = p.neuron.step(state.neurons[i], drive, i_ext[i], dt, jax.random.fold_in(k_neu, i))
+        st, s = p.neuron.step(state.neurons[i], drive.with_current(i_ext[i]), step, dt, k)
         new_neurons.append(st)
         spikes.append(s)
 
@@ -294,16 +302,16 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
         src = _slice(src, pr.pre_slice, pre_pop.n)
         conn, values, pst = pr.conn, src, state.projections[j]
         if pr.dynamics is not None:
-            pst, values, conn = pr.dynamics.transmit(pst, conn, src, dt)
+            post_spikes = _slice(spikes[pr.post], pr.post_slice, post_pop.n)
+            pst, (values, conn) = pr.dynamics.step(
+                pst, ProjectionDrive(conn, src, post_spikes), step, dt, None
+            )
         if pr.synapse_delays is not None:  # per-synapse delays: ring of future input
             rings[j], out = deliver_delayed(
                 conn, pr.synapse_delays, values, rings[j], step, dt, pr.backend
             )
         else:
             out = event_matvec(conn, values, backend=pr.backend)
-        if pr.dynamics is not None:
-            post_spikes = _slice(spikes[pr.post], pr.post_slice, post_pop.n)
-            pst = pr.dynamics.learn(pst, conn, src, post_spikes, dt)
         new_projections.append(pst)
         if pr.post_slice != (0, post_pop.n):
             out = _add_slice(jnp.zeros((post_pop.n,), out.dtype), pr.post_slice, out)
@@ -314,9 +322,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
     for i, p in enumerate(net.populations):
         recs = []
         for r, rec in enumerate(p.receptors):
-            st = rec.kinetics.decay(state.receptors[i][r], dt)
-            if increments[i][r] is not None:
-                st = rec.kinetics.add(st, increments[i][r])
+            st, _ = rec.kinetics.step(state.receptors[i][r], increments[i][r], step, dt, None)
             recs.append(st)
         new_receptors.append(tuple(recs))
 

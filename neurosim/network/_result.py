@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..neurons import AbstractSpikeSource
 from ._network import Network, NetworkState
 
 __all__ = ["SimulationResult", "SimulationError"]
@@ -76,11 +77,11 @@ class SimulationResult:
 
     @property
     def rate_hz(self) -> float:
-        """Mean firing rate over all neurons that have dynamics (spike sources excluded)."""
+        """Mean firing rate over all neurons (spike sources excluded)."""
         t = self.simulated_ms
         n, cnt, off = 0, 0, 0
         for p in self.network.populations:
-            if p.neuron.has_dynamics:
+            if not isinstance(p.neuron, AbstractSpikeSource):
                 n += p.n
                 cnt += np.count_nonzero(
                     (self.spike_indices >= off) & (self.spike_indices < off + p.n)

@@ -1,8 +1,9 @@
 """Spike sources driven by time: inhomogeneous Poisson processes and given spike times.
 
-Both are spike-source "neurons" (like :class:`neurosim.neurons.PoissonSource`): add them as a
-population and connect them with projections. Each keeps its own step counter (the neuron
-interface has no clock), so a source that starts with the network is in step with it.
+Both are spike sources (:class:`neurosim.neurons.AbstractSpikeSource`, like
+:class:`neurosim.neurons.PoissonSource`): add them as a population and connect them with
+projections. They read the time from the step counter ``i`` that every component's ``step``
+receives, so they have no state.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ import numpy as np
 from jax import lax
 
 from .._validate import check_positive, check_size, is_concrete
-from ..neurons import AbstractNeuron
+from ..neurons import AbstractSpikeSource
 
 __all__ = ["InhomogeneousPoisson", "SpikeTimes"]
 
 
-class InhomogeneousPoisson(AbstractNeuron):
+class InhomogeneousPoisson(AbstractSpikeSource):
     r"""``n`` independent Poisson spike trains with a time-dependent rate :math:`\lambda(t)` (Hz).
 
     In step ``i`` (time ``[i dt, (i+1) dt)``) each neuron spikes with probability
@@ -74,12 +75,8 @@ class InhomogeneousPoisson(AbstractNeuron):
         self.rate_fn, self.rates = None, r
         self.rate_dt = jnp.asarray(rate_dt, dtype=r.dtype)
 
-    @property
-    def has_dynamics(self) -> bool:
-        return False
-
-    def init_state(self, key) -> dict:
-        return {"step": jnp.zeros((), jnp.int32)}
+    def init(self, key, dt) -> dict:
+        return {}
 
     def rate_at(self, t) -> jax.Array:
         """Rate (Hz) at time ``t`` (ms), shape ``(n,)``."""
@@ -91,12 +88,11 @@ class InhomogeneousPoisson(AbstractNeuron):
         r = self.rates[jnp.clip(k, 0, self.rates.shape[0] - 1)]
         return jnp.broadcast_to(jnp.where(inside, r, 0.0), (self.n,))
 
-    def step(self, state, drive, i_ext, dt, key):
-        step = state["step"]
-        t_mid = (step + 0.5) * dt
+    def step(self, state, drive, i, dt, key):
+        t_mid = (i + 0.5) * dt
         p = self.rate_at(t_mid) * (dt * 1e-3)
         u = jax.random.uniform(key, (self.n,), dtype=p.dtype)
-        return {"step": step + 1}, (u < p).astype(p.dtype)
+        return state, (u < p).astype(p.dtype)
 
 
 def _is_flat(times) -> bool:
@@ -106,7 +102,7 @@ def _is_flat(times) -> bool:
         return False
 
 
-class SpikeTimes(AbstractNeuron):
+class SpikeTimes(AbstractSpikeSource):
     """Spikes at given times: neuron ``indices[k]`` fires at ``times[k]`` (ms).
 
     A spike at time ``t`` is emitted in step ``round(t / dt)`` (ties at half steps go to the
@@ -181,21 +177,16 @@ class SpikeTimes(AbstractNeuron):
         self.times = jnp.asarray(t_all[order], dtype=jnp.result_type(float))
         self.indices = jnp.asarray(i_all[order], dtype=jnp.int32)
 
-    @property
-    def has_dynamics(self) -> bool:
-        return False
+    def init(self, key, dt) -> dict:
+        return {}
 
-    def init_state(self, key) -> dict:
-        return {"step": jnp.zeros((), jnp.int32)}
-
-    def step(self, state, drive, i_ext, dt, key):
-        step = state["step"]
+    def step(self, state, drive, i, dt, key):
         dtype = self.times.dtype
-        lo = jnp.searchsorted(self.times, (step - 0.5) * dt, side="left")
-        hi = jnp.searchsorted(self.times, (step + 0.5) * dt, side="left")
+        lo = jnp.searchsorted(self.times, (i - 0.5) * dt, side="left")
+        hi = jnp.searchsorted(self.times, (i + 0.5) * dt, side="left")
 
         def body(k, s):
             return s.at[self.indices[k]].set(1.0)
 
         spikes = lax.fori_loop(lo, hi, body, jnp.zeros((self.n,), dtype))
-        return {"step": step + 1}, spikes
+        return state, spikes

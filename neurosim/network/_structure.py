@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 
 from .._init import AbstractInit
-from ..neurons import AbstractNeuron, SynapticDrive
+from ..neurons import AbstractNeuron, AbstractSpikeSource, SynapticDrive
 from ..ops import AbstractConnectivity
 from ..synapses import AbstractKinetics, AbstractOutput
 from ._dynamics import AbstractProjectionDynamics
@@ -34,7 +34,7 @@ class Population(eqx.Module):
     """
 
     name: str = eqx.field(static=True)
-    neuron: AbstractNeuron
+    neuron: AbstractNeuron | AbstractSpikeSource
     receptors: tuple[Receptor, ...]
     groups: tuple[tuple[str, int, int], ...] = eqx.field(static=True)
 

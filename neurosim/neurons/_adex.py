@@ -93,8 +93,8 @@ class ExpIF(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> m = ns.neurons.ExpIF(2, i_e=600.0)
-        >>> s, spikes = m.step(m.init_state(jax.random.key(0)),
-        ...                    ns.neurons.SynapticDrive.zeros(2), 0.0, 0.1, None)
+        >>> s, spikes = m.step(m.init(jax.random.key(0), 0.1),
+        ...                    ns.neurons.SynapticDrive.zeros(2), 0, 0.1, None)
     """
 
     n: int = eqx.field(static=True)
@@ -146,7 +146,7 @@ class ExpIF(AbstractNeuron):
         """Smallest constant current (pA) that makes the neuron fire: ``g_L (V_T - E_L - D_T)``."""
         return self.g_l * (self.v_t - self.e_l - self.delta_t)
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         return {
             "v": self.v_init.sample(key, (self.n,)),
             "refractory": jnp.zeros((self.n,), jnp.int32),
@@ -159,10 +159,10 @@ class ExpIF(AbstractNeuron):
         i_spk = _exp_current(v, self.g_l, self.v_t, self.delta_t)
         return (self.g_l * (self.e_l - v) + i_spk + i_total) / self.c_m
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         v = state["v"]
         held = state["refractory"] > 0
-        v_new = self.integrator.step(lambda y: self.vector_field(y, drive, i_ext), v, dt)
+        v_new = self.integrator.step(lambda y: self.vector_field(y, drive, 0.0), v, dt)
         v_new = jnp.where(held, v, below_peak(v_new + drive.jump, self.v_peak))
         spike, v_out = fire_and_reset(
             v_new, held, self.v_peak, self.v_reset, self.surrogate, self.detach_reset
@@ -208,7 +208,7 @@ class AdEx(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> m = ns.neurons.AdEx.from_presets(["tonic", "bursting"])
-        >>> s = m.init_state(jax.random.key(0))
+        >>> s = m.init(jax.random.key(0), 0.1)
     """
 
     PRESETS: ClassVar[dict] = ADEX_NAUD_2008
@@ -291,7 +291,7 @@ class AdEx(AbstractNeuron):
         g = self.g_l + self.a
         return g * (self.v_t - self.e_l - self.delta_t + self.delta_t * jnp.log(g / self.g_l))
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         kv, kw = jax.random.split(key)
         return {
             "v": self.v_init.sample(kv, (self.n,)),
@@ -308,10 +308,10 @@ class AdEx(AbstractNeuron):
         dw = (self.a * (v - self.e_l) - w) / self.tau_w
         return {"v": jnp.where(held, 0.0, dv), "w": dw}
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         held = state["refractory"] > 0
         y = {"v": state["v"], "w": state["w"]}
-        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, i_ext, held), y, dt)
+        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, 0.0, held), y, dt)
         v_new = jnp.where(held, state["v"], below_peak(y_new["v"] + drive.jump, self.v_peak))
         spike, v_out = fire_and_reset(
             v_new, held, self.v_peak, self.v_reset, self.surrogate, self.detach_reset

@@ -58,7 +58,7 @@ class ALIF(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> m = ns.neurons.ALIF(3, beta=2.0, tau_a=200.0, i_e=250.0)
-        >>> s = m.init_state(jax.random.key(0))
+        >>> s = m.init(jax.random.key(0), 0.1)
     """
 
     n: int = eqx.field(static=True)
@@ -123,7 +123,7 @@ class ALIF(AbstractNeuron):
         self.surrogate = surrogate if surrogate is not None else FastSigmoid()
         self.detach_reset = bool(detach_reset)
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         z = jnp.zeros((self.n,), self.e_l.dtype)
         return {
             "v": self.v_init.sample(key, (self.n,)),
@@ -143,10 +143,10 @@ class ALIF(AbstractNeuron):
         dv = ((self.e_l - v) + i_total / self.g_l) / self.tau_m
         return {"v": jnp.where(held, 0.0, dv), "a": -a / self.tau_a, "w": -w / self.tau_w}
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         held = state["refractory"] > 0
         y = {k: state[k] for k in ("v", "a", "w")}
-        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, i_ext, held), y, dt)
+        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, 0.0, held), y, dt)
         v_new = jnp.where(held, state["v"], y_new["v"] + drive.jump)
         theta = self.v_th + self.beta * y_new["a"]
         spike = self.surrogate(v_new - theta) * (~held)

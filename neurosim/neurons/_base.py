@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import abc
 from typing import NamedTuple
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-__all__ = ["AbstractNeuron", "SynapticDrive", "refractory_update", "reset_value"]
+from .._component import AbstractComponent
+
+__all__ = [
+    "AbstractNeuron",
+    "AbstractSpikeSource",
+    "SynapticDrive",
+    "refractory_update",
+    "reset_value",
+]
 
 
 class SynapticDrive(NamedTuple):
@@ -37,36 +46,72 @@ class SynapticDrive(NamedTuple):
             self.jump + other.jump,
         )
 
+    def with_current(self, i_ext) -> SynapticDrive:
+        """This drive with an external current ``i_ext`` (pA) added to ``current``."""
+        return SynapticDrive(self.conductance, self.current + i_ext, self.jump)
+
     def at(self, v):
         """Synaptic current (pA) at membrane potential ``v`` (mV)."""
         return self.current - self.conductance * v
 
 
-class AbstractNeuron(eqx.Module):
-    """A population of ``n`` neurons of one model.
+class AbstractNeuron(AbstractComponent):
+    """A population of ``n`` neurons of one model (a component, see :mod:`neurosim._component`).
 
     Parameters are arrays of shape ``(n,)``; state is a dict of arrays whose leading axis is
     the neuron axis. Subclasses implement:
 
-    * ``init_state(key) -> dict``
-    * ``step(state, drive, i_ext, dt, key) -> (state, spikes)``: advance one step of ``dt``
-      ms under synaptic ``drive`` (:class:`SynapticDrive`) and external current ``i_ext``
-      (pA, shape ``(n,)``); ``spikes`` is a float array of 0/1 whose derivative is the
-      surrogate's.
+    * ``init(key, dt) -> dict``: the initial state (``key`` samples random initial values);
+    * ``step(state, drive, i, dt, key) -> (state, spikes)``: advance one step of ``dt`` ms,
+      from ``t = i dt``, under ``drive`` (:class:`SynapticDrive`). External (injected)
+      currents are part of the drive: the caller adds them to ``drive.current`` (pA).
+      ``spikes`` is a float array ``(n,)`` of 0/1 whose derivative is the surrogate's;
+    * ``vector_field(...)``: the continuous-time right-hand side (model-specific signature,
+      used by the dynamics analysis).
+
+    Example:
+        >>> import jax, neurosim as ns
+        >>> lif = ns.neurons.LIF(2, i_e=300.0)
+        >>> s = lif.init(jax.random.key(0), 0.1)
+        >>> drive = ns.neurons.SynapticDrive.zeros(2).with_current(50.0)  # + 50 pA injected
+        >>> s, spikes = lif.step(s, drive, 0, 0.1, None)
     """
 
     n: eqx.AbstractVar[int]
 
-    def init_state(self, key) -> dict:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def init(self, key, dt) -> dict:
+        """Initial state ``{name: (n,) array}``."""
 
-    def step(self, state: dict, drive: SynapticDrive, i_ext, dt, key):
-        raise NotImplementedError
+    @abc.abstractmethod
+    def step(self, state: dict, drive: SynapticDrive, i, dt, key) -> tuple[dict, jax.Array]:
+        """One step of ``dt`` ms under ``drive``; returns ``(state, spikes)``."""
 
-    @property
-    def has_dynamics(self) -> bool:
-        """False for pure spike sources (no synaptic input is integrated)."""
-        return True
+
+class AbstractSpikeSource(AbstractComponent):
+    """A population of ``n`` spike sources: spikes given by time (and an optional rate drive).
+
+    Not a neuron: a source integrates no synaptic input (it cannot be the target of a
+    projection or of an injected current). ``step(state, drive, i, dt, key) -> (state,
+    spikes)``: ``drive`` is ``None`` or a rate (Hz, shape ``(n,)``) from a rate-to-spiking
+    coupling, for sources that accept one (:class:`neurosim.neurons.PoissonSource`);
+    ``spikes`` is a float array ``(n,)`` of 0/1.
+
+    Example:
+        >>> import jax, neurosim as ns
+        >>> src = ns.neurons.PoissonSource(4, rate=20.0)
+        >>> s, spikes = src.step(src.init(None, 0.1), None, 0, 0.1, jax.random.key(0))
+    """
+
+    n: eqx.AbstractVar[int]
+
+    @abc.abstractmethod
+    def init(self, key, dt) -> dict:
+        """Initial state (often ``{}``)."""
+
+    @abc.abstractmethod
+    def step(self, state: dict, drive, i, dt, key) -> tuple[dict, jax.Array]:
+        """Spikes of step ``i``; returns ``(state, spikes)``."""
 
 
 def refractory_update(counter, spike, t_ref, dt):

@@ -52,7 +52,7 @@ class FitzHughNagumo(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> m = ns.neurons.FitzHughNagumo(2, i_e=0.5)
-        >>> s = m.init_state(jax.random.key(0))
+        >>> s = m.init(jax.random.key(0), 0.1)
     """
 
     n: int = eqx.field(static=True)
@@ -104,7 +104,7 @@ class FitzHughNagumo(AbstractNeuron):
         self.integrator = integrator if integrator is not None else RK4()
         self.surrogate = surrogate if surrogate is not None else FastSigmoid()
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         kv, kw = jax.random.split(key)
         return {
             "v": self.v_init.sample(kv, (self.n,)),
@@ -119,9 +119,9 @@ class FitzHughNagumo(AbstractNeuron):
         dw = self.epsilon * (v + self.a - self.b * w) / self.tau
         return {"v": dv, "w": dw}
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         y = {"v": state["v"], "w": state["w"]}
-        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, i_ext), y, dt)
+        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, 0.0), y, dt)
         v_new = y_new["v"] + drive.jump
         held = state["refractory"] > 0
         spike = upward_crossing(state["v"], v_new, self.v_th, held, self.surrogate)

@@ -128,7 +128,7 @@ class TraubMiles(AbstractNeuron):
         b_n = 0.5 * jnp.exp((10.0 - u) / 40.0)
         return a_m, b_m, a_h, b_h, a_n, b_n
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         v = self.v_init.sample(key, (self.n,))
         if self.gates_init == "zero":
             m = h = n_ = jnp.zeros_like(v)
@@ -149,9 +149,9 @@ class TraubMiles(AbstractNeuron):
             "n": a_n * (1.0 - n_) - b_n * n_,
         }
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         y = {k: state[k] for k in ("v", "m", "h", "n")}
-        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, i_ext), y, dt)
+        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, 0.0), y, dt)
         y_new = {**y_new, "v": y_new["v"] + drive.jump}
         held = state["refractory"] > 0
         crossed = (state["v"] < self.v_th) & ~held

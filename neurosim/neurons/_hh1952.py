@@ -64,7 +64,7 @@ class HodgkinHuxley(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> hh = ns.neurons.HodgkinHuxley(3, i_e=10.0)  # 10 µA/cm² at the default patch size
-        >>> s = hh.init_state(jax.random.key(0))
+        >>> s = hh.init(jax.random.key(0), 0.1)
     """
 
     n: int = eqx.field(static=True)
@@ -131,7 +131,7 @@ class HodgkinHuxley(AbstractNeuron):
         b_n = 0.125 * jnp.exp(-(v + 65.0) / 80.0)
         return tuple(phi * r for r in (a_m, b_m, a_h, b_h, a_n, b_n))
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         v = self.v_init.sample(key, (self.n,))
         a_m, b_m, a_h, b_h, a_n, b_n = self.rates(v)
         return {
@@ -158,9 +158,9 @@ class HodgkinHuxley(AbstractNeuron):
             "n": a_n * (1.0 - n_) - b_n * n_,
         }
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         y = {k: state[k] for k in ("v", "m", "h", "n")}
-        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, i_ext), y, dt)
+        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, 0.0), y, dt)
         y_new = {**y_new, "v": y_new["v"] + drive.jump}
         held = state["refractory"] > 0
         spike = upward_crossing(state["v"], y_new["v"], self.v_th, held, self.surrogate)

@@ -52,7 +52,7 @@ class HindmarshRose(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> m = ns.neurons.HindmarshRose(3, i_e=2.0)
-        >>> s = m.init_state(jax.random.key(0))
+        >>> s = m.init(jax.random.key(0), 0.1)
     """
 
     n: int = eqx.field(static=True)
@@ -110,7 +110,7 @@ class HindmarshRose(AbstractNeuron):
         self.integrator = integrator if integrator is not None else RK4()
         self.surrogate = surrogate if surrogate is not None else FastSigmoid()
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         kx, ky, kz = jax.random.split(key, 3)
         return {
             "v": self.v_init.sample(kx, (self.n,)),
@@ -127,9 +127,9 @@ class HindmarshRose(AbstractNeuron):
         dz = self.r * (self.s * (x - self.x_r) - z)
         return {"v": dx / self.tau, "y": dy / self.tau, "z": dz / self.tau}
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         y = {k: state[k] for k in ("v", "y", "z")}
-        y_new = self.integrator.step(lambda q: self.vector_field(q, drive, i_ext), y, dt)
+        y_new = self.integrator.step(lambda q: self.vector_field(q, drive, 0.0), y, dt)
         v_new = y_new["v"] + drive.jump
         held = state["refractory"] > 0
         spike = upward_crossing(state["v"], v_new, self.v_th, held, self.surrogate)

@@ -62,8 +62,8 @@ class Izhikevich(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> m = ns.neurons.Izhikevich.from_presets(["RS", "FS"], i_e=10.0)
-        >>> s, spikes = m.step(m.init_state(jax.random.key(0)),
-        ...                    ns.neurons.SynapticDrive.zeros(2), 0.0, 0.1, None)
+        >>> s, spikes = m.step(m.init(jax.random.key(0), 0.1),
+        ...                    ns.neurons.SynapticDrive.zeros(2), 0, 0.1, None)
     """
 
     PRESETS: ClassVar[dict] = IZHIKEVICH_2003
@@ -126,7 +126,7 @@ class Izhikevich(AbstractNeuron):
         params = {k: np.array([IZHIKEVICH_2003[m][k] for m in names]) for k in "abcd"}
         return cls(len(names), **{**params, **overrides})
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         kv, ku = jax.random.split(key)
         v = self.v_init.sample(kv, (self.n,))
         u = self.b * v if self.u_init is None else self.u_init.sample(ku, (self.n,))
@@ -139,8 +139,8 @@ class Izhikevich(AbstractNeuron):
         dv = 0.04 * v * v + 5.0 * v + 140.0 - u + i_in
         return {"v": dv, "u": self.a * (self.b * v - u)}
 
-    def step(self, state, drive, i_ext, dt, key):
-        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, i_ext), state, dt)
+    def step(self, state, drive, i, dt, key):
+        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, 0.0), state, dt)
         v_new = below_peak(y_new["v"] + drive.jump, self.v_peak)
         no_hold = jnp.zeros(v_new.shape, bool)
         spike, v_out = fire_and_reset(

@@ -44,8 +44,8 @@ class LIF(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> lif = ns.neurons.LIF(3, tau_m=20.0, i_e=250.0)
-        >>> s = lif.init_state(jax.random.key(0))
-        >>> s, spikes = lif.step(s, ns.neurons.SynapticDrive.zeros(3), 0.0, 0.1, None)
+        >>> s = lif.init(jax.random.key(0), 0.1)
+        >>> s, spikes = lif.step(s, ns.neurons.SynapticDrive.zeros(3), 0, 0.1, None)
     """
 
     n: int = eqx.field(static=True)
@@ -95,7 +95,7 @@ class LIF(AbstractNeuron):
         self.surrogate = surrogate if surrogate is not None else FastSigmoid()
         self.detach_reset = bool(detach_reset)
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         return {
             "v": self.v_init.sample(key, (self.n,)),
             "refractory": jnp.zeros((self.n,), jnp.int32),
@@ -106,10 +106,10 @@ class LIF(AbstractNeuron):
         i_total = drive.at(v) + self.i_e + i_ext
         return ((self.e_l - v) + i_total / self.g_l) / self.tau_m
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         v = state["v"]
         held = state["refractory"] > 0
-        v_new = self.integrator.step(lambda y: self.vector_field(y, drive, i_ext), v, dt)
+        v_new = self.integrator.step(lambda y: self.vector_field(y, drive, 0.0), v, dt)
         v_new = jnp.where(held, v, v_new + drive.jump)
         spike = self.surrogate(v_new - self.v_th) * (~held)
         v_out = reset_value(v_new, spike, self.v_reset, self.detach_reset)

@@ -64,7 +64,7 @@ class MorrisLecar(AbstractNeuron):
     Example:
         >>> import jax, neurosim as ns
         >>> m = ns.neurons.MorrisLecar.from_set("snic", 2, i_e=45.0)
-        >>> s = m.init_state(jax.random.key(0))
+        >>> s = m.init(jax.random.key(0), 0.1)
     """
 
     SETS: ClassVar[dict] = MORRIS_LECAR_SETS
@@ -164,7 +164,7 @@ class MorrisLecar(AbstractNeuron):
         """``1 / cosh((v - V3) / (2 V4))`` (ms)."""
         return 1.0 / jnp.cosh((v - self.v3) / (2.0 * self.v4))
 
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         v = self.v_init.sample(key, (self.n,))
         return {"v": v, "w": self.w_inf(v), "refractory": jnp.zeros((self.n,), jnp.int32)}
 
@@ -179,9 +179,9 @@ class MorrisLecar(AbstractNeuron):
         dw = self.phi * (self.w_inf(v) - w) / self.tau_w(v)
         return {"v": dv, "w": dw}
 
-    def step(self, state, drive, i_ext, dt, key):
+    def step(self, state, drive, i, dt, key):
         y = {"v": state["v"], "w": state["w"]}
-        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, i_ext), y, dt)
+        y_new = self.integrator.step(lambda z: self.vector_field(z, drive, 0.0), y, dt)
         v_new = y_new["v"] + drive.jump
         held = state["refractory"] > 0
         spike = upward_crossing(state["v"], v_new, self.v_th, held, self.surrogate)

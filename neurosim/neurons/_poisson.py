@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 
 from .._validate import as_param, check_nonnegative, check_size
-from ._base import AbstractNeuron
+from ._base import AbstractSpikeSource
 
 __all__ = ["PoissonSource"]
 
 
-class PoissonSource(AbstractNeuron):
+class PoissonSource(AbstractSpikeSource):
     """``n`` independent Poisson spike trains with rate ``rate`` (Hz).
 
     Each step emits a spike with probability ``rate * dt / 1000`` (Bernoulli approximation,
     exact in the limit ``rate * dt << 1``; rates above ``1000/dt`` Hz saturate at one spike per
-    step). A source has no state and ignores synaptic input.
+    step). A source has no state and receives no synapses. As a component its ``drive`` is
+    ``None`` or an additional rate (Hz, shape ``(n,)``, e.g. a neural-mass node's output
+    through a rate-to-spiking coupling): the step then uses ``max(rate + drive, 0)``.
 
     Example:
         >>> import jax, neurosim as ns
         >>> src = ns.neurons.PoissonSource(100, rate=10.0)
+        >>> state, spikes = src.step(src.init(None, 0.1), None, 0, 0.1, jax.random.key(0))
     """
 
     n: int = eqx.field(static=True)
@@ -31,14 +35,11 @@ class PoissonSource(AbstractNeuron):
         check_nonnegative("rate", rate, "Hz")
         self.rate = as_param(rate, n, "rate")
 
-    @property
-    def has_dynamics(self) -> bool:
-        return False
-
-    def init_state(self, key) -> dict:
+    def init(self, key, dt) -> dict:
         return {}
 
-    def step(self, state, drive, i_ext, dt, key):
-        p = self.rate * (dt * 1e-3)
+    def step(self, state, drive, i, dt, key):
+        rate = self.rate if drive is None else jnp.maximum(self.rate + drive, 0.0)
+        p = rate * (dt * 1e-3)
         u = jax.random.uniform(key, (self.n,), dtype=self.rate.dtype)
         return state, (u < p).astype(self.rate.dtype)

@@ -16,6 +16,7 @@ learning; Eshraghian et al. 2023, *Proc. IEEE* 111:1016, use the same default).
 
 from __future__ import annotations
 
+import abc
 import functools
 from collections.abc import Callable
 
@@ -74,8 +75,9 @@ class AbstractSurrogate(eqx.Module):
     amplitude: eqx.AbstractVar[jax.Array]
 
     @staticmethod
+    @abc.abstractmethod
     def derivative(x, scale):
-        raise NotImplementedError
+        """The pseudo-derivative at ``x`` (before ``amplitude``)."""
 
     def _grad_fn(self):
         return type(self).derivative
@@ -226,6 +228,10 @@ class CustomSurrogate(AbstractSurrogate):
         self.fn = fn
         self.scale = _check_scale(scale)
         self.amplitude = _check_amplitude(amplitude)
+
+    def derivative(self, x, scale):
+        """The pseudo-derivative ``fn(x, scale)``."""
+        return self.fn(x, scale)
 
     def _grad_fn(self):
         return self.fn

@@ -18,6 +18,7 @@ are tested against):
 
 from __future__ import annotations
 
+import abc
 import functools
 
 import equinox as eqx
@@ -68,24 +69,29 @@ class AbstractConnectivity(eqx.Module):
     n_post: eqx.AbstractVar[int]
     weights: eqx.AbstractVar[jax.Array]
 
+    @abc.abstractmethod
     def reference_matvec(self, x) -> jax.Array:
-        raise NotImplementedError
+        """``x @ W`` over all synapses with plain JAX ops (the reference and gradient rule)."""
 
+    @abc.abstractmethod
     def transpose_matvec(self, y) -> jax.Array:
-        raise NotImplementedError
+        """``W @ y`` (gather per row)."""
 
+    @abc.abstractmethod
     def todense(self) -> jax.Array:
-        raise NotImplementedError
+        """The dense ``(n_pre, n_post)`` matrix."""
 
+    @abc.abstractmethod
     def with_weights(self, weights) -> AbstractConnectivity:
-        raise NotImplementedError
+        """A copy with the weight leaf replaced by ``weights``."""
 
     def weight_tangent(self, tangent):
         return tangent.weights
 
     @property
+    @abc.abstractmethod
     def nnz(self) -> int:
-        raise NotImplementedError
+        """Number of stored (or expected) synapses."""
 
     def nbytes(self) -> int:
         """Bytes held by the operator's arrays."""
@@ -102,7 +108,10 @@ class AbstractConnectivity(eqx.Module):
         ``weights`` is the scalar weight for homogeneous operators. Formats with stored rows
         implement this; the generic ``loop`` and ``compact`` backends are built on it.
         """
-        raise NotImplementedError
+        raise TypeError(
+            f"{type(self).__name__} stores no rows: the 'loop' and 'compact' backends need a "
+            "stored format (ns.ops.CSR, ns.ops.ELL); use backend='auto' or 'reference'"
+        )
 
     def event_loop(self, spikes) -> jax.Array:
         """Loop over the neurons that spiked; scatter each one's row (pure-JAX CPU path)."""
@@ -127,7 +136,11 @@ class AbstractConnectivity(eqx.Module):
         return compact_deliver(spikes, self.n_post, self.out_dtype(spikes), cap, self.row_window)
 
     def event_ffi(self, spikes) -> jax.Array:
-        raise NotImplementedError
+        """The compiled CPU kernel (stored formats only)."""
+        raise TypeError(
+            f"{type(self).__name__} has no compiled kernel: backend 'ffi' needs ns.ops.CSR or "
+            "ns.ops.ELL; use backend='auto'"
+        )
 
     def _cpu_fast(self, spikes):
         """The compiled kernel if it can run here, else the ``loop`` backend."""

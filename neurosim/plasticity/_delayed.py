@@ -39,13 +39,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..network._dynamics import AbstractProjectionDynamics
+from ..network import AbstractProjectionDynamics, Transmission
 from ..ops import CSR
 from ._stdp import _MAX_ELAPSED, AbstractSTDP
 
 __all__ = ["DendriticDelaySTDP", "with_synapse_delays"]
-
-_RING_NAMES = ("post_trace_ring", "post_spike_ring", "ring_step")
 
 
 def _steps(delays, dt):
@@ -74,23 +72,14 @@ class DendriticDelaySTDP(AbstractProjectionDynamics):
     rule: AbstractSTDP
     delays: jax.Array
     max_delay: float = eqx.field(static=True)
-    init_takes_dt = True  # init_state(conn, key, dt): the rings' length depends on dt
 
     def _ring_len(self, dt) -> int:
-        if dt is None:
-            raise ValueError(
-                "DendriticDelaySTDP.init_state needs dt (ms) to size its rings; use "
-                "net.init_state(key, dt)"
-            )
         dtype = np.dtype(self.delays.dtype)
         return int(np.round(np.asarray(self.max_delay, dtype) / np.asarray(dt, dtype))) + 1
 
-    def state_names(self, conn) -> tuple[str, ...]:
-        key = jax.random.key(0)
-        return tuple(jax.eval_shape(lambda: self.rule.init_state(conn, key))) + _RING_NAMES
-
-    def init_state(self, conn, key, dt=None) -> dict:
-        st = self.rule.init_state(conn, key)
+    def init(self, key, dt) -> dict:
+        conn = self._bound_conn()
+        st = self.rule.bind(conn).init(key, dt)
         D = self._ring_len(dt)
         dtype = st["w"].dtype
         st["post_trace_ring"] = jnp.zeros((D, len(self.rule.post_taus()), conn.n_post), dtype)
@@ -98,8 +87,10 @@ class DendriticDelaySTDP(AbstractProjectionDynamics):
         st["ring_step"] = jnp.zeros((), jnp.int32)
         return st
 
-    def transmit(self, state, conn, pre_spikes, dt):
-        return state, pre_spikes, conn.with_weights(state["w"])
+    def step(self, state, drive, i, dt, key):
+        """Deliver through the plastic weights (before this step's update), then learn."""
+        conn = drive.conn.with_weights(state["w"])
+        return self.learn(state, conn, drive.pre, drive.post, dt), Transmission(drive.pre, conn)
 
     def learn(self, state, conn, pre_spikes, post_spikes, dt):
         rule = self.rule
@@ -152,7 +143,7 @@ def with_synapse_delays(dynamics, conn, delays, max_delay: float, name: str = "p
 
     if isinstance(dynamics, Stack):
         members = (with_synapse_delays(m, conn, delays, max_delay, name) for m in dynamics.members)
-        return Stack(*members)
+        return Stack(*members).bind(conn)
     if isinstance(dynamics, AbstractSTDP):
         if not isinstance(conn, CSR):
             raise ValueError(
@@ -161,5 +152,5 @@ def with_synapse_delays(dynamics, conn, delays, max_delay: float, name: str = "p
                 f"{type(conn).__name__}; build it with ns.connectivity.FixedProbability(p) "
                 "(procedural=False) or format='csr'"
             )
-        return DendriticDelaySTDP(dynamics, delays, float(max_delay))
+        return DendriticDelaySTDP(dynamics, delays, float(max_delay)).bind(conn)
     return dynamics

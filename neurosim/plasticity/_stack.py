@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax
 
-from ..network._dynamics import AbstractProjectionDynamics
+from ..network import AbstractProjectionDynamics, ProjectionDrive, Transmission
 from ._delayed import DendriticDelaySTDP
 from ._stdp import AbstractSTDP
 
@@ -18,17 +18,14 @@ def _owns_weights(m) -> bool:
 class Stack(AbstractProjectionDynamics):
     """Projection dynamics applied in order on one projection, e.g. STP and STDP together.
 
-    Each step:
-
-    1. *transmit*, in the members' order: member ``k`` receives the values and the operator
-       that member ``k - 1`` returned (the first one the presynaptic spikes after the delay
-       and the projection's operator). So ``Stack(TsodyksMarkram(...), PairSTDP(...))``
-       delivers ``w_ij(t) * u_i x_i`` per spike: Tsodyks–Markram scales the delivered values
-       (``spike * u * x``), STDP supplies the operator with the plastic weights (held in the
-       state, before this step's update), and the order of the two does not matter.
-    2. *learn*, in the members' order, each with the raw presynaptic spikes (not values
-       scaled by earlier members: STDP pairs spike times, not release amplitudes), this
-       step's postsynaptic spikes and the operator of step 1.
+    Each step the members step in order; member ``k`` gets the operator that member ``k - 1``
+    returned (the first one the projection's operator) and this step's postsynaptic spikes.
+    Members that own the plastic weights (STDP) get the raw presynaptic spikes (STDP pairs
+    spike times, not release amplitudes) and supply the operator (with the plastic weights
+    before this step's update); the others (short-term plasticity, custom value rules) get
+    the values the previous value member returned and scale them. So
+    ``Stack(TsodyksMarkram(...), PairSTDP(...))`` delivers ``w_ij(t) * u_i x_i`` per spike,
+    whatever the order of the two members.
 
     The state is the members' state dicts merged into one, so each member's variables are
     recorded by their own names (``ns.Trace("E->P.u")``, ``ns.Trace("E->P.w")``) and
@@ -50,9 +47,8 @@ class Stack(AbstractProjectionDynamics):
     """
 
     members: tuple[AbstractProjectionDynamics, ...]
-    init_takes_dt = True  # init_state(conn, key, dt): members with delay rings need dt
 
-    def __init__(self, *members):
+    def __init__(self, *members, conn=None):
         flat = []
         for k, m in enumerate(members):
             if isinstance(m, Stack):
@@ -74,49 +70,41 @@ class Stack(AbstractProjectionDynamics):
                 "projection (combine the rules into one, or use two projections)"
             )
         self.members = tuple(flat)
+        self.conn = conn
 
     # -- state layout ---------------------------------------------------------------------
+    def _bound(self, conn) -> list:
+        return [m.bind(conn) for m in self.members]
+
     def _keys(self, conn) -> list[tuple[str, ...]]:
         """Each member's state variable names (from the shapes of its initial state)."""
         key = jax.random.key(0)
-        return [
-            m.state_names(conn)
-            if isinstance(m, DendriticDelaySTDP)
-            else tuple(jax.eval_shape(lambda m=m: m.init_state(conn, key)))
-            for m in self.members
-        ]
+        return [tuple(jax.eval_shape(lambda m=m: m.init(key, 1.0))) for m in self._bound(conn)]
 
-    def _split(self, state, conn) -> list[dict]:
-        return [{k: state[k] for k in keys} for keys in self._keys(conn)]
-
-    def init_state(self, conn, key, dt=None) -> dict:
+    def init(self, key, dt) -> dict:
         merged, owner = {}, {}
-        for k, m in enumerate(self.members):
-            k_m = jax.random.fold_in(key, k)
-            if isinstance(m, DendriticDelaySTDP):
-                st = m.init_state(conn, k_m, dt)
-            else:
-                st = m.init_state(conn, k_m)
+        members = self._bound(self._bound_conn())
+        for k, m in enumerate(members):
+            st = m.init(jax.random.fold_in(key, k), dt)
             for name, value in st.items():
                 if name in merged:
                     raise ValueError(
-                        f"Stack members {type(self.members[owner[name]]).__name__} and "
+                        f"Stack members {type(members[owner[name]]).__name__} and "
                         f"{type(m).__name__} both have a state variable {name!r}; stack "
                         "members must keep distinct state (one rule of each kind per projection)"
                     )
                 merged[name], owner[name] = value, k
         return merged
 
-    def transmit(self, state, conn, pre_spikes, dt):
-        parts = self._split(state, conn)
-        values, out_conn, new = pre_spikes, conn, {}
-        for m, st in zip(self.members, parts, strict=True):
-            st, values, out_conn = m.transmit(st, out_conn, values, dt)
+    def step(self, state, drive, i, dt, key):
+        parts = [{k: state[k] for k in keys} for keys in self._keys(drive.conn)]
+        values, conn, new = drive.pre, drive.conn, {}
+        for k, (m, st) in enumerate(zip(self._bound(drive.conn), parts, strict=True)):
+            owner = _owns_weights(m)
+            k_m = None if key is None else jax.random.fold_in(key, k)
+            pre = drive.pre if owner else values
+            st, tr = m.step(st, ProjectionDrive(conn, pre, drive.post), i, dt, k_m)
+            values = values if owner else tr.values
+            conn = tr.conn
             new.update(st)
-        return new, values, out_conn
-
-    def learn(self, state, conn, pre_spikes, post_spikes, dt) -> dict:
-        new = {}
-        for m, st in zip(self.members, self._split(state, conn), strict=True):
-            new.update(m.learn(st, conn, pre_spikes, post_spikes, dt))
-        return new
+        return new, Transmission(values, conn)

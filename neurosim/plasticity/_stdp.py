@@ -7,24 +7,33 @@ incoming synapses (through a column index built at ``init_state``).
 
 from __future__ import annotations
 
+import abc
+from typing import Literal, get_args
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import check, check_finite, check_nonnegative, check_positive, is_concrete
-from ..network._dynamics import AbstractProjectionDynamics
+from .._validate import (
+    as_float_array,
+    check,
+    check_finite,
+    check_literal,
+    check_nonnegative,
+    check_positive,
+    is_concrete,
+)
+from ..network import AbstractProjectionDynamics, Transmission
 from ..ops import CSR
 from ._events import column_index, weight_update_dense, weight_update_event
 
 __all__ = ["AbstractSTDP", "PairSTDP", "TripletSTDP", "PFISTER_GERSTNER_2006"]
 
-INTERACTIONS = ("all_to_all", "nearest")
-UPDATES = ("event", "dense")
-
-
-def _arr(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
+Interaction = Literal["all_to_all", "nearest"]
+Update = Literal["event", "dense"]
+INTERACTIONS: tuple[str, ...] = get_args(Interaction)
+UPDATES: tuple[str, ...] = get_args(Update)
 
 
 def _scalar(name: str, x):
@@ -58,35 +67,36 @@ class AbstractSTDP(AbstractProjectionDynamics):
 
     w_min: eqx.AbstractVar[jax.Array]
     w_max: eqx.AbstractVar[jax.Array]
-    interaction: eqx.AbstractVar[str]
-    update: eqx.AbstractVar[str]
+    interaction: eqx.AbstractVar[Interaction]
+    update: eqx.AbstractVar[Update]
 
     # -- to implement ---------------------------------------------------------------------
+    @abc.abstractmethod
     def pre_taus(self) -> tuple:
-        raise NotImplementedError
+        """Time constants (ms) of the presynaptic traces."""
 
+    @abc.abstractmethod
     def post_taus(self) -> tuple:
-        raise NotImplementedError
+        """Time constants (ms) of the postsynaptic traces."""
 
+    @abc.abstractmethod
     def on_pre(self, w, pre, post):
         """Weight change at a presynaptic spike; ``pre``/``post`` are sequences of traces."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def on_post(self, w, pre, post):
         """Weight change at a postsynaptic spike."""
-        raise NotImplementedError
 
     # -- shared ---------------------------------------------------------------------------
     def _check_common(self):
-        if self.interaction not in INTERACTIONS:
-            raise ValueError(f"interaction must be one of {INTERACTIONS}, got {self.interaction!r}")
-        if self.update not in UPDATES:
-            raise ValueError(f"update must be one of {UPDATES}, got {self.update!r}")
+        check_literal("interaction", self.interaction, INTERACTIONS)
+        check_literal("update", self.update, UPDATES)
         check_finite("w_min", self.w_min)
         check_finite("w_max", self.w_max)
         check(lambda a: a > 0, "w_max - w_min", self.w_max - self.w_min, "must be > 0")
 
-    def init_state(self, conn, key) -> dict:
+    def init(self, key, dt) -> dict:
+        conn = self._bound_conn()
         if not isinstance(conn, CSR):
             raise ValueError(
                 f"{type(self).__name__} needs stored synapses (ns.ops.CSR), got "
@@ -115,8 +125,10 @@ class AbstractSTDP(AbstractProjectionDynamics):
             state.update(column_index(conn))
         return state
 
-    def transmit(self, state, conn, pre_spikes, dt):
-        return state, pre_spikes, conn.with_weights(state["w"])
+    def step(self, state, drive, i, dt, key):
+        """Deliver through the current plastic weights, then learn from this step's spikes."""
+        conn = drive.conn.with_weights(state["w"])
+        return self.learn(state, conn, drive.pre, drive.post, dt), Transmission(drive.pre, conn)
 
     def _clip(self, w):
         return jnp.clip(w, self.w_min, self.w_max)
@@ -214,16 +226,16 @@ class PairSTDP(AbstractSTDP):
         ...                               a_minus=0.0105, w_max=1.0)
     """
 
-    tau_plus: jax.Array = eqx.field(converter=_arr)
-    tau_minus: jax.Array = eqx.field(converter=_arr)
-    a_plus: jax.Array = eqx.field(converter=_arr)
-    a_minus: jax.Array = eqx.field(converter=_arr)
-    w_min: jax.Array = eqx.field(converter=_arr)
-    w_max: jax.Array = eqx.field(converter=_arr)
-    mu_plus: jax.Array = eqx.field(converter=_arr)
-    mu_minus: jax.Array = eqx.field(converter=_arr)
-    interaction: str = eqx.field(static=True)
-    update: str = eqx.field(static=True)
+    tau_plus: jax.Array = eqx.field(converter=as_float_array)
+    tau_minus: jax.Array = eqx.field(converter=as_float_array)
+    a_plus: jax.Array = eqx.field(converter=as_float_array)
+    a_minus: jax.Array = eqx.field(converter=as_float_array)
+    w_min: jax.Array = eqx.field(converter=as_float_array)
+    w_max: jax.Array = eqx.field(converter=as_float_array)
+    mu_plus: jax.Array = eqx.field(converter=as_float_array)
+    mu_minus: jax.Array = eqx.field(converter=as_float_array)
+    interaction: Interaction = eqx.field(static=True)
+    update: Update = eqx.field(static=True)
 
     def __init__(
         self,
@@ -236,13 +248,13 @@ class PairSTDP(AbstractSTDP):
         w_max=1.0,
         mu_plus=0.0,
         mu_minus=0.0,
-        interaction: str = "all_to_all",
-        update: str = "event",
+        interaction: Interaction = "all_to_all",
+        update: Update = "event",
     ):
-        self.tau_plus, self.tau_minus = _arr(tau_plus), _arr(tau_minus)
-        self.a_plus, self.a_minus = _arr(a_plus), _arr(a_minus)
-        self.w_min, self.w_max = _arr(w_min), _arr(w_max)
-        self.mu_plus, self.mu_minus = _arr(mu_plus), _arr(mu_minus)
+        self.tau_plus, self.tau_minus = as_float_array(tau_plus), as_float_array(tau_minus)
+        self.a_plus, self.a_minus = as_float_array(a_plus), as_float_array(a_minus)
+        self.w_min, self.w_max = as_float_array(w_min), as_float_array(w_max)
+        self.mu_plus, self.mu_minus = as_float_array(mu_plus), as_float_array(mu_minus)
         self.interaction, self.update = interaction, update
         for name in ("tau_plus", "tau_minus"):
             check_positive(name, getattr(self, name), "ms")
@@ -308,18 +320,18 @@ class TripletSTDP(AbstractSTDP):
         ...     "visual_cortex", model="minimal", w_scale=1.0, w_max=2.0)
     """
 
-    tau_plus: jax.Array = eqx.field(converter=_arr)
-    tau_minus: jax.Array = eqx.field(converter=_arr)
-    tau_x: jax.Array = eqx.field(converter=_arr)
-    tau_y: jax.Array = eqx.field(converter=_arr)
-    a2_plus: jax.Array = eqx.field(converter=_arr)
-    a3_plus: jax.Array = eqx.field(converter=_arr)
-    a2_minus: jax.Array = eqx.field(converter=_arr)
-    a3_minus: jax.Array = eqx.field(converter=_arr)
-    w_min: jax.Array = eqx.field(converter=_arr)
-    w_max: jax.Array = eqx.field(converter=_arr)
-    interaction: str = eqx.field(static=True)
-    update: str = eqx.field(static=True)
+    tau_plus: jax.Array = eqx.field(converter=as_float_array)
+    tau_minus: jax.Array = eqx.field(converter=as_float_array)
+    tau_x: jax.Array = eqx.field(converter=as_float_array)
+    tau_y: jax.Array = eqx.field(converter=as_float_array)
+    a2_plus: jax.Array = eqx.field(converter=as_float_array)
+    a3_plus: jax.Array = eqx.field(converter=as_float_array)
+    a2_minus: jax.Array = eqx.field(converter=as_float_array)
+    a3_minus: jax.Array = eqx.field(converter=as_float_array)
+    w_min: jax.Array = eqx.field(converter=as_float_array)
+    w_max: jax.Array = eqx.field(converter=as_float_array)
+    interaction: Interaction = eqx.field(static=True)
+    update: Update = eqx.field(static=True)
 
     def __init__(
         self,
@@ -334,8 +346,8 @@ class TripletSTDP(AbstractSTDP):
         a3_minus=2.3e-4,
         w_min=0.0,
         w_max=1.0,
-        interaction: str = "all_to_all",
-        update: str = "event",
+        interaction: Interaction = "all_to_all",
+        update: Update = "event",
     ):
         names = ("tau_plus", "tau_minus", "tau_x", "tau_y")
         amps = ("a2_plus", "a3_plus", "a2_minus", "a3_minus")
@@ -347,8 +359,8 @@ class TripletSTDP(AbstractSTDP):
             )
         )
         for k, v in vals.items():
-            setattr(self, k, _arr(v))
-        self.w_min, self.w_max = _arr(w_min), _arr(w_max)
+            setattr(self, k, as_float_array(v))
+        self.w_min, self.w_max = as_float_array(w_min), as_float_array(w_max)
         self.interaction, self.update = interaction, update
         for k in names:
             check_positive(k, getattr(self, k), "ms")
@@ -363,12 +375,12 @@ class TripletSTDP(AbstractSTDP):
         cls,
         dataset: str = "visual_cortex",
         *,
-        interaction: str = "all_to_all",
+        interaction: Interaction = "all_to_all",
         model: str = "minimal",
         w_scale=1.0,
         w_min=0.0,
         w_max=1.0,
-        update: str = "event",
+        update: Update = "event",
     ) -> TripletSTDP:
         """A published parameter set (:data:`PFISTER_GERSTNER_2006`), amplitudes × ``w_scale``."""
         key = (dataset, interaction, model)

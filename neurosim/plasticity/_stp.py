@@ -7,16 +7,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import check, check_nonnegative, check_positive
-from ..network._dynamics import AbstractProjectionDynamics
+from .._validate import as_float_array, check, check_nonnegative, check_positive
+from ..network import AbstractProjectionDynamics, Transmission
 
 __all__ = ["TsodyksMarkram", "tsodyks_markram_train", "tsodyks_markram_steady_state"]
 
 _MAX_ELAPSED = 2**30  # steps; the elapsed-time counters saturate here (exp(-gap/tau) ~ 0)
-
-
-def _arr(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 def _per_pre(x, n: int, name: str):
@@ -72,9 +68,9 @@ class TsodyksMarkram(AbstractProjectionDynamics):
         'src->post'
     """
 
-    U: jax.Array = eqx.field(converter=_arr)
-    tau_rec: jax.Array = eqx.field(converter=_arr)
-    tau_facil: jax.Array = eqx.field(converter=_arr, default=0.0)
+    U: jax.Array = eqx.field(converter=as_float_array)
+    tau_rec: jax.Array = eqx.field(converter=as_float_array)
+    tau_facil: jax.Array = eqx.field(converter=as_float_array, default=0.0)
 
     def __check_init__(self):
         check(lambda a: np.isfinite(a) & (a > 0) & (a <= 1), "U", self.U, "must lie in (0, 1]")
@@ -84,8 +80,8 @@ class TsodyksMarkram(AbstractProjectionDynamics):
             if v.ndim > 1:
                 raise ValueError(f"{name} must be a scalar or 1-D (per presynaptic neuron)")
 
-    def init_state(self, conn, key) -> dict:
-        n = conn.n_pre
+    def init(self, key, dt) -> dict:
+        n = self._bound_conn().n_pre
         for name, v in (("U", self.U), ("tau_rec", self.tau_rec), ("tau_facil", self.tau_facil)):
             _per_pre(v, n, name)
         dtype = self.U.dtype
@@ -95,7 +91,13 @@ class TsodyksMarkram(AbstractProjectionDynamics):
             "elapsed": jnp.zeros((n,), jnp.int32),
         }
 
-    def transmit(self, state, conn, pre_spikes, dt):
+    def step(self, state, drive, i, dt, key):
+        """Relax ``u, x`` over the gap since each neuron's last spike; release at spikes."""
+        state, values = self.transmit(state, drive.pre, dt)
+        return state, Transmission(values, drive.conn)
+
+    def transmit(self, state, pre_spikes, dt):
+        """``(state, values)``: the release ``u x`` per presynaptic spike of this step."""
         s = pre_spikes.astype(state["u"].dtype)
         elapsed = jnp.minimum(state["elapsed"] + 1, _MAX_ELAPSED)
         gap = elapsed.astype(s.dtype) * dt
@@ -113,7 +115,7 @@ class TsodyksMarkram(AbstractProjectionDynamics):
             "x": jnp.where(spiked, x, state["x"]),
             "elapsed": jnp.where(spiked, 0, elapsed),
         }
-        return new, s * release, conn
+        return new, s * release
 
 
 def tsodyks_markram_train(U, tau_rec, tau_facil, intervals, n_spikes: int | None = None):

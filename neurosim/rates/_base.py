@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import abc
 from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._component import AbstractComponent, replace_static
 from .._init import as_init
 from .._validate import as_param, check_finite
+from ..integrators import AbstractIntegrator, Heun
+from ._noise import AdditiveNoise, check_integrator, check_noise
 
 __all__ = ["AbstractRateModel", "node_params", "node_inits", "wong_wang_rate"]
 
 
-class AbstractRateModel(eqx.Module):
+class AbstractRateModel(AbstractComponent):
     """``n`` nodes (neural masses, rate populations or oscillators) of one model.
 
-    Parameters are arrays of shape ``(n,)``; the state is a dict of arrays of shape ``(n,)``
-    named by ``state_names``. Subclasses implement:
+    A component (:mod:`neurosim._component`). Parameters are arrays of shape ``(n,)``; the
+    state is a dict of arrays of shape ``(n,)`` named by ``state_names``. Subclasses
+    implement:
 
     * ``vector_field(state, c) -> dict``: time derivatives (per ms) given the coupling input
       ``c`` (what :mod:`neurosim.rates` couplings compute from the other nodes' ``output``);
@@ -28,27 +33,75 @@ class AbstractRateModel(eqx.Module):
       recorded (rates in Hz, EEG-like signals) and ``bound(state)``, applied after every step
       (e.g. keep gating variables in ``[0, 1]``).
 
-    The time derivative is integrated by an integrator object (:mod:`neurosim.integrators`)
-    with ``c`` held over the step; the simulation drivers add noise and coupling.
+    The component pair is shared: ``init(key, dt)`` samples each variable from its
+    initializer in ``inits``; ``step(state, c, i, dt, key) -> (state, y)`` integrates
+    ``vector_field`` over ``dt`` with ``c`` held, using the model's ``integrator`` (default
+    :class:`~neurosim.integrators.Heun`), adds the model's ``noise`` (an
+    :class:`~neurosim.rates.AdditiveNoise` or None; ``key`` is this step's key), applies
+    ``bound`` and returns the new state and ``y = output(state)``. Replace the integrator or
+    the noise with :meth:`with_integration`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, neurosim as ns
+        >>> m = ns.rates.ReducedWongWangEI(2)
+        >>> s = m.init(jax.random.key(0), 0.1)
+        >>> s, y = m.step(s, jnp.zeros(2), 0, 0.1, None)
     """
 
     n: eqx.AbstractVar[int]
-    init: eqx.AbstractVar[dict]
+    inits: eqx.AbstractVar[dict]
     state_names: ClassVar[tuple[str, ...]]
+    integrator: AbstractIntegrator = eqx.field(default=Heun(), kw_only=True)
+    noise: AdditiveNoise | None = eqx.field(default=None, kw_only=True)
 
-    def init_state(self, key) -> dict:
-        """Initial state: each variable sampled from its initializer in ``init``."""
+    def init(self, key, dt) -> dict:
+        """Initial state: each variable sampled from its initializer in ``inits``."""
         keys = jax.random.split(key, len(self.state_names))
         return {
-            name: self.init[name].sample(k, (self.n,))
+            name: self.inits[name].sample(k, (self.n,))
             for name, k in zip(self.state_names, keys, strict=True)
         }
 
-    def vector_field(self, state: dict, c) -> dict:
-        raise NotImplementedError
+    def step(self, state: dict, drive, i, dt, key) -> tuple[dict, jax.Array]:
+        """Integrate one step of ``dt`` ms with the coupling input ``drive`` held; ``(state, y)``.
 
+        Noise (Euler–Maruyama increment ``sigma sqrt(dt) xi`` after the drift step) uses
+        ``fold_in(key, index of the variable in state_names)``.
+        """
+        nodes = self.integrator.step(lambda x: self.vector_field(x, drive), state, dt)
+        if self.noise is not None:
+            sq = jnp.sqrt(dt)
+            for k, name in enumerate(self.state_names):
+                if name in self.noise.sigma:
+                    xi = jax.random.normal(jax.random.fold_in(key, k), (self.n,), nodes[name].dtype)
+                    nodes = {**nodes, name: nodes[name] + self.noise.sigma[name] * sq * xi}
+        nodes = self.bound(nodes)
+        return nodes, self.output(nodes)
+
+    def with_integration(self, *, integrator=None, noise=None) -> AbstractRateModel:
+        """A copy with ``integrator`` and/or ``noise`` replaced (``None``: keep the model's).
+
+        Example:
+            >>> import neurosim as ns
+            >>> m = ns.rates.ReducedWongWangEI(2).with_integration(
+            ...     integrator=ns.integrators.RK4(), noise=ns.rates.AdditiveNoise({"S_e": 1e-3}))
+        """
+        new = {}
+        if integrator is not None:
+            check_integrator(integrator)
+            new["integrator"] = integrator
+        if noise is not None:
+            check_noise(noise, self)
+            new["noise"] = noise
+        return replace_static(self, **new) if new else self
+
+    @abc.abstractmethod
+    def vector_field(self, state: dict, c) -> dict:
+        """Time derivatives ``{name: (n,) per ms}`` given the coupling input ``c``."""
+
+    @abc.abstractmethod
     def output(self, state: dict):
-        raise NotImplementedError
+        """What a node sends to the others, ``(n,)`` or ``(n, k)``."""
 
     def observables(self, state: dict, c) -> dict:
         return {}
@@ -58,7 +111,7 @@ class AbstractRateModel(eqx.Module):
 
     def coupling_shape(self) -> tuple[int, ...]:
         """Trailing shape of ``output`` per node (``()`` for a scalar output)."""
-        out = jax.eval_shape(self.output, jax.eval_shape(self.init_state, jax.random.key(0)))
+        out = jax.eval_shape(self.output, jax.eval_shape(self.init, jax.random.key(0), 0.1))
         return tuple(out.shape[1:])
 
 

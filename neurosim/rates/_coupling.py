@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import abc
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
@@ -72,9 +74,9 @@ class AbstractCoupling(eqx.Module):
         return jnp.round(self.delays / dt).astype(jnp.int32)
 
     # -- the coupling ---------------------------------------------------------------------
+    @abc.abstractmethod
     def pair(self, y_pre, y_post):
         """``f(y_j(t - d_ij), y_i(t))`` elementwise (``y_post`` broadcast over ``j``)."""
-        raise NotImplementedError
 
     def instantaneous(self, y):
         """``sum_j W_ij f(y_j(t), y_i(t))`` without delays (default: dense pairwise form)."""

@@ -63,7 +63,7 @@ class JansenRit(AbstractRateModel):
     v0: jax.Array
     r: jax.Array
     p: jax.Array
-    init: dict
+    inits: dict
     state_names: ClassVar[tuple[str, ...]] = ("y0", "y1", "y2", "y3", "y4", "y5")
 
     def __init__(
@@ -90,7 +90,7 @@ class JansenRit(AbstractRateModel):
         par = node_params(n, A=A, B=B, a=a, b=b, C=C, e0=e0, v0=v0, r=r, p=p)
         for name, val in par.items():
             setattr(self, name, val)
-        self.init = node_inits(self.state_names, dict.fromkeys(self.state_names, 0.0), init)
+        self.inits = node_inits(self.state_names, dict.fromkeys(self.state_names, 0.0), init)
 
     def sigmoid(self, v):
         """Firing rate (1/ms) of a population with mean membrane potential ``v`` (mV)."""

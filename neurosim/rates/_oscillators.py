@@ -49,7 +49,7 @@ class StuartLandau(AbstractRateModel):
     n: int = eqx.field(static=True)
     a: jax.Array
     omega: jax.Array
-    init: dict
+    inits: dict
     state_names: ClassVar[tuple[str, ...]] = ("x", "y")
 
     def __init__(self, n: int, *, a=0.0, omega=2 * jnp.pi * 0.01, init=None):
@@ -57,7 +57,7 @@ class StuartLandau(AbstractRateModel):
         par = node_params(n, a=a, omega=omega)
         self.a, self.omega = par["a"], par["omega"]
         u = Uniform(-0.5, 0.5)
-        self.init = node_inits(self.state_names, {"x": u, "y": u}, init)
+        self.inits = node_inits(self.state_names, {"x": u, "y": u}, init)
 
     def vector_field(self, state, c):
         x, y = state["x"], state["y"]
@@ -92,13 +92,13 @@ class Kuramoto(AbstractRateModel):
 
     n: int = eqx.field(static=True)
     omega: jax.Array
-    init: dict
+    inits: dict
     state_names: ClassVar[tuple[str, ...]] = ("theta",)
 
     def __init__(self, n: int, *, omega=0.0, init=None):
         self.n = check_size("n", n)
         self.omega = node_params(n, omega=omega)["omega"]
-        self.init = node_inits(self.state_names, {"theta": Uniform(0.0, 2 * jnp.pi)}, init)
+        self.inits = node_inits(self.state_names, {"theta": Uniform(0.0, 2 * jnp.pi)}, init)
 
     def vector_field(self, state, c):
         return {"theta": self.omega + c}

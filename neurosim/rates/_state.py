@@ -6,10 +6,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._validate import check, check_nonnegative
-from ..integrators import AbstractIntegrator, Heun
+from .._validate import check
+from ..integrators import AbstractIntegrator
 from ._base import AbstractRateModel
 from ._coupling import AbstractCoupling
+from ._noise import AdditiveNoise, check_integrator, check_noise
 
 __all__ = [
     "RateState",
@@ -21,33 +22,6 @@ __all__ = [
     "read_record",
     "resolve_record",
 ]
-
-
-class AdditiveNoise(eqx.Module):
-    r"""Additive white noise: :math:`dX = f(X)\,dt + \sigma\, dW` per state variable.
-
-    Each step adds ``sigma * sqrt(dt) * xi`` with ``xi ~ N(0, 1)`` independent per node and
-    variable (Euler–Maruyama; with a higher-order integrator the drift is integrated by it and
-    the noise increment added after). ``sigma`` has units of the variable per sqrt(ms).
-
-    Args:
-        sigma: ``{variable: sigma}``, each a scalar or an ``(n,)`` array, >= 0.
-
-    Example:
-        >>> import neurosim as ns
-        >>> noise = ns.rates.AdditiveNoise({"S_e": 0.001})
-    """
-
-    sigma: dict
-
-    def __init__(self, sigma: dict):
-        if not isinstance(sigma, dict) or not sigma:
-            raise ValueError(f"sigma must be a non-empty dict {{variable: value}}, got {sigma!r}")
-        out = {}
-        for name, val in sigma.items():
-            check_nonnegative(f"sigma[{name!r}]", val)
-            out[name] = jnp.asarray(val, dtype=jnp.result_type(float))
-        self.sigma = out
 
 
 class RateState(eqx.Module):
@@ -84,24 +58,9 @@ def check_setup(model, coupling, noise=None, integrator=None) -> None:
                 f"{model.n} nodes"
             )
     if noise is not None:
-        if not isinstance(noise, AdditiveNoise):
-            raise ValueError(f"noise must be ns.rates.AdditiveNoise or None, got {noise!r}")
-        unknown = sorted(set(noise.sigma) - set(model.state_names))
-        if unknown:
-            raise ValueError(
-                f"noise on unknown state variables {unknown}; the model has "
-                f"{list(model.state_names)}"
-            )
-        for name, s in noise.sigma.items():
-            if s.ndim > 1 or (s.ndim == 1 and s.shape[0] not in (1, model.n)):
-                raise ValueError(
-                    f"noise sigma[{name!r}] must be a scalar or ({model.n},), got {s.shape}"
-                )
-    if integrator is not None and not isinstance(integrator, AbstractIntegrator):
-        raise ValueError(
-            f"integrator must be an ns.integrators object (e.g. ns.integrators.Heun()), "
-            f"got {integrator!r}"
-        )
+        check_noise(noise, model)
+    if integrator is not None:
+        check_integrator(integrator)
 
 
 def _ring_depth(coupling, dt) -> int:
@@ -144,7 +103,7 @@ def init_state(model, coupling, key, dt: float, nodes: dict | None = None) -> Ra
 @eqx.filter_jit
 def _init_jit(model, coupling, key, dt, nodes, depth: int):
     if nodes is None:
-        nodes = model.init_state(key)
+        nodes = model.init(key, dt)
     y = model.output(nodes)
     history = jnp.broadcast_to(y, (depth, *y.shape)) if depth > 0 else None
     step = jnp.asarray(0, jnp.int32)
@@ -198,28 +157,21 @@ def rate_step(
 ) -> RateState:
     """Advance by one step of ``dt`` (ms). Pure.
 
-    Step ``s`` (``t = s dt``): integrate ``x`` from ``t`` to ``t + dt`` with the coupling
-    input ``c(t)`` held; add noise (key ``fold_in(key, s)``); apply the model's bounds; write
-    the new output into the history ring and compute ``c(t + dt)`` for the next step.
+    Step ``s`` (``t = s dt``): the model's :meth:`~AbstractRateModel.step` integrates ``x``
+    from ``t`` to ``t + dt`` with the coupling input ``c(t)`` held, adds its noise (key
+    ``fold_in(key, s)``) and applies its bounds; the new output is written into the history
+    ring and ``c(t + dt)`` computed for the next step. ``noise``/``integrator``, if given,
+    replace the model's own (:meth:`~AbstractRateModel.with_integration`).
 
     Holding ``c`` over the step (as The Virtual Brain does) makes the coupling terms first
     order in ``dt`` whatever the integrator; the node's own dynamics get the integrator's
     order. The ring's length is fixed, so the delays are not differentiable (they are
     rounded to steps); everything else is.
     """
-    integrator = integrator if integrator is not None else Heun()
+    if noise is not None or integrator is not None:
+        model = model.with_integration(integrator=integrator, noise=noise)
     step = state.step
-    c = state.coupling
-    nodes = integrator.step(lambda x: model.vector_field(x, c), state.nodes, dt)
-    if noise is not None:
-        k = jax.random.fold_in(key, step)
-        sq = jnp.sqrt(dt)
-        for i, name in enumerate(model.state_names):
-            if name in noise.sigma:
-                xi = jax.random.normal(jax.random.fold_in(k, i), (model.n,), nodes[name].dtype)
-                nodes = {**nodes, name: nodes[name] + noise.sigma[name] * sq * xi}
-    nodes = model.bound(nodes)
-    y = model.output(nodes)
+    nodes, y = model.step(state.nodes, state.coupling, step, dt, jax.random.fold_in(key, step))
     history = state.history
     if history is not None:
         history = jax.lax.dynamic_update_index_in_dim(
@@ -252,7 +204,7 @@ def resolve_record(model, record) -> tuple[str, ...]:
     if isinstance(record, str):
         record = (record,)
     shapes = jax.eval_shape(
-        lambda: model.observables(model.init_state(jax.random.key(0)), _zero_c(model))
+        lambda: model.observables(model.init(jax.random.key(0), 0.1), _zero_c(model))
     )
     known = list(model.state_names) + list(shapes)
     out = []

@@ -68,7 +68,7 @@ class WilsonCowan(AbstractRateModel):
     k_i: jax.Array
     P: jax.Array
     Q: jax.Array
-    init: dict
+    inits: dict
     state_names: ClassVar[tuple[str, ...]] = ("E", "I")
 
     def __init__(
@@ -111,7 +111,7 @@ class WilsonCowan(AbstractRateModel):
         p.update(node_params(n, k_e=k_e, k_i=k_i))
         for name, val in p.items():
             setattr(self, name, val)
-        self.init = node_inits(self.state_names, {"E": 0.0, "I": 0.0}, init)
+        self.inits = node_inits(self.state_names, {"E": 0.0, "I": 0.0}, init)
 
     def vector_field(self, state, c):
         E, I = state["E"], state["I"]

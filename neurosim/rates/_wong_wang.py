@@ -59,7 +59,7 @@ class ReducedWongWang(AbstractRateModel):
     w: jax.Array
     J_N: jax.Array
     I_o: jax.Array
-    init: dict
+    inits: dict
     state_names: ClassVar[tuple[str, ...]] = ("S",)
 
     def __init__(
@@ -85,7 +85,7 @@ class ReducedWongWang(AbstractRateModel):
         par = node_params(n, a=a, b=b, d=d, gamma=gamma, tau_s=tau_s, w=w, J_N=J_N, I_o=I_o)
         for name, val in par.items():
             setattr(self, name, val)
-        self.init = node_inits(self.state_names, {"S": 0.1}, init)
+        self.inits = node_inits(self.state_names, {"S": 0.1}, init)
 
     def current(self, state, c=0.0):
         """Total input current ``x`` (nA)."""
@@ -166,7 +166,7 @@ class ReducedWongWangEI(AbstractRateModel):
     I_o: jax.Array
     I_ext: jax.Array
     lamda: jax.Array
-    init: dict
+    inits: dict
     state_names: ClassVar[tuple[str, ...]] = ("S_e", "S_i")
 
     def __init__(
@@ -209,7 +209,7 @@ class ReducedWongWangEI(AbstractRateModel):
         )  # fmt: skip
         for name, val in par.items():
             setattr(self, name, val)
-        self.init = node_inits(self.state_names, {"S_e": 0.1, "S_i": 0.1}, init)
+        self.inits = node_inits(self.state_names, {"S_e": 0.1, "S_i": 0.1}, init)
 
     def currents(self, state, c=0.0):
         """Input currents ``(I_E, I_I)`` (nA)."""

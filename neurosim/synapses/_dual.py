@@ -35,8 +35,8 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._validate import check, check_positive
-from ._kinetics import AbstractKinetics, _arr
+from .._validate import as_float_array, check, check_positive
+from ._kinetics import AbstractKinetics, linear_step
 
 __all__ = ["DualExponential", "Alpha", "chain_response", "peak_time"]
 
@@ -94,8 +94,8 @@ class DualExponential(AbstractKinetics):
         >>> nmda = ns.synapses.DualExponential(tau_rise=2.0, tau_decay=100.0)
     """
 
-    tau_rise: jax.Array = eqx.field(converter=_arr)
-    tau_decay: jax.Array = eqx.field(converter=_arr)
+    tau_rise: jax.Array = eqx.field(converter=as_float_array)
+    tau_decay: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         check_positive("tau_rise", self.tau_rise, "ms")
@@ -113,9 +113,12 @@ class DualExponential(AbstractKinetics):
         """Time to peak (ms) after a spike."""
         return peak_time(self.tau_rise, self.tau_decay)
 
-    def init_state(self, n: int, key) -> dict:
-        z = jnp.zeros((n,), self.tau_decay.dtype)
+    def init(self, key, dt) -> dict:
+        z = jnp.zeros((self._size(),), self.tau_decay.dtype)
         return {"x": z, "g": z}
+
+    def step(self, state, drive, i, dt, key):
+        return linear_step(self, state, drive, dt)
 
     def decay(self, state, dt):
         return _decay_chain(state, dt, self.tau_rise, self.tau_decay)
@@ -145,7 +148,7 @@ class Alpha(AbstractKinetics):
         >>> syn = ns.synapses.Alpha(tau=2.0)
     """
 
-    tau: jax.Array = eqx.field(converter=_arr)
+    tau: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         check_positive("tau", self.tau, "ms")
@@ -155,9 +158,12 @@ class Alpha(AbstractKinetics):
         """Time to peak (ms) after a spike (``tau``)."""
         return self.tau
 
-    def init_state(self, n: int, key) -> dict:
-        z = jnp.zeros((n,), self.tau.dtype)
+    def init(self, key, dt) -> dict:
+        z = jnp.zeros((self._size(),), self.tau.dtype)
         return {"x": z, "g": z}
+
+    def step(self, state, drive, i, dt, key):
+        return linear_step(self, state, drive, dt)
 
     def decay(self, state, dt):
         e = jnp.exp(-dt / self.tau)

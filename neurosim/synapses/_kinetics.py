@@ -9,38 +9,72 @@ current-based ones.
 
 from __future__ import annotations
 
+import abc
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from .._component import AbstractComponent, replace_static
 from .._init import AbstractInit, as_init
-from .._validate import check_positive
+from .._validate import as_float_array, check_bound, check_positive, check_size
 
-__all__ = ["AbstractKinetics", "Delta", "Exponential"]
-
-
-def _arr(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
+__all__ = ["AbstractKinetics", "Delta", "Exponential", "linear_step"]
 
 
-class AbstractKinetics(eqx.Module):
-    """Interface: ``init_state(n)``, ``decay(state, dt)``, ``add(state, x)``, ``value(state)``."""
+class AbstractKinetics(AbstractComponent):
+    """Receptor kinetics of ``n`` postsynaptic neurons (a component: :mod:`neurosim._component`).
 
-    def init_state(self, n: int, key) -> dict:
-        """State of ``n`` postsynaptic neurons before any input (``key``: random initial values)."""
-        raise NotImplementedError
+    Size-generic as written (``Exponential(5.0)``); :meth:`bind` returns a copy sized for
+    ``n`` postsynaptic neurons, which the network builder does at ``connect``.
 
-    def decay(self, state: dict, dt) -> dict:
-        """Advance ``state`` over ``dt`` (ms) without input (exactly, for linear kinetics)."""
-        raise NotImplementedError
+    * ``init(key, dt) -> dict``: the state before any input (bound kinetics only);
+    * ``step(state, drive, i, dt, key) -> (state, value)``: advance over ``dt`` ms (exactly,
+      for linear kinetics), then add ``drive`` — the summed spike-triggered increments
+      ``(n,)`` arriving this step, or ``None`` — and return the new state and
+      :meth:`value` of it;
+    * ``value(state)``: the synaptic variable seen by the output rule (conductance nS or
+      current pA).
 
-    def add(self, state: dict, x) -> dict:
-        """Add the summed spike-triggered increments ``x`` (shape ``(n,)``)."""
-        raise NotImplementedError
+    The linear kinetics of this package also expose the two halves of a step,
+    ``decay(state, dt)`` and ``add(state, x)``.
 
+    Example:
+        >>> import jax.numpy as jnp, neurosim as ns
+        >>> syn = ns.synapses.Exponential(5.0).bind(3)
+        >>> st = syn.init(None, 0.1)
+        >>> st, g = syn.step(st, jnp.array([1.0, 0.0, 2.0]), 0, 0.1, None)
+    """
+
+    n: int | None = eqx.field(default=None, static=True, kw_only=True)
+
+    def bind(self, n: int) -> AbstractKinetics:
+        """A copy of these kinetics for ``n`` postsynaptic neurons."""
+        return replace_static(self, n=check_size("n", n))
+
+    def _size(self) -> int:
+        check_bound(self, self.n, f"call .bind(n) first, e.g. {type(self).__name__}(...).bind(100)")
+        return self.n
+
+    @abc.abstractmethod
+    def init(self, key, dt) -> dict:
+        """State of the ``n`` bound postsynaptic neurons before any input."""
+
+    @abc.abstractmethod
+    def step(self, state: dict, drive, i, dt, key) -> tuple[dict, jax.Array]:
+        """Decay over ``dt`` ms, add ``drive`` (increments ``(n,)`` or None); ``(state, value)``."""
+
+    @abc.abstractmethod
     def value(self, state: dict):
         """The synaptic variable seen by the output rule (conductance nS or current pA)."""
-        raise NotImplementedError
+
+
+def linear_step(kinetics, state: dict, drive, dt) -> tuple[dict, jax.Array]:
+    """The step of linear kinetics: exact decay over ``dt``, then the increments ``drive``."""
+    st = kinetics.decay(state, dt)
+    if drive is not None:
+        st = kinetics.add(st, drive)
+    return st, kinetics.value(st)
 
 
 class Delta(AbstractKinetics):
@@ -60,8 +94,11 @@ class Delta(AbstractKinetics):
         >>> syn = ns.synapses.Delta()  # weights in mV; output defaults to VoltageJump()
     """
 
-    def init_state(self, n: int, key) -> dict:
-        return {"jump": jnp.zeros((n,), jnp.result_type(float))}
+    def init(self, key, dt) -> dict:
+        return {"jump": jnp.zeros((self._size(),), jnp.result_type(float))}
+
+    def step(self, state, drive, i, dt, key):
+        return linear_step(self, state, drive, dt)
 
     def decay(self, state, dt):
         return {"jump": jnp.zeros_like(state["jump"])}
@@ -80,23 +117,31 @@ class Exponential(AbstractKinetics):
 
     Args:
         tau: decay time constant (ms), > 0.
-        init: initial value of ``g`` (a number or an initializer; default 0).
+        init: initial value of ``g`` (a number or an initializer; default 0); stored as
+            ``g_init``.
 
     Example:
         >>> import neurosim as ns
         >>> ampa = ns.synapses.Exponential(tau=5.0)
     """
 
-    tau: jax.Array = eqx.field(converter=_arr)
-    init: AbstractInit | None = None
+    tau: jax.Array
+    g_init: AbstractInit | None
 
-    def __check_init__(self):
+    def __init__(self, tau, init: AbstractInit | float | None = None, *, n: int | None = None):
+        self.tau = as_float_array(tau)
+        self.g_init = None if init is None else as_init(init)
+        self.n = None if n is None else check_size("n", n)
         check_positive("tau", self.tau, "ms")
 
-    def init_state(self, n: int, key) -> dict:
-        if self.init is None:
+    def init(self, key, dt) -> dict:
+        n = self._size()
+        if self.g_init is None:
             return {"g": jnp.zeros((n,), self.tau.dtype)}
-        return {"g": as_init(self.init).sample(key, (n,)).astype(self.tau.dtype)}
+        return {"g": self.g_init.sample(key, (n,)).astype(self.tau.dtype)}
+
+    def step(self, state, drive, i, dt, key):
+        return linear_step(self, state, drive, dt)
 
     def decay(self, state, dt):
         return {"g": state["g"] * jnp.exp(-dt / self.tau)}

@@ -9,20 +9,17 @@ membrane potential at the start of the step (``needs_voltage = True``).
 
 from __future__ import annotations
 
+import abc
 from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._validate import check_finite, check_nonnegative, check_positive
+from .._validate import as_float_array, check_finite, check_nonnegative, check_positive
 from ..neurons import SynapticDrive
 
 __all__ = ["AbstractOutput", "CUBA", "COBA", "VoltageJump", "MgBlock", "mg_block"]
-
-
-def _arr(x):
-    return jnp.asarray(x, dtype=jnp.result_type(float))
 
 
 class AbstractOutput(eqx.Module):
@@ -35,8 +32,9 @@ class AbstractOutput(eqx.Module):
 
     needs_voltage: ClassVar[bool] = False
 
+    @abc.abstractmethod
     def drive(self, g, v=None) -> SynapticDrive:
-        raise NotImplementedError
+        """The :class:`SynapticDrive` of synaptic variable ``g`` at membrane potential ``v``."""
 
 
 class CUBA(AbstractOutput):
@@ -57,7 +55,7 @@ class COBA(AbstractOutput):
         >>> exc = ns.synapses.COBA(e_rev=0.0)
     """
 
-    e_rev: jax.Array = eqx.field(converter=_arr)
+    e_rev: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
         check_finite("e_rev", self.e_rev)
@@ -131,10 +129,10 @@ class MgBlock(AbstractOutput):
     """
 
     needs_voltage: ClassVar[bool] = True
-    e_rev: jax.Array = eqx.field(converter=_arr, default=0.0)
-    mg: jax.Array = eqx.field(converter=_arr, default=1.0)
-    beta: jax.Array = eqx.field(converter=_arr, default=0.062)
-    mg_scale: jax.Array = eqx.field(converter=_arr, default=3.57)
+    e_rev: jax.Array = eqx.field(converter=as_float_array, default=0.0)
+    mg: jax.Array = eqx.field(converter=as_float_array, default=1.0)
+    beta: jax.Array = eqx.field(converter=as_float_array, default=0.062)
+    mg_scale: jax.Array = eqx.field(converter=as_float_array, default=3.57)
 
     def __check_init__(self):
         check_finite("e_rev", self.e_rev)

@@ -171,7 +171,7 @@ def check_receptor(kinetics: AbstractKinetics, output: AbstractOutput, neuron) -
             "use COBA/CUBA outputs for kinetics with a time course"
         )
     if output.needs_voltage:
-        shapes = jax.eval_shape(neuron.init_state, jax.random.key(0))
+        shapes = jax.eval_shape(neuron.init, jax.random.key(0), 0.1)
         if "v" not in shapes:
             raise ValueError(
                 f"{type(output).__name__} needs the postsynaptic membrane potential, but "

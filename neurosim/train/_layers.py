@@ -28,6 +28,7 @@ import numpy as np
 
 from .._validate import check_positive, check_size
 from ..neurons import LIF, AbstractNeuron, FastSigmoid, SynapticDrive
+from ..synapses import AbstractKinetics, Delta, Exponential
 from ._scan import scan
 
 __all__ = ["Linear", "SpikingLayer", "default_neuron", "psp_peak"]
@@ -66,6 +67,20 @@ def psp_peak(tau_m: float, tau_syn: float | None, dt: float = 1.0) -> float:
         return math.exp(-1.0)  # limit tau_s -> tau_m: (t/tau) e^{-t/tau}, peak 1/e
     t_star = math.log(tau_m / tau_syn) * tau_m * tau_syn / (tau_m - tau_syn)
     return tau_syn / (tau_syn - tau_m) * (math.exp(-t_star / tau_syn) - math.exp(-t_star / tau_m))
+
+
+def current_synapse(tau_syn, n: int) -> AbstractKinetics:
+    """The synaptic kinetics of a layer: ``Exponential(tau_syn)`` or, for ``None``, a current
+    lasting one step (``Delta`` kinetics: the increments of a step, consumed in that step);
+    bound to ``n`` neurons. The same kinetics objects a network uses."""
+    return (Delta() if tau_syn is None else Exponential(tau_syn)).bind(n)
+
+
+def synaptic_current(synapse: AbstractKinetics, i_prev, current, dt):
+    """One step of a layer's synapse: ``i_prev`` decays over ``dt``, ``current`` is added."""
+    key = "jump" if isinstance(synapse, Delta) else "g"
+    _, i_syn = synapse.step({key: i_prev}, current, 0, dt, None)
+    return i_syn
 
 
 def _mean(x) -> float:
@@ -151,7 +166,7 @@ class SpikingLayer(eqx.Module):
     linear: Linear
     neuron: AbstractNeuron
     recurrent: Linear | None
-    tau_syn: jax.Array | None
+    synapse: AbstractKinetics
 
     def __init__(
         self,
@@ -193,30 +208,34 @@ class SpikingLayer(eqx.Module):
         )
         self.neuron = neuron
         self.recurrent = Linear(n, n, key=k_rec, std=std(recurrent_gain, n)) if recurrent else None
-        self.tau_syn = None if tau_syn is None else jnp.asarray(tau_syn, jnp.result_type(float))
+        self.synapse = current_synapse(tau_syn, n)
+
+    @property
+    def tau_syn(self) -> jax.Array | None:
+        """Synaptic decay (ms), or None for a current lasting one step."""
+        return getattr(self.synapse, "tau", None)
 
     @property
     def n(self) -> int:
         return self.neuron.n
 
     def init_state(self, key=None) -> dict:
-        """Neuron state (from ``neuron.init_state``), synaptic current (pA), last spikes."""
+        """Neuron state (from ``neuron.init``), synaptic current (pA), last spikes."""
         key = jax.random.key(0) if key is None else key
         z = jnp.zeros((self.n,), jnp.result_type(float))
-        return {"neuron": self.neuron.init_state(key), "i_syn": z, "z": z}
+        return {"neuron": self.neuron.init(key, None), "i_syn": z, "z": z}
 
     def core(self, state: dict, current, dt):
         """The element-wise part of a step (synapse + neuron) for a given input current (pA).
 
         ``state`` holds ``"neuron"`` and ``"i_syn"``; returns ``(state, spikes)``. Every
-        neuron depends only on its own state and current (used by e-prop).
+        neuron depends only on its own state and current (used by e-prop). The synapse and
+        the neuron step through their component ``step`` (the code a network runs; the layer
+        is time-invariant, so the step counter passed is 0).
         """
-        if self.tau_syn is None:
-            i_syn = current
-        else:
-            i_syn = state["i_syn"] * jnp.exp(-dt / self.tau_syn) + current
+        i_syn = synaptic_current(self.synapse, state["i_syn"], current, dt)
         drive = SynapticDrive(0.0, i_syn)
-        neuron_state, z = self.neuron.step(state["neuron"], drive, 0.0, dt, None)
+        neuron_state, z = self.neuron.step(state["neuron"], drive, 0, dt, None)
         return {"neuron": neuron_state, "i_syn": i_syn}, z
 
     def cell(self, state: dict, current, dt):

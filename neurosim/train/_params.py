@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 
 import equinox as eqx
@@ -31,8 +32,9 @@ class AbstractConstrained(eqx.Module):
     raw: eqx.AbstractVar[jax.Array]
 
     @property
+    @abc.abstractmethod
     def value(self) -> jax.Array:
-        raise NotImplementedError
+        """The physical (constrained) value."""
 
 
 class Positive(AbstractConstrained):

@@ -12,7 +12,16 @@ import jax.numpy as jnp
 
 from .._validate import check_positive, check_size
 from ..neurons import AbstractNeuron
-from ._layers import Linear, SpikingLayer, _mean, default_neuron, psp_peak
+from ..synapses import AbstractKinetics
+from ._layers import (
+    Linear,
+    SpikingLayer,
+    _mean,
+    current_synapse,
+    default_neuron,
+    psp_peak,
+    synaptic_current,
+)
 from ._scan import scan
 
 __all__ = ["LeakyReadout", "SNN", "SNNOutput", "make_snn"]
@@ -48,7 +57,7 @@ class LeakyReadout(eqx.Module):
     linear: Linear
     tau_m: jax.Array
     g_l: jax.Array
-    tau_syn: jax.Array | None
+    synapse: AbstractKinetics
 
     def __init__(
         self,
@@ -74,7 +83,12 @@ class LeakyReadout(eqx.Module):
         f = jnp.result_type(float)
         self.tau_m = jnp.broadcast_to(jnp.asarray(tau_m, f), (n_out,))
         self.g_l = jnp.broadcast_to(jnp.asarray(g_l, f), (n_out,))
-        self.tau_syn = None if tau_syn is None else jnp.asarray(tau_syn, f)
+        self.synapse = current_synapse(tau_syn, n_out)
+
+    @property
+    def tau_syn(self) -> jax.Array | None:
+        """Synaptic decay (ms), or None for a current lasting one step."""
+        return getattr(self.synapse, "tau", None)
 
     @property
     def n(self) -> int:
@@ -85,9 +99,7 @@ class LeakyReadout(eqx.Module):
         return {"u": z, "i_syn": z}
 
     def cell(self, state, current, dt):
-        i_syn = current
-        if self.tau_syn is not None:
-            i_syn = state["i_syn"] * jnp.exp(-dt / self.tau_syn) + current
+        i_syn = synaptic_current(self.synapse, state["i_syn"], current, dt)
         k = jnp.exp(-dt / self.tau_m)
         u = k * state["u"] + (1.0 - k) * i_syn / self.g_l
         return {"u": u, "i_syn": i_syn}, u
