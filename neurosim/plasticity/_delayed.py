@@ -66,7 +66,10 @@ class DendriticDelaySTDP(AbstractProjectionDynamics):
     Example:
         >>> import jax.numpy as jnp, neurosim as ns
         >>> W = ns.ops.CSR.from_arrays([0, 1], [0], 0.5, n_post=1)
-        >>> dyn = ns.plasticity.DendriticDelaySTDP(ns.plasticity.PairSTDP(), jnp.array([1.0]), 1.0)
+        >>> rule = ns.plasticity.PairSTDP()
+        >>> dyn = ns.plasticity.DendriticDelaySTDP(rule, jnp.array([1.0]), 1.0).bind(W)
+        >>> dyn.init(None, 0.1)["post_trace_ring"].shape  # 1 ms / 0.1 ms + 1 steps, 1 trace
+        (11, 1, 1)
     """
 
     rule: AbstractSTDP

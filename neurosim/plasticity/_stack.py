@@ -38,6 +38,7 @@ class Stack(AbstractProjectionDynamics):
 
     Args:
         *members: projection dynamics (``ns.plasticity.TsodyksMarkram``, ``PairSTDP``, ...).
+        conn: the operator it is bound to (the network builder binds it; see ``bind``).
 
     Example:
         >>> import neurosim as ns
