@@ -113,7 +113,7 @@ def test_gradient_wrt_weights_matches_closed_form():
     delays = jnp.asarray([d for *_, d in EDGES], jnp.float32)
     net = _source_network(delays, weights=np.ones(len(EDGES)))
     net = eqx.tree_at(
-        lambda n: n.populations[1].receptors[0].kinetics, net, ns.synapses.Exponential(tau)
+        lambda n: n.populations[1].receptors[0].kinetics, net, ns.synapses.Exponential(tau).bind(3)
     )
     state = net.init_state(jax.random.key(0), DT)
 
