@@ -146,8 +146,8 @@ def test_stp_and_stdp_stacked_equal_reference(delayed):
     np.testing.assert_allclose(res.traces["A->B.u"][-1], u_last, rtol=RTOL)
 
 
-def test_stdp_delays_ignore_order_of_stack_and_match_lone_rule():
-    """The stack's order does not change the result; STDP alone with delays = reference."""
+def test_lone_stdp_with_per_synapse_delays_equals_reference():
+    """STDP alone (no stack, event update option) across dendritic delays = reference."""
     delays = jnp.asarray((DELAY_STEPS * DT).astype(np.float32))
     stdp = ns.plasticity.PairSTDP(**STDP)
     net = _network(_csr(), stdp, delays)
@@ -159,12 +159,13 @@ def test_stdp_delays_ignore_order_of_stack_and_match_lone_rule():
 
 
 def test_triplet_nearest_with_delays_in_a_stack_chunked_equal_reference():
-    """Triplet STDP (nearest-spike traces) after STP, per-synapse delays, a chunked run."""
+    """Triplet STDP (nearest-spike traces) stacked *before* STP (the order does not matter),
+    per-synapse delays, a chunked run."""
     taus = dict(tau_plus=10.0, tau_minus=12.0, tau_x=30.0, tau_y=40.0)
     amps = dict(a2_plus=0.02, a3_plus=0.03, a2_minus=0.04, a3_minus=0.01)
     trip = ns.plasticity.TripletSTDP(**taus, **amps, w_max=2.0, interaction="nearest")
     delays = jnp.asarray((DELAY_STEPS * DT).astype(np.float32))
-    net = _network(_csr(), ns.plasticity.Stack(_stp(), trip), delays)
+    net = _network(_csr(), ns.plasticity.Stack(trip, _stp()), delays)
     key = jax.random.key(0)
     res = ns.simulate(net, N_STEPS * DT, DT, key=key, record=["B.syn0.g"], chunk_steps=37)
     rule = triplet_rule(*(t / DT for t in taus.values()), *amps.values())
@@ -199,6 +200,7 @@ def _threefry_delays(words, rows_lanes, low, high):
     return low + (high - low) * u
 
 
+@pytest.mark.slow
 def test_procedural_delays_regenerated_and_equal_stored_and_dense_reference():
     key = jax.random.key(5)
     n_pre, n_post, p = 24, 20, 0.25
@@ -289,6 +291,7 @@ def test_refused_combinations_name_the_fix():
         ns.plasticity.Stack(_stp(), _stp()).bind(_csr()).init(jax.random.key(0), DT)
 
 
+@pytest.mark.slow
 def test_delayed_delivery_gradients_event_equal_reference_on_ell_and_procedural():
     """The JVP goes through every synapse: event and reference paths agree under grad, for the
     spikes (surrogate gradients of silent neurons) and the procedural weight initializer."""
