@@ -113,7 +113,7 @@ def test_gradient_wrt_weights_matches_closed_form():
     delays = jnp.asarray([d for *_, d in EDGES], jnp.float32)
     net = _source_network(delays, weights=np.ones(len(EDGES)))
     net = eqx.tree_at(
-        lambda n: n.populations[1].receptors[0].kinetics, net, ns.synapses.Exponential(tau)
+        lambda n: n.populations[1].receptors[0].kinetics, net, ns.synapses.Exponential(tau).bind(3)
     )
     state = net.init_state(jax.random.key(0), DT)
 
@@ -169,10 +169,21 @@ def test_bad_delays_raise(delay, match):
         _source_network(delay)
 
 
-def test_per_synapse_delays_need_stored_connectivity_and_no_dynamics():
+def test_per_synapse_delays_refused_where_they_cannot_be_defined():
+    """Procedural connectivity regenerates its delays: only bounded initializers; STDP with
+    per-synapse delays needs stored synapses (tests/test_compose.py covers what is allowed)."""
     b = ns.NetworkBuilder()
     b.add_population("P", ns.neurons.LIF(10))
     syn = ns.synapses.Exponential(5.0)
+    with pytest.raises(ValueError, match="stored connectivity"):
+        b.connect(
+            "P",
+            "P",
+            ns.connectivity.FixedProbability(0.5, procedural=True),
+            weight=1.0,
+            synapse=syn,
+            delay=ns.init.Normal(1.0, 0.5),
+        )
     with pytest.raises(ValueError, match="stored CSR"):
         b.connect(
             "P",
@@ -181,16 +192,7 @@ def test_per_synapse_delays_need_stored_connectivity_and_no_dynamics():
             weight=1.0,
             synapse=syn,
             delay=ns.init.Uniform(0.0, 1.0),
-        )
-    with pytest.raises(ValueError, match="dynamics"):
-        b.connect(
-            "P",
-            "P",
-            ns.connectivity.FixedProbability(0.5),
-            weight=1.0,
-            synapse=syn,
-            delay=ns.init.Uniform(0.0, 1.0),
-            dynamics=ns.network.AbstractProjectionDynamics(),
+            dynamics=ns.plasticity.PairSTDP(),
         )
 
 

@@ -7,10 +7,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._init import AbstractInit
+from .._init import AbstractInit, Constant, Uniform
 from ..connectivity import AbstractGenerator
 from ..neurons import AbstractNeuron, AbstractSpikeSource
-from ..ops import CSR, AbstractConnectivity, check_backend
+from ..ops import CSR, ELL, AbstractConnectivity, ProceduralBernoulli, check_backend
 from ..synapses import (
     AbstractKinetics,
     AbstractOutput,
@@ -29,36 +29,67 @@ from ._structure import Input, Population, Projection, Receptor
 __all__ = ["NetworkBuilder"]
 
 
-def _synapse_delays(delay, conn, dynamics, name: str, key):
-    """Validated per-synapse delays (ms, one per synapse of ``conn``) and their maximum."""
-    if not isinstance(conn, CSR):
-        raise ValueError(
-            f"per-synapse delays of {name!r} need stored CSR connectivity, got "
-            f"{type(conn).__name__}; build it without procedural=True or give a number as delay"
-        )
-    if dynamics is not None:
-        raise ValueError(
-            f"projection {name!r}: per-synapse delays with projection dynamics are not "
-            "supported; use a homogeneous delay (a number)"
-        )
-    dtype = jnp.result_type(float)
-    if isinstance(delay, AbstractInit):
-        values = jnp.asarray(delay.sample(key, (conn.nnz,)), dtype)
-    else:
-        values = jnp.asarray(delay, dtype)
-        if values.shape != (conn.nnz,):
-            raise ValueError(
-                f"delay for {name!r} must be a number, an initializer or an array with one "
-                f"value per synapse, shape ({conn.nnz},); got shape {values.shape}"
-            )
-    arr = np.asarray(values)
+def _check_delay_values(arr, name: str) -> float:
+    """Host check of per-synapse delays (ms): finite and >= 0; returns their maximum."""
     if arr.size and not (np.all(np.isfinite(arr)) and arr.min() >= 0):
         raise ValueError(
             f"delay of {name!r} must be finite and >= 0 ms for every synapse, got values in "
             f"[{np.nanmin(arr):g}, {np.nanmax(arr):g}] (clip the initializer, e.g. "
             "ns.init.Uniform(low >= 0, high))"
         )
-    return values, float(arr.max()) if arr.size else 0.0
+    return float(arr.max()) if arr.size else 0.0
+
+
+def _procedural_delays(delay, conn: ProceduralBernoulli, name: str):
+    """Delays of procedural connectivity: an initializer with a bounded support (no array)."""
+    if not isinstance(delay, (Uniform, Constant)):
+        got = type(delay).__name__ if isinstance(delay, AbstractInit) else "an array"
+        raise ValueError(
+            f"per-synapse delays of {name!r} on procedural connectivity are regenerated from "
+            f"the row streams and need ns.init.Uniform(low, high) or ns.init.Constant(value) "
+            f"(a bounded support sizes the ring without storing them), got {got}; use one of "
+            "those, or stored connectivity (FixedProbability without procedural=True) for "
+            "other distributions or arrays"
+        )
+    lo, hi = (delay.low, delay.high) if isinstance(delay, Uniform) else (delay.value,) * 2
+    _check_delay_values(np.asarray([lo, hi], np.float64), name)
+    return delay, float(np.asarray(hi))
+
+
+def _synapse_delays(delay, conn, name: str, key):
+    """Validated per-synapse delays (ms) of ``conn`` and their maximum.
+
+    CSR: one value per synapse ``(nnz,)`` in CSR order; ELL: a ``(n_pre, k)`` table aligned
+    with the targets (an array in CSR order is laid out by ``ELL.table_values``); procedural:
+    the initializer itself (delays regenerated per row, see ``neurosim.ops._procedural``).
+    """
+    if isinstance(conn, ProceduralBernoulli):
+        return _procedural_delays(delay, conn, name)
+    if not isinstance(conn, (CSR, ELL)):
+        raise ValueError(
+            f"per-synapse delays of {name!r} need CSR, ELL or procedural connectivity "
+            f"(ns.connectivity.FixedProbability(p, procedural=True)), got "
+            f"{type(conn).__name__}; convert it or give a number as delay"
+        )
+    dtype = jnp.result_type(float)
+    shape = (conn.nnz,) if isinstance(conn, CSR) else conn.targets.shape
+    if isinstance(delay, AbstractInit):
+        values = jnp.asarray(delay.sample(key, shape), dtype)
+    else:
+        values = jnp.asarray(delay, dtype)
+        if isinstance(conn, ELL) and values.shape == (conn.nnz,):
+            values = conn.table_values(values)
+        if values.shape != shape:
+            extra = f" or ({conn.nnz},) in CSR order" if isinstance(conn, ELL) else ""
+            raise ValueError(
+                f"delay for {name!r} must be a number, an initializer or an array with one "
+                f"value per synapse, shape {shape}{extra}; got shape {values.shape}"
+            )
+    arr = np.asarray(values)
+    if isinstance(conn, ELL):
+        values = jnp.where(conn.targets < conn.n_post, values, 0.0).astype(dtype)
+        arr = arr[np.asarray(conn.targets) < conn.n_post]
+    return values, _check_delay_values(arr, name)
 
 
 def _same_params(a, b) -> bool:
@@ -186,11 +217,15 @@ class NetworkBuilder(MultiscaleMixin):
             delay: delay (ms) beyond the minimal one step, >= 0: a number (homogeneous, one
                 ring of past spikes per population), or per synapse: an initializer
                 (``ns.init.Uniform(1.0, 5.0)``, sampled once per synapse) or an array with one
-                value per synapse in the CSR's order. Per-synapse delays need stored
-                connectivity; they are rounded to ``round(delay / dt)`` steps (see
-                :mod:`neurosim.network._delays`).
+                value per synapse in the CSR's order (ELL: the ``(n_pre, k)`` table or CSR
+                order). With procedural connectivity the delays are regenerated from the row
+                streams and must be ``ns.init.Uniform`` or ``ns.init.Constant``. Rounded to
+                ``round(delay / dt)`` steps (see :mod:`neurosim.network._delays`); with
+                ``dynamics`` they are dendritic delays (STP at emission, STDP pairs
+                ``t_post + d - t_pre``: :mod:`neurosim.plasticity._delayed`).
             backend: event-delivery backend (see :func:`neurosim.ops.event_matvec`).
-            dynamics: per-projection state (short-term plasticity, learning rule), see
+            dynamics: per-projection state (short-term plasticity, learning rule, or both:
+                ``ns.plasticity.Stack(TsodyksMarkram(...), PairSTDP(...))``), see
                 :class:`neurosim.network.AbstractProjectionDynamics`.
             key: sampling key (default: derived from the builder's key and the projection's index).
             name: projection name (default ``"pre->post"``).
@@ -253,8 +288,12 @@ class NetworkBuilder(MultiscaleMixin):
                 key if key is not None else jax.random.fold_in(self._key, len(self._projections)),
                 0xDE1A7,
             )
-            synapse_delays, max_delay = _synapse_delays(delay, conn, dynamics, name, k_d)
+            synapse_delays, max_delay = _synapse_delays(delay, conn, name, k_d)
             delay = 0.0
+            if dynamics is not None:  # plasticity across per-synapse (dendritic) delays
+                from ..plasticity import with_synapse_delays
+
+                dynamics = with_synapse_delays(dynamics, conn, synapse_delays, max_delay, name)
         r = self._receptor(i_post, synapse, output, receptor, preset_name)
         self._projections.append(
             Projection(

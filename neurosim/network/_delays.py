@@ -12,9 +12,25 @@ floating dtype (float32 unless x64 is enabled), as for homogeneous delays; a del
 ``dt / 2`` therefore adds no step, and a delay that is not a multiple of ``dt`` lands on the
 nearest step.
 
+Connectivity formats and where their delays live:
+
+* :class:`neurosim.ops.CSR`: an array ``(nnz,)`` in the CSR's synapse order;
+* :class:`neurosim.ops.ELL`: an array ``(n_pre, k)`` aligned with the target table (padding
+  entries ignored), see :meth:`neurosim.ops.ELL.table_values`;
+* :class:`neurosim.ops.ProceduralBernoulli`: an initializer (``ns.init.Uniform``,
+  ``Constant``) whose ``quantile`` is evaluated on each synapse's own counter stream
+  whenever its row is regenerated (:mod:`neurosim.ops._procedural_delays`): nothing is
+  stored, and every path (event, reference, the stored equivalent from
+  :meth:`neurosim.ops.ProceduralBernoulli.synapse_delays`) sees the same delays.
+
 Delivery touches only the synapses of neurons that spiked (rows in blocks); the JVP uses the
 full product over all synapses (like :func:`neurosim.ops.event_matvec`), so surrogate
-gradients reach neurons that did not spike, and gradients w.r.t. the weights are exact.
+gradients reach neurons that did not spike, and gradients w.r.t. the weights are exact
+(delays are rounded to steps: they get no gradient).
+
+Delivered values are whatever the projection's dynamics emit at the presynaptic spike (e.g.
+``w * u * x`` of Tsodyks–Markram, evaluated at emission, and the plastic weight at
+emission): a value travels unchanged through its synapse's delay.
 """
 
 from __future__ import annotations
@@ -27,10 +43,11 @@ import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from ..ops import CSR
+from .._init import AbstractInit
+from ..ops import CSR, ELL, ProceduralBernoulli
 from ..ops import compact_ranks as _compact
 
-__all__ = ["deliver_delayed", "delay_steps_max", "ring_length"]
+__all__ = ["deliver_delayed", "delay_steps_max", "delays_dtype", "ring_length"]
 
 _MAX_RING_BYTES = 4 << 30
 
@@ -64,41 +81,95 @@ def _block_rows(max_row: int) -> int:
     return int(max(1, min(64, 4096 // max(max_row, 1))))
 
 
-def _deliver_events(conn: CSR, delays, spikes, ring, step, dt):
-    """Add the synapses of the spiking rows into ``ring`` (blocks of rows, fixed windows)."""
-    n_slots, n_post = ring.shape
-    dtype = ring.dtype
+def delays_dtype(delays):
+    """Floating dtype of per-synapse delays: an array, or an initializer (procedural)."""
+    if isinstance(delays, AbstractInit):
+        return jnp.result_type(*jax.tree.leaves(delays), float)
+    return delays.dtype
+
+
+def _destination(step, dt, n_slots: int, n_post: int):
+    """``dest(tgt, valid, d_ms)``: flat ring index ``((step + d) % D) * n_post + tgt``."""
+
+    def dest(tgt, valid, d_ms):
+        d = jnp.clip(_steps(d_ms, dt), 0, n_slots - 1)
+        return jnp.where(valid, ((step + d) % n_slots) * n_post + tgt, n_slots * n_post)
+
+    return dest
+
+
+def _spiking_blocks(spikes, rows_per_block: int, flat, scatter_rows):
+    """``flat = scatter_rows(flat, rows, live)`` over blocks of the rows that spiked."""
     count, rows_of_rank = _compact(spikes != 0)
-    B, M = _block_rows(conn.max_row), conn.max_row
-    lane = jnp.arange(M, dtype=jnp.int32)
+    B = rows_per_block
 
     def block(b, flat):
         rank = b * B + jnp.arange(B, dtype=jnp.int32)
         live = rank < count
-        r = jnp.where(live, rows_of_rank(rank), 0)
+        return scatter_rows(flat, jnp.where(live, rows_of_rank(rank), 0), live)
+
+    return lax.fori_loop(0, (count + B - 1) // B, block, flat)
+
+
+def _csr_rows(conn: CSR, delays, spikes, dest):
+    M = conn.max_row
+    lane = jnp.arange(M, dtype=jnp.int32)
+
+    def scatter_rows(flat, r, live):
         start = conn.indptr[r]
         ok = (lane[None, :] < (conn.indptr[r + 1] - start)[:, None]) & live[:, None]
         k = jnp.where(ok, start[:, None] + lane[None, :], 0)
-        d = jnp.clip(_steps(delays[k], dt), 0, n_slots - 1)
-        dest = ((step + d) % n_slots) * n_post + conn.indices[k]
-        dest = jnp.where(ok, dest, n_slots * n_post)
+        idx = dest(conn.indices[k], ok, delays[k])
         w = conn.weights if conn.homogeneous else conn.weights[k]
-        vals = (w * spikes[r][:, None]).astype(dtype)
-        return flat.at[dest.ravel()].add(jnp.broadcast_to(vals, dest.shape).ravel(), mode="drop")
+        vals = (w * spikes[r][:, None]).astype(flat.dtype)
+        return flat.at[idx.ravel()].add(jnp.broadcast_to(vals, idx.shape).ravel(), mode="drop")
 
-    n_blocks = (count + B - 1) // B
-    flat = lax.fori_loop(0, n_blocks, block, ring.reshape(-1))
+    return _block_rows(M), scatter_rows
+
+
+def _ell_rows(conn: ELL, delays, spikes, dest):
+    def scatter_rows(flat, r, live):
+        tgt = conn.targets[r]
+        idx = dest(tgt, (tgt < conn.n_post) & live[:, None], delays[r])
+        w = conn.weights if conn.homogeneous else conn.weights[r]
+        vals = (w * spikes[r][:, None]).astype(flat.dtype)
+        return flat.at[idx.ravel()].add(jnp.broadcast_to(vals, idx.shape).ravel(), mode="drop")
+
+    return _block_rows(conn.k), scatter_rows
+
+
+def _deliver_events(conn, delays, spikes, ring, step, dt):
+    """Add the synapses of the spiking rows into ``ring`` (blocks of rows, fixed windows)."""
+    n_slots, n_post = ring.shape
+    dest = _destination(step, dt, n_slots, n_post)
+    flat = ring.reshape(-1)
+    if isinstance(conn, ProceduralBernoulli):
+        flat = conn.scatter_delayed(spikes, flat, dest, delays, events=True)
+    else:
+        rows = _csr_rows if isinstance(conn, CSR) else _ell_rows
+        block, scatter_rows = rows(conn, delays, spikes, dest)
+        flat = _spiking_blocks(spikes, block, flat, scatter_rows)
     return flat.reshape(n_slots, n_post)
 
 
-def _deliver_all(conn: CSR, delays, x, ring, step, dt):
+def _deliver_all(conn, delays, x, ring, step, dt):
     """Reference: every synapse, masked by ``x`` (linear in ``x``, the weights and ``ring``)."""
     n_slots, n_post = ring.shape
-    nnz = conn.nnz
-    d = jnp.clip(_steps(delays[:nnz], dt), 0, n_slots - 1)
-    dest = ((step + d) % n_slots) * n_post + conn.indices[:nnz]
-    vals = (jnp.asarray(x)[conn.row_ids()] * conn.synapse_weights()).astype(ring.dtype)
-    return (ring.reshape(-1).at[dest].add(vals)).reshape(n_slots, n_post)
+    dest = _destination(step, dt, n_slots, n_post)
+    flat = ring.reshape(-1)
+    x = jnp.asarray(x)
+    if isinstance(conn, ProceduralBernoulli):
+        flat = conn.scatter_delayed(x, flat, dest, delays, events=False)
+    elif isinstance(conn, ELL):
+        idx = dest(conn.targets, conn.targets < n_post, delays)
+        vals = x[:, None] * jnp.broadcast_to(conn.weights, conn.targets.shape)
+        flat = flat.at[idx.ravel()].add(vals.astype(ring.dtype).ravel(), mode="drop")
+    else:
+        nnz = conn.nnz
+        idx = dest(conn.indices[:nnz], jnp.ones((nnz,), bool), delays[:nnz])
+        vals = (x[conn.row_ids()] * conn.synapse_weights()).astype(ring.dtype)
+        flat = flat.at[idx].add(vals, mode="drop")
+    return flat.reshape(n_slots, n_post)
 
 
 @functools.cache
@@ -127,12 +198,23 @@ def _delayed_op(backend: str):
     return op
 
 
-def deliver_delayed(conn: CSR, delays, spikes, ring, step, dt, backend: str = "auto"):
+def deliver_delayed(conn, delays, spikes, ring, step, dt, backend: str = "auto"):
     """One step of per-synapse delayed delivery: ``(new ring, input arriving now)``.
 
+    Example:
+        >>> import jax.numpy as jnp, neurosim as ns
+        >>> from neurosim.network._delays import deliver_delayed
+        >>> W = ns.ops.CSR.from_arrays([0, 2], [0, 1], 1.0, n_post=2)
+        >>> ring, now = deliver_delayed(W, jnp.array([0.0, 0.2]), jnp.array([1.0]),
+        ...                             jnp.zeros((3, 2)), 0, 0.1)
+        >>> now.tolist(), ring[2].tolist()
+        ([1.0, 0.0], [0.0, 1.0])
+
     Args:
-        conn: stored CSR connectivity (rows = presynaptic neurons).
-        delays: per-synapse delays (ms), aligned with the CSR's synapse order.
+        conn: connectivity (rows = presynaptic neurons): ``CSR``, ``ELL`` or
+            ``ProceduralBernoulli``.
+        delays: per-synapse delays (ms): ``(nnz,)`` in CSR order, ``(n_pre, k)`` for ELL, an
+            initializer with ``quantile`` for procedural connectivity.
         spikes: presynaptic spikes (or graded values) of this step, shape ``(n_pre,)``.
         ring: ``(D, n_post)`` future input; ``ring[(s + d) % D]`` arrives in step ``s + d``.
         step: integer step counter ``s``.

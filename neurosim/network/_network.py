@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._delays import ring_length
+from ._delays import delays_dtype, ring_length
 from ._gap import Electrical
 from ._multiscale import (
     CrossCoupling,
@@ -159,7 +159,9 @@ class Network(eqx.Module):
         future = tuple(
             0
             if pr.synapse_delays is None
-            else ring_length(pr.max_delay, pr.synapse_delays.dtype, dt, pr.conn.n_post, pr.name)
+            else ring_length(
+                pr.max_delay, delays_dtype(pr.synapse_delays), dt, pr.conn.n_post, pr.name
+            )
             for pr in self.projections
         )
         node_ring = [0] * len(self.rate_populations)

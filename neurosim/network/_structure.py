@@ -5,6 +5,7 @@ from __future__ import annotations
 import equinox as eqx
 import jax
 
+from .._init import AbstractInit
 from ..neurons import AbstractNeuron, AbstractSpikeSource, SynapticDrive
 from ..ops import AbstractConnectivity
 from ..synapses import AbstractKinetics, AbstractOutput
@@ -62,10 +63,11 @@ class Projection(eqx.Module):
     ``i + round(delay/dt)``). ``dynamics`` (optional) carries per-projection state such as
     short-term plasticity or a learning rule (:class:`AbstractProjectionDynamics`).
 
-    ``synapse_delays`` (optional, ms, one per synapse in the CSR's order) replaces the
-    homogeneous ``delay`` by per-synapse delays delivered through a ring of future input
-    (:mod:`neurosim.network._delays`); ``max_delay`` is their maximum (static: it sizes the
-    ring).
+    ``synapse_delays`` (optional, ms) replaces the homogeneous ``delay`` by per-synapse
+    delays delivered through a ring of future input (:mod:`neurosim.network._delays`): one per
+    synapse in CSR order (``CSR``), a ``(n_pre, k)`` table (``ELL``) or the initializer the
+    delays are regenerated from (procedural connectivity); ``max_delay`` is their maximum
+    (static: it sizes the ring).
     """
 
     name: str = eqx.field(static=True)
@@ -78,7 +80,7 @@ class Projection(eqx.Module):
     delay: float = eqx.field(static=True)
     backend: str = eqx.field(static=True)
     dynamics: AbstractProjectionDynamics | None = None
-    synapse_delays: jax.Array | None = None
+    synapse_delays: jax.Array | AbstractInit | None = None
     max_delay: float = eqx.field(static=True, default=0.0)
 
 

@@ -112,6 +112,25 @@ class ELL(AbstractConnectivity):
     def with_weights(self, weights) -> ELL:
         return eqx.tree_at(lambda c: c.weights, self, jnp.asarray(weights))
 
+    def table_values(self, values, fill=0.0) -> jax.Array:
+        """Per-synapse ``values`` ``(nnz,)`` (row-major order of the table's valid entries,
+        i.e. CSR order for a table from :meth:`from_csr`) laid out as a ``(n_pre, k)`` table
+        (``fill`` at padding entries); a ``(n_pre, k)`` array is returned as is.
+
+        Used for per-synapse data aligned with the table, e.g. per-synapse delays (ms).
+        """
+        v = jnp.asarray(values)
+        if v.shape == self.targets.shape:
+            return v
+        if v.shape != (self.nnz,):
+            raise ValueError(
+                f"per-synapse values of an ELL table must have shape ({self.nnz},) (valid "
+                f"entries in row-major order) or {self.targets.shape}, got {v.shape}"
+            )
+        valid = np.asarray(self.targets) < self.n_post
+        table = jnp.full(self.targets.shape, fill, v.dtype)
+        return table.at[np.nonzero(valid)].set(v)
+
     def _entry_weights(self):
         return jnp.broadcast_to(self.weights, self.targets.shape)
 

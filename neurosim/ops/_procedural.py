@@ -37,6 +37,7 @@ from .._streams import (
     targets,
     unit_uniform,
 )
+from . import _procedural_delays
 from ._base import AbstractConnectivity, Backend, check_backend
 from ._compact import compact_ranks
 
@@ -176,8 +177,9 @@ class ProceduralBernoulli(AbstractConnectivity):
         # Rows that ended stay at n_cand (their running sums would keep growing).
         return tgt, valid, self._lane_weights(b1), jnp.where(live, pos[:, -1], self.n_cand)
 
-    def _walk(self, rows, live, carry, visit):
-        """Chunked walk over whole rows: ``carry = visit(carry, tgt, valid, w)`` per chunk."""
+    def _walk(self, rows, live, carry, visit, with_lane0: bool = False):
+        """Chunked walk over whole rows: ``carry = visit(carry, tgt, valid, w)`` per chunk
+        (``visit(carry, tgt, valid, w, lane0)`` with ``with_lane0``)."""
         prev0 = jnp.where(live, -1, self.n_cand).astype(jnp.int32)
 
         def cond(c):
@@ -186,7 +188,8 @@ class ProceduralBernoulli(AbstractConnectivity):
         def body(c):
             lane0, prev, acc = c
             tgt, valid, w, last = self._chunk(rows, lane0, prev, prev < self.n_cand)
-            return lane0 + self.lanes, last, visit(acc, tgt, valid, w)
+            acc = visit(acc, tgt, valid, w, lane0) if with_lane0 else visit(acc, tgt, valid, w)
+            return lane0 + self.lanes, last, acc
 
         return lax.while_loop(cond, body, (jnp.asarray(0, jnp.int32), prev0, carry))[2]
 
@@ -224,6 +227,25 @@ class ProceduralBernoulli(AbstractConnectivity):
             return self._walk(r, live, acc, visit)
 
         return lax.fori_loop(0, (count + B - 1) // B, block, out)
+
+    # -- per-synapse delays (regenerated, see neurosim.ops._procedural_delays) -----------
+    def synapse_delays(self, delays) -> jax.Array:
+        """Delay (ms) of every synapse in CSR order, from the initializer ``delays``.
+
+        The delays a stored copy of this matrix (``FixedProbability(p).build`` with the same
+        key) needs to be the same projection; see :mod:`neurosim.ops._procedural_delays`.
+        """
+        return _procedural_delays.synapse_delays(self, delays)
+
+    def scatter_delayed(self, spikes, flat, dest, delays, events: bool = True):
+        """Add every synapse's ``w * spikes[pre]`` into ``flat`` at ``dest(tgt, valid, d_ms)``.
+
+        ``events``: only the rows of neurons that spiked (chunked walk); otherwise all rows
+        (fixed width, linear and transposable: the reference and gradient path).
+        """
+        if events:
+            return _procedural_delays.scatter_event(self, spikes, flat, dest, delays, compact_ranks)
+        return _procedural_delays.scatter_all(self, spikes, flat, dest, delays)
 
     # -- transpose (gather per row) -------------------------------------------------------
     def transpose_matvec(self, y):

@@ -3,6 +3,8 @@
 Pass an object of this package as ``dynamics=`` to :meth:`neurosim.NetworkBuilder.connect`.
 """
 
+from ._delayed import DendriticDelaySTDP, with_synapse_delays
+from ._stack import Stack
 from ._stdp import PFISTER_GERSTNER_2006, AbstractSTDP, PairSTDP, TripletSTDP
 from ._stp import TsodyksMarkram, tsodyks_markram_steady_state, tsodyks_markram_train
 from ._weights import plastic_weights
@@ -16,4 +18,7 @@ __all__ = [
     "TripletSTDP",
     "PFISTER_GERSTNER_2006",
     "plastic_weights",
+    "Stack",
+    "DendriticDelaySTDP",
+    "with_synapse_delays",
 ]
