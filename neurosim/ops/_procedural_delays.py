@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from ..connectivity._streams import threefry2x32, unit_uniform
+from .._streams import threefry2x32, unit_uniform
 
 __all__ = ["DELAY_COUNTER", "lane_delays", "scatter_event", "scatter_all", "synapse_delays"]
 
