@@ -224,7 +224,7 @@ def test_renamed_keyword_is_refused_with_the_new_name():
 
 
 def test_stdp_interaction_is_a_checked_literal():
-    with pytest.raises(ValueError, match=r"interaction must be one of \('all_to_all', 'nearest'\)"):
+    with pytest.raises(ValueError, match="interaction must be one of 'all_to_all', 'nearest'"):
         ns.plasticity.PairSTDP(interaction="nearest_neighbour")
     with pytest.raises(ValueError, match="update must be one of"):
         ns.plasticity.TripletSTDP(update="fast")
