@@ -6,13 +6,17 @@
 
 Truth: one-population reduced Wong–Wang nodes (Deco et al. 2013; TVB defaults) on the
 76-region tvb-data connectome (weights / max, tract lengths / 5 mm/ms as delays), per-region
-external input ``I_o`` (3 % heterogeneity around 0.32 nA) and a global coupling ``G``,
-additive noise on ``S``. BOLD (``ns.bold.BalloonWindkessel``, SPM12/Stephan 2007 constants)
+external input ``I_o`` (3 % heterogeneity around 0.32 nA) and a global coupling ``G = 0.03``
+(just below the transition to the high-activity state, where FC is reproducible), additive
+noise on ``S``, dt = 1 ms (Heun). BOLD (``ns.bold.BalloonWindkessel``, SPM12/Stephan 2007 constants)
 is driven by each region's ``S`` on a 10 ms decimated clock and observed every TR with
 Gaussian observation noise (20 % of the median temporal std). The stochastic EnKF
 (``ns.assimilate.run_filter``) estimates per-region ``I_o`` (logit coordinates, random walk)
-and ``G`` (idem) and updates the haemodynamic states; neural states are not touched (as in
-the Digital Twin Brain). Localisation: each region's states see only their own region's
+and updates the haemodynamic states; neural states are not touched (as in the Digital Twin
+Brain). ``G``: by default fitted first to the observed FC (free runs on a G grid; the G whose
+mean FC matches the observed one) and then held fixed (``--g-mode fc``); ``--g-mode enkf``
+puts it in the filter state instead (it then collapses onto a biased value: it trades off
+against the per-region ``I_o``). Localisation: each region's states see only their own region's
 observation (scalar gains); the global ``G`` takes the mean of the single-observation
 updates (DTB's uniform "diffusion" weight 1/M). With ``--obs z`` observations are z-scored
 per region and the model's BOLD is mapped through an estimated affine readout (per-region
