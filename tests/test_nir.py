@@ -1,0 +1,202 @@
+"""NIR exchange (ns.nir): round trip, graphs written with nir's own API, what is rejected."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import neurosim as ns
+
+nir = pytest.importorskip("nir")
+
+
+def _snn():
+    """Two layers (CubaLIF with recurrence and bias; LIF with i_e) and a CubaLI readout."""
+    k = jax.random.split(jax.random.key(0), 3)
+    lay0 = ns.train.SpikingLayer(
+        3, ns.train.default_neuron(6), key=k[0], tau_syn=5.0, recurrent=True, bias=True
+    )
+    lif = ns.neurons.LIF(4, tau_m=8.0, e_l=-60.0, v_th=-50.0, v_reset=-62.0, t_ref=0.0, i_e=20.0)
+    lay1 = ns.train.SpikingLayer(6, lif, key=k[1], tau_syn=None, weight_gain=2.0)
+    ro = ns.train.LeakyReadout(4, 2, key=k[2], tau_m=15.0, tau_syn=3.0, bias=True)
+    return ns.train.SNN((lay0, lay1), ro)
+
+
+def test_round_trip_parameters_and_spikes(tmp_path):
+    dt = 0.5
+    snn = _snn()
+    path = tmp_path / "net.nir"
+    nir.write(path, ns.nir.to_nir(snn, dt=dt))
+    back = ns.nir.from_nir(nir.read(path), dt=dt)
+
+    for a, b in zip(snn.layers, back.layers, strict=True):
+        np.testing.assert_allclose(b.linear.weight, a.linear.weight, rtol=1e-6, atol=1e-6)
+        for f in ("tau_m", "v_th", "v_reset", "g_l"):
+            np.testing.assert_allclose(getattr(b.neuron, f), getattr(a.neuron, f), rtol=1e-6)
+        assert (a.tau_syn is None) == (b.tau_syn is None)
+    np.testing.assert_allclose(back.layers[0].tau_syn, 5.0, rtol=1e-6)
+    np.testing.assert_allclose(back.layers[0].linear.bias, snn.layers[0].linear.bias, atol=1e-6)
+    np.testing.assert_allclose(back.layers[0].recurrent.weight, snn.layers[0].recurrent.weight,
+                               rtol=1e-6, atol=1e-6)  # fmt: skip
+    # NIR has no bias current in the membrane: i_e = 20 pA over g_l = 10 nS is v_leak + 2 mV
+    np.testing.assert_allclose(back.layers[1].neuron.e_l, -58.0, rtol=1e-6)
+    np.testing.assert_allclose(back.readout.linear.weight, snn.readout.linear.weight, rtol=1e-6)
+    np.testing.assert_allclose(back.readout.tau_syn, 3.0, rtol=1e-6)
+
+    x = (jax.random.uniform(jax.random.key(1), (120, 3)) < 0.3).astype(jnp.float32)
+    want, got = snn(x, dt), back(x, dt)
+    for s_want, s_got in zip(want.spikes, got.spikes, strict=True):
+        assert float(s_want.sum()) > 0  # the comparison is not vacuous
+        np.testing.assert_array_equal(np.asarray(s_got), np.asarray(s_want))
+    # float32: the weights agree to ~1 ulp, the readout to a few ulp of its scale
+    scale = float(jnp.abs(want.readout).max())
+    np.testing.assert_allclose(got.readout, want.readout, atol=1e-5 * scale)
+
+
+def _cuba_first_crossing(t0, *, i_inf, tau_s, tau_m, r, u0, theta, t_max):
+    """First time ``t > t0`` at which the CubaLIF potential (relative to ``v_leak``) reaches
+    ``theta``, starting from ``u0`` at ``t0``, under the bias-driven current; None if never.
+
+    With a constant signal ``b`` (``w_in = 1``) the current solves ``tau_s I' = -I + b``
+    from ``I(0) = 0``: ``I(t) = I_inf (1 - exp(-t/tau_s))``, ``I_inf = b``, so at ``t0`` it is
+    ``I0 = I_inf (1 - exp(-t0/tau_s))``. With ``s = t - t0`` the membrane
+    ``tau_m u' = -u + r I`` is solved by the sum of two exponentials
+    ``u(s) = r I_inf + A exp(-s/tau_s) + B exp(-s/tau_m)`` with
+    ``A = r (I0 - I_inf) tau_s / (tau_s - tau_m)`` (the particular part of the decaying
+    current) and ``B = u0 - r I_inf - A`` (the initial condition). The first crossing is
+    bracketed on a fine grid and refined by bisection on this expression.
+    """
+    i0 = i_inf * (1.0 - np.exp(-t0 / tau_s))
+    a = r * (i0 - i_inf) * tau_s / (tau_s - tau_m)
+    b = u0 - r * i_inf - a
+
+    def f(s):
+        return r * i_inf + a * np.exp(-s / tau_s) + b * np.exp(-s / tau_m) - theta
+
+    s = np.linspace(0.0, t_max - t0, 20001)
+    above = np.nonzero(f(s) >= 0)[0]
+    if above.size == 0:
+        return None
+    lo, hi = s[above[0] - 1], s[above[0]]
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if f(mid) >= 0 else (mid, hi)
+    return t0 + hi
+
+
+def test_foreign_cubalif_spike_times_match_closed_form():
+    """Input -> Affine -> CubaLIF -> Output written with nir's API, driven by the bias.
+
+    neurosim's step: the current is advanced exactly over the step (the bias's increment is
+    ``b (1 - exp(-dt/tau_s))``), so in step ``n`` the membrane integrates exactly the true
+    current at the step's end, ``I((n+1) dt)``, held over the step: never less than the true
+    (rising) current and never more than the true current ``dt`` later. Comparing the linear
+    membrane solutions, the simulated potential is at least the true one and at most the true
+    one shifted ``dt`` earlier, so it crosses within ``[t* - dt, t*]``; the spike is stamped
+    at the end of its step, i.e. within ``dt`` after the crossing. Hence ``|t_sim - t*| <= dt``
+    for every spike, each predicted from the simulated reset (the previous stamp) so that the
+    grid's rounding does not accumulate.
+    """
+    dt, n_steps = 0.1, 400  # ms
+    tau_s, tau_m, r = 5.0, 10.0, 0.1  # ms, ms, GOhm (g_l = 10 nS)
+    v_leak, v_th, v_reset = -65.0, -50.0, -70.0  # mV
+    bias = np.array([300.0, 500.0, 100.0])  # pA: r * I_inf = 30, 50, 10 mV (the last: silent)
+    n = bias.size
+    full = lambda x: np.full(n, x, np.float64)  # noqa: E731
+    graph = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([1])),
+        nir.Affine(weight=np.zeros((n, 1)), bias=bias),
+        nir.CubaLIF(
+            tau_syn=full(tau_s / 1000.0),
+            tau_mem=full(tau_m / 1000.0),
+            r=full(r),
+            v_leak=full(v_leak),
+            v_threshold=full(v_th),
+            v_reset=full(v_reset),
+        ),  # fmt: skip
+        nir.Output(output_type=np.array([n])),
+    )
+    snn = ns.nir.from_nir(graph, dt=dt)
+    spikes = np.asarray(snn(jnp.zeros((n_steps, 1)), dt).spikes[0])
+    t_max = n_steps * dt
+    for j in range(n):
+        stamps = (np.nonzero(spikes[:, j])[0] + 1) * dt
+        t0, u0, predicted = 0.0, 0.0, []
+        for _ in range(len(stamps) + 1):
+            t = _cuba_first_crossing(
+                t0, i_inf=bias[j], tau_s=tau_s, tau_m=tau_m, r=r, u0=u0,
+                theta=v_th - v_leak, t_max=t_max,
+            )  # fmt: skip
+            if t is None or t > t_max - dt:
+                break
+            predicted.append(t)
+            if len(predicted) > len(stamps):
+                break
+            t0, u0 = stamps[len(predicted) - 1], v_reset - v_leak
+        if bias[j] * r < v_th - v_leak:
+            assert stamps.size == 0 and not predicted
+            continue
+        assert stamps.size >= 2, stamps
+        assert len(predicted) == len(stamps), (predicted, stamps)
+        np.testing.assert_allclose(stamps, predicted, atol=dt * (1 + 1e-4))
+
+
+def test_foreign_lif_input_spike_jumps_by_r_w_over_tau():
+    """A NIR LIF receives a unit-area spike through ``W``: ``tau v' = (v_leak - v) + r W
+    delta(t)`` jumps ``v`` by ``r W / tau`` and then relaxes as ``exp(-t/tau)``."""
+    dt, tau, r, w = 0.5, 0.02, 0.1, [[2.0], [-1.0]]  # ms, s, GOhm, NIR weight
+    graph = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([1])),
+        nir.Linear(weight=np.array(w)),
+        nir.LIF(
+            tau=np.full(2, tau),
+            r=np.full(2, r),
+            v_leak=np.zeros(2),
+            v_threshold=np.full(2, 1e3),
+            v_reset=np.zeros(2),
+        ),  # fmt: skip
+        nir.Output(output_type=np.array([2])),
+    )
+    snn = ns.nir.from_nir(graph, dt=dt)
+    x = jnp.zeros((20, 1)).at[0, 0].set(1.0)
+    v = np.asarray(snn(x, dt).v[0])
+    k = np.arange(20)[:, None]
+    want = r * np.array(w).T / tau * np.exp(-k * dt / (tau * 1000.0))
+    np.testing.assert_allclose(v, want, rtol=1e-5, atol=1e-6)
+
+
+def test_unsupported_nodes_and_features_are_named():
+    delay = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([2])),
+        nir.Linear(weight=np.ones((2, 2))),
+        nir.Delay(delay=np.full(2, 1e-3)),
+        nir.LIF(*(np.full(2, x) for x in (0.01, 1.0, 0.0, 1.0))),
+        nir.Output(output_type=np.array([2])),
+    )
+    with pytest.raises(ValueError, match=r"Delay"):
+        ns.nir.from_nir(delay, dt=0.1)
+    key = jax.random.key(0)
+    with pytest.raises(ValueError, match=r"t_ref"):
+        ns.nir.to_nir(ns.train.SpikingLayer(3, ns.neurons.LIF(2, t_ref=2.0), key=key), dt=0.1)
+    alif = ns.train.SpikingLayer(3, ns.neurons.ALIF(2), key=key, weight_std=1.0)
+    with pytest.raises(ValueError, match=r"ALIF"):
+        ns.nir.to_nir(alif, dt=0.1)
+    with pytest.raises(ValueError, match=r"dt must be > 0"):
+        ns.nir.to_nir(_snn(), dt=0.0)
+
+
+def test_import_neurosim_without_nir():
+    code = (
+        "import sys; sys.modules['nir'] = None\n"
+        "import neurosim as ns\n"
+        "try:\n    ns.nir.to_nir(None, dt=1.0)\n"
+        "except ImportError as e:\n    assert 'pip install' in str(e), e\n"
+        "else:\n    raise SystemExit('no ImportError')\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
