@@ -27,6 +27,7 @@ def _snn():
     return ns.train.SNN((lay0, lay1), ro)
 
 
+@pytest.mark.slow  # ~10 s on a quiet 2-core CPU: two 3-stage networks compiled
 def test_round_trip_parameters_and_spikes(tmp_path):
     dt = 0.5
     snn = _snn()
@@ -190,6 +191,7 @@ def test_unsupported_nodes_and_features_are_named():
         ns.nir.to_nir(_snn(), dt=0.0)
 
 
+@pytest.mark.slow  # a fresh interpreter imports neurosim
 def test_import_neurosim_without_nir():
     code = (
         "import sys; sys.modules['nir'] = None\n"
@@ -200,3 +202,56 @@ def test_import_neurosim_without_nir():
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def _network(delay=0.0, n_in=3, n=5):
+    """Spike source X -> LIF population E (Exponential current synapse), E -> E recurrent."""
+    w_in = np.array([[300.0, 0.0, 150.0, 0.0, 200.0], [0.0, 250.0, 150.0, 300.0, 0.0],
+                     [100.0, 100.0, 0.0, 250.0, 300.0]])  # fmt: skip
+    w_rec = 80.0 * (np.eye(n, k=1) + np.eye(n, k=-2))
+    times = [np.arange(1.0, 30.0, 2.0), np.arange(2.0, 30.0, 3.0), np.arange(0.5, 30.0, 4.0)]
+    b = ns.NetworkBuilder(jax.random.key(0))
+    b.add_population("X", ns.inputs.SpikeTimes(n_in, times=times))
+    # v_init at the rest the 50 pA input sets (NIR has no initial state: imports start at v_leak)
+    lif = ns.neurons.LIF(n, tau_m=10.0, e_l=-65.0, v_th=-55.0, v_reset=-65.0, t_ref=0.0,
+                         v_init=-60.0)  # fmt: skip
+    b.add_population("E", lif)
+    syn = ns.synapses.Exponential(5.0)
+    b.connect("X", "E", ns.connectivity.from_dense(w_in), synapse=syn, delay=delay)
+    b.connect("E", "E", ns.connectivity.from_dense(w_rec), synapse=syn)
+    b.add_input("E", ns.inputs.ConstantCurrent(50.0))
+    return b.build()
+
+
+@pytest.mark.slow  # a network run and an SNN run compiled (~10 s on a quiet 2-core CPU)
+def test_network_export_simulates_like_the_network():
+    """NetworkBuilder network -> NIR -> ns.train.SNN: the same spikes. A network delivers
+    every projection one step later (the input X of step i acts in step i + 1), the SNN's
+    feed-forward input in the same step: the SNN gets X shifted by one step."""
+    dt, n_steps = 0.5, 60
+    net = _network()
+    graph = ns.nir.to_nir(net, dt=dt)
+    assert isinstance(graph.nodes["X"], nir.Input) and isinstance(graph.nodes["E"], nir.CubaLIF)
+    np.testing.assert_allclose(graph.nodes["E"].v_leak, -60.0)  # 50 pA / 10 nS folded in
+    _, out = ns.run(net, net.init(jax.random.key(0), dt), n_steps, dt, key=jax.random.key(1))
+    x = np.asarray(out.spikes["X"])
+    e = np.asarray(out.spikes["E"])
+    assert x.sum() > 0 and e.sum() > 0
+    snn = ns.nir.from_nir(graph, dt=dt)
+    x_shift = jnp.concatenate([jnp.zeros((1, x.shape[1])), jnp.asarray(x[:-1])])
+    np.testing.assert_array_equal(np.asarray(snn(x_shift, dt).spikes[0]), e)
+
+
+def test_network_delay_and_limits():
+    graph = ns.nir.to_nir(_network(delay=1.5), dt=0.5)
+    delays = [v for v in graph.nodes.values() if isinstance(v, nir.Delay)]
+    assert len(delays) == 1
+    np.testing.assert_allclose(delays[0].delay, np.full(3, 1.5e-3))  # ms -> s
+    with pytest.raises(ValueError, match=r"max_dense"):
+        ns.nir.to_nir(_network(), dt=0.5, max_dense=10)
+    b = ns.NetworkBuilder(jax.random.key(0))
+    b.add_population("E", ns.neurons.LIF(4, t_ref=0.0))
+    b.connect("E", "E", ns.connectivity.FixedProbability(0.5), weight=1.0,
+              synapse=ns.synapses.Exponential(5.0), output=ns.synapses.COBA(0.0))  # fmt: skip
+    with pytest.raises(ValueError, match=r"COBA"):
+        ns.nir.to_nir(b.build(), dt=0.5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..network import Network
 from ..neurons import LIF
 from ..train import SNN, LeakyReadout, SpikingLayer
 from . import _units as u
@@ -88,7 +89,7 @@ def _readout(nir, nodes, edges, src: str, ro: LeakyReadout, dt) -> str:
     return "li_out"
 
 
-def to_nir(model, *, dt: float):
+def to_nir(model, *, dt: float, max_dense: int = 1 << 22):
     """Write an ``ns.train`` network as a NIR graph.
 
     ``Input -> (Affine|Linear) -> CubaLIF [-> Linear -> back, if recurrent] -> ... ->
@@ -100,10 +101,18 @@ def to_nir(model, *, dt: float):
     written into ``v_leak`` (``e_l + i_e / g_l``, the same dynamics).
 
     Args:
-        model: an :class:`~neurosim.train.SNN` or a single
-            :class:`~neurosim.train.SpikingLayer`.
+        model: an :class:`~neurosim.train.SNN`, a single
+            :class:`~neurosim.train.SpikingLayer`, or a :class:`~neurosim.Network` (from
+            ``NetworkBuilder``) of ``LIF`` populations (``t_ref=0``) with one current-based
+            receptor each (``Exponential`` + ``CUBA``: ``CubaLIF``; ``Delta``: ``LIF``),
+            spike sources (written as ``Input`` nodes), homogeneous delays (``Delay``
+            nodes) and constant currents (folded into ``v_leak``). A projection adds
+            neurosim's minimal one-step latency, which NIR's instantaneous edges do not
+            show.
         dt: the time step (ms) the model runs at; biases and currents lasting one step
             (``tau_syn=None``) are converted exactly for it.
+        max_dense: the largest projection (``n_pre * n_post`` entries) of a ``Network`` that
+            is written as a dense matrix (procedural and sparse connectivity alike).
 
     Returns:
         A ``nir.NIRGraph``; store it with ``nir.write(path, graph)``.
@@ -121,11 +130,15 @@ def to_nir(model, *, dt: float):
     dt = float(dt)
     if not (np.isfinite(dt) and dt > 0):
         raise ValueError(f"dt must be > 0 ms, got {dt}")
+    if isinstance(model, Network):
+        from ._export_network import network_to_nir
+
+        return network_to_nir(model, dt=dt, max_dense=max_dense)
     if isinstance(model, SpikingLayer):
         model = SNN((model,), None)
     if not isinstance(model, SNN):
         raise ValueError(
-            f"to_nir exports ns.train.SNN or ns.train.SpikingLayer networks, got "
+            f"to_nir exports ns.train.SNN, ns.train.SpikingLayer or ns.Network, got "
             f"{type(model).__name__}"
         )
     if not model.layers and model.readout is None:

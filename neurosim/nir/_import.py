@@ -104,6 +104,9 @@ class _Walker:
 
     def only(self, name: str, exclude=()) -> str:
         nxt = [s for s in self.succ[name] if s not in exclude]
+        inner = [s for s in nxt if _kind(self.g.nodes[s]) != "Output"]
+        if len(inner) == 1:  # a hidden layer may also be a graph output: follow the stack
+            nxt = inner
         if len(nxt) != 1:
             raise ValueError(
                 f"node {name!r} ({_kind(self.g.nodes[name])}) feeds {nxt or 'nothing'}; "
