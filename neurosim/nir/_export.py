@@ -124,7 +124,7 @@ def to_nir(model, *, dt: float, max_dense: int = 1 << 22):
         >>> import jax, neurosim as ns
         >>> g = ns.nir.to_nir(ns.train.make_snn(jax.random.key(0), [3, 4, 2]), dt=1.0)
         >>> sorted(g.nodes)
-        ['fc0', 'fc_out', 'input', 'lif0', 'li_out', 'output']
+        ['fc0', 'fc_out', 'input', 'li_out', 'lif0', 'output']
     """
     nir = nir_module()
     dt = float(dt)

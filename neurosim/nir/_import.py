@@ -165,11 +165,11 @@ def from_nir(graph, *, dt: float, key=None) -> SNN:
         ValueError: naming every node neurosim cannot import, or the structure it cannot map.
 
     Example:
-        >>> import nir, numpy as np, neurosim as ns            # doctest: +SKIP
+        >>> import nir, numpy as np, neurosim as ns
         >>> g = nir.NIRGraph.from_list(nir.Input(np.array([2])), nir.Linear(np.ones((3, 2))),
         ...     nir.LIF(*(np.full(3, x) for x in (0.01, 1.0, 0.0, 1.0))),
-        ...     nir.Output(np.array([3])))                      # doctest: +SKIP
-        >>> snn = ns.nir.from_nir(g, dt=1.0)                    # doctest: +SKIP
+        ...     nir.Output(np.array([3])))
+        >>> snn = ns.nir.from_nir(g, dt=1.0)
     """
     nir_module()
     dt = float(dt)
