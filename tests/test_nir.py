@@ -255,3 +255,27 @@ def test_network_delay_and_limits():
               synapse=ns.synapses.Exponential(5.0), output=ns.synapses.COBA(0.0))  # fmt: skip
     with pytest.raises(ValueError, match=r"COBA"):
         ns.nir.to_nir(b.build(), dt=0.5)
+
+
+@pytest.mark.slow  # two network runs compiled (~10 s on a quiet 2-core CPU)
+def test_network_round_trip_with_delay():
+    """Network (delay 1.5 ms) -> NIR (a Delay node) -> Network: the same spikes."""
+    dt, n_steps = 0.5, 60
+    net = _network(delay=1.5)
+    back = ns.nir.network_from_nir(ns.nir.to_nir(net, dt=dt), {"X": net.populations[0].neuron})
+    assert back.plan(dt).delay_steps == net.plan(dt).delay_steps == (3, 0)
+    run = lambda m: ns.run(m, m.init(jax.random.key(0), dt), n_steps, dt, key=jax.random.key(1))  # noqa: E731
+    want, got = run(net)[1].spikes["E"], run(back)[1].spikes["E"]
+    assert float(want.sum()) > 0
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_network_import_names_what_it_cannot():
+    graph = nir.NIRGraph.from_list(
+        nir.Input(input_type=np.array([2])),
+        nir.Linear(weight=np.ones((2, 2))),
+        nir.CubaLI(*(np.full(2, x) for x in (0.005, 0.01, 1.0, 0.0))),
+        nir.Output(output_type=np.array([2])),
+    )
+    with pytest.raises(ValueError, match=r"CubaLI"):
+        ns.nir.network_from_nir(graph, {})

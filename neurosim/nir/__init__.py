@@ -2,7 +2,8 @@
 
 :func:`to_nir` writes a neurosim model as a ``nir.NIRGraph``; :func:`from_nir` reads a graph
 (from neurosim or another library: snnTorch, Norse, Lava, ...) back as an ``ns.train.SNN``
-simulated by neurosim's own neuron and synapse steps. ``nir.write(path, graph)`` and
+simulated by neurosim's own neuron and synapse steps, :func:`network_from_nir` as a
+``Network`` (any wiring, delays) run by ``ns.simulate``. ``nir.write(path, graph)`` and
 ``nir.read(path)`` store graphs in NIR's HDF5 files. The ``nir`` package is optional
 (``pip install neurosim[nir]``); it is imported only when these functions are called.
 
@@ -44,5 +45,6 @@ Example:
 
 from ._export import to_nir
 from ._import import from_nir
+from ._import_network import network_from_nir
 
-__all__ = ["to_nir", "from_nir"]
+__all__ = ["to_nir", "from_nir", "network_from_nir"]
