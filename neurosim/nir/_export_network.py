@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..network import Network
-from ..network._inputs import ConstantCurrent
+from ..network import ConstantCurrent, Network
 from ..neurons import LIF, AbstractSpikeSource
 from ..synapses import CUBA, Delta, Exponential, VoltageJump
 from . import _units as u
