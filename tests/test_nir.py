@@ -169,6 +169,13 @@ def test_foreign_lif_input_spike_jumps_by_r_w_over_tau():
     k = np.arange(20)[:, None]
     want = r * np.array(w).T / tau * np.exp(-k * dt / (tau * 1000.0))
     np.testing.assert_allclose(v, want, rtol=1e-5, atol=1e-6)
+    # a Scale node after the weights multiplies them (y = s * (W x))
+    scaled = nir.NIRGraph.from_list(
+        graph.nodes["input"], graph.nodes["linear"], nir.Scale(scale=np.array([0.5, 3.0])),
+        graph.nodes["lif"], graph.nodes["output"],
+    )  # fmt: skip
+    v = np.asarray(ns.nir.from_nir(scaled, dt=dt)(x, dt).v[0])
+    np.testing.assert_allclose(v, want * np.array([0.5, 3.0]), rtol=1e-5, atol=1e-6)
 
 
 def test_unsupported_nodes_and_features_are_named():
