@@ -40,6 +40,7 @@ from .network import (
 
 from . import train  # isort: skip  (gradient training; after the core it builds on)
 from . import dynamics  # isort: skip  (analysis of the models above)
+from . import nir  # isort: skip  (NIR exchange of train networks; the `nir` package is optional)
 
 __version__ = "0.1.0"
 
@@ -57,6 +58,7 @@ __all__ = [
     "integrators",
     "models",
     "neurons",
+    "nir",
     "ops",
     "rates",
     "synapses",
