@@ -86,7 +86,7 @@ def test_bad_chaining_and_bad_arguments_raise_clear_errors():
     b = ns.NetworkBuilder(key=jax.random.key(0))
     b.add_population("P", ns.neurons.PoissonSource(10, rate=5.0))
     b.add_rate_population("wong", ns.rates.ReducedWongWangEI(2))
-    with pytest.raises(ValueError, match=r"takes a value.*'P' is a spiking population"):
+    with pytest.raises(ValueError, match=r"'P' is a spiking population \(chain it after a Popul"):
         b.add_readout("bold", ns.bold.BOLDReadout(), source="P")
     with pytest.raises(ValueError, match=r"'nope' is not a population"):
         b.add_readout("bold", ns.bold.BOLDReadout(), source="nope")
