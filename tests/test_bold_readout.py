@@ -21,65 +21,63 @@ def _tol(bw, n_h):
     return gain * 4 * n_h * EPS32
 
 
-def _simulate(net, n_steps, dt, record):
-    return ns.simulate(net, n_steps * dt, dt, key=jax.random.key(1), record=record)
+DT, N_STEPS, TR, DEC = 2.5, 200, 50.0, 2  # ms; 500 ms, 20 steps per TR, 100 haemo steps
 
 
-def test_in_loop_bold_of_a_rate_population_equals_run_bold():
-    dt, n_steps, tr, dec = 2.5, 200, 50.0, 2
+@pytest.fixture(scope="module")
+def run():
+    """One network, one compile: BOLD of rate nodes and of a spiking population (through a
+    population rate), a held-sample BOLD and a continuous one."""
     b = ns.NetworkBuilder(key=jax.random.key(0))
     b.add_rate_population("wong", ns.rates.ReducedWongWangEI(3, I_ext=np.array([0.0, 0.1, 0.2])))
-    bold = ns.bold.BOLDReadout(tr=tr, decimate=dec, efficacy=200.0)
+    b.add_population("P", ns.neurons.PoissonSource(40, rate=50.0))
+    b.add_readout("rate", ns.network.PopulationRate(tau=10.0), source="P", regions=2)
+    bold = ns.bold.BOLDReadout(tr=TR, decimate=DEC, efficacy=200.0)
     b.add_readout("bold", bold, source="wong", variable="S_e")
-    net = b.build()
-    every = bold.every(dt)
+    b.add_readout("bold_spk", ns.bold.BOLDReadout(tr=TR, decimate=DEC), source="rate")
+    b.add_readout("held", ns.bold.BOLDReadout(tr=25.0, efficacy=200.0), source="wong")
+    b.add_readout("cont", ns.bold.BOLDReadout(tr=None, efficacy=200.0), source="wong")
+    every = bold.every(DT)
     assert every == 20  # 50 ms / 2.5 ms
-    res = _simulate(net, n_steps, dt, ["wong.S_e", ns.Trace("bold", every=every), "bold.q"])
+    record = ["wong.S_e", "rate", ns.Trace("bold", every=every), "bold.q",
+              ns.Trace("bold_spk", every=every), "held", "cont"]  # fmt: skip
+    return ns.simulate(b.build(), N_STEPS * DT, DT, key=jax.random.key(1), record=record)
+
+
+def test_in_loop_bold_of_a_rate_population_equals_run_bold(run):
     bw = ns.bold.BalloonWindkessel(3, efficacy=200.0)
-    _, want = ns.bold.run_bold(bw, res.traces["wong.S_e"], dt, tr, decimate=dec)
-    got = res.traces["bold"]
-    assert got.shape == (n_steps // every, 3) == want.shape
-    tol = _tol(bw, n_steps // dec)
+    _, want = ns.bold.run_bold(bw, run.traces["wong.S_e"], DT, TR, decimate=DEC)
+    got = run.traces["bold"]
+    assert got.shape == (N_STEPS // 20, 3) == want.shape
+    tol = _tol(bw, N_STEPS // DEC)
     assert np.abs(np.asarray(want)).max() > 10 * tol  # a signal well above round-off
     np.testing.assert_allclose(got, np.asarray(want), rtol=0, atol=tol)
-    # the state is recordable; q moves only on haemodynamic steps (every `dec` steps)
-    q = res.traces["bold.q"]
-    np.testing.assert_array_equal(q[0], 1.0)  # step 0 is not a haemodynamic step (dec = 2)
+    # the state is recordable; q moves only on haemodynamic steps (every `DEC` = 2 steps)
+    q = run.traces["bold.q"]
+    np.testing.assert_array_equal(q[0], 1.0)  # step 0 is not a haemodynamic step
     np.testing.assert_array_equal(q[2::2], q[1:-1:2])
     assert np.all(q[-1] != 1.0)
 
 
-def test_in_loop_bold_of_a_spiking_population_through_a_population_rate():
-    dt, n_steps, tr, dec = 1.0, 200, 50.0, 5
-    b = ns.NetworkBuilder(key=jax.random.key(0))
-    b.add_population("P", ns.neurons.PoissonSource(40, rate=50.0))
-    b.add_readout("rate", ns.network.PopulationRate(tau=10.0), source="P", regions=2)
-    b.add_readout("bold", ns.bold.BOLDReadout(tr=tr, decimate=dec), source="rate")
-    net = b.build()
-    res = _simulate(net, n_steps, dt, ["rate", ns.Trace("bold", every=50)])
-    assert res.traces["rate"].max() > 0
+def test_in_loop_bold_of_a_spiking_population_through_a_population_rate(run):
+    assert run.traces["rate"].max() > 0
     bw = ns.bold.BalloonWindkessel(2)
-    _, want = ns.bold.run_bold(bw, res.traces["rate"], dt, tr, decimate=dec)
-    tol = _tol(bw, n_steps // dec)
-    assert np.abs(np.asarray(want)).max() > 10 * tol
-    np.testing.assert_allclose(res.traces["bold"], np.asarray(want), rtol=0, atol=tol)
+    _, want = ns.bold.run_bold(bw, run.traces["rate"], DT, TR, decimate=DEC)
+    tol = _tol(bw, N_STEPS // DEC)
+    assert np.abs(np.asarray(want)).max() > 100 * tol
+    np.testing.assert_allclose(run.traces["bold_spk"], np.asarray(want), rtol=0, atol=tol)
 
 
-def test_held_sample_between_trs_and_continuous_mode():
+def test_held_sample_between_trs_and_continuous_mode(run):
     """Between TR boundaries the value holds the last sample; tr=None samples every step."""
-    dt, n_steps = 1.0, 40
-    b = ns.NetworkBuilder(key=jax.random.key(0))
-    b.add_rate_population("wong", ns.rates.ReducedWongWangEI(2))
-    b.add_readout("held", ns.bold.BOLDReadout(tr=10.0, efficacy=200.0), source="wong")
-    b.add_readout("cont", ns.bold.BOLDReadout(tr=None, efficacy=200.0), source="wong")
-    res = _simulate(b.build(), n_steps, dt, ["held", "cont", "wong.S_e"])
-    held, cont = res.traces["held"], res.traces["cont"]
-    bw = ns.bold.BalloonWindkessel(2, efficacy=200.0)
-    _, want = ns.bold.run_bold(bw, res.traces["wong.S_e"], dt, dt)  # a sample every step
-    np.testing.assert_allclose(cont, np.asarray(want), rtol=0, atol=_tol(bw, n_steps))
-    np.testing.assert_array_equal(held[:9], 0.0)  # before the first TR: rest (0)
-    for k in range(9, n_steps):  # step k ends at (k + 1) dt; last sample at a multiple of 10
-        np.testing.assert_array_equal(held[k], cont[(k + 1) // 10 * 10 - 1])
+    held, cont = run.traces["held"], run.traces["cont"]
+    bw = ns.bold.BalloonWindkessel(3, efficacy=200.0)
+    _, want = ns.bold.run_bold(bw, run.traces["wong.S_e"], DT, DT)  # a sample every step
+    np.testing.assert_allclose(cont, np.asarray(want), rtol=0, atol=_tol(bw, N_STEPS))
+    per = 10  # TR = 25 ms = 10 steps
+    np.testing.assert_array_equal(held[: per - 1], 0.0)  # before the first TR: rest (0)
+    for k in range(per - 1, N_STEPS):  # step k ends at (k + 1) dt
+        np.testing.assert_array_equal(held[k], cont[(k + 1) // per * per - 1])
 
 
 def test_bad_chaining_and_bad_arguments_raise_clear_errors():
