@@ -2,8 +2,10 @@
 
 :class:`BalloonWindkessel` is a per-region component (``init(key, dt)`` /
 ``step(state, drive, i, dt, key) -> (state, bold)``) for use inside a simulation loop;
-:func:`run_bold` drives it with a recorded signal and samples every TR; :func:`steady_state`
-is its closed-form fixed point under constant drive.
+:class:`BOLDReadout` is the same model as an in-loop readout of a network (added with
+``NetworkBuilder.add_readout``, sampled every TR); :func:`run_bold` drives it with a recorded
+signal and samples every TR; :func:`steady_state` is its closed-form fixed point under
+constant drive.
 
 Example:
     >>> import jax.numpy as jnp, neurosim as ns
@@ -14,6 +16,14 @@ Example:
 """
 
 from ._balloon import BalloonState, BalloonWindkessel, steady_state
+from ._readout import BOLDReadout
 from ._run import run_bold, steps_per
 
-__all__ = ["BalloonWindkessel", "BalloonState", "steady_state", "run_bold", "steps_per"]
+__all__ = [
+    "BalloonWindkessel",
+    "BalloonState",
+    "BOLDReadout",
+    "steady_state",
+    "run_bold",
+    "steps_per",
+]

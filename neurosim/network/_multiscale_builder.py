@@ -402,7 +402,8 @@ class MultiscaleMixin:
         if kind == "value":
             raise ValueError(
                 f"{what}: {type(readout).__name__} takes a value (a node's output or a readout); "
-                f"source {source!r} is a spiking population"
+                f"source {source!r} is a spiking population (chain it after a PopulationRate "
+                "readout of that population)"
             )
         if callable(getattr(readout, "bind", None)):
             readout = readout.bind(n_out)
