@@ -182,7 +182,12 @@ class _NodeToSpiking(AbstractCrossCoupling):
         self.variable = variable
 
     def value(self, y):
+        """``offset + G * y``: current (pA) or rate (Hz) for the node signal ``y``."""
         return self.offset + self.G * y
+
+    def step(self, state, drive, i, dt, key):
+        """``drive``: the node signal per region; out: ``value(drive)``."""
+        return state, self.value(drive)
 
 
 class CurrentDrive(_NodeToSpiking):
