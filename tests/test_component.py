@@ -236,3 +236,24 @@ def test_network_init_is_init_state():
     net = b.build()
     s1, s2 = net.init(jax.random.key(1), 0.1), net.init_state(jax.random.key(1), 0.1)
     assert eqx.tree_equal(s1, s2)
+
+
+def test_rate_model_step_is_heun_plus_additive_noise():
+    """step = one Heun step of vector_field with c held, + sigma sqrt(dt) xi, then bound."""
+    noise = ns.rates.AdditiveNoise({"S_e": 0.01})
+    m = ns.rates.ReducedWongWangEI(3, noise=noise)
+    same = ns.rates.ReducedWongWangEI(3).with_integration(noise=noise)
+    s0, c, dt, key = m.init(jax.random.key(0), 0.1), jnp.full(3, 0.05), 0.1, jax.random.key(4)
+    (s1, y1), (s2, _) = m.step(s0, c, 0, dt, key), same.step(s0, c, 0, dt, key)
+    k1 = m.vector_field(s0, c)
+    k2 = m.vector_field({k: s0[k] + dt * k1[k] for k in s0}, c)
+    ref = {k: s0[k] + 0.5 * dt * (k1[k] + k2[k]) for k in s0}
+    xi = jax.random.normal(jax.random.fold_in(key, 0), (3,))  # S_e is state variable 0
+    ref["S_e"] = ref["S_e"] + 0.01 * np.sqrt(dt) * xi
+    ref = m.bound(ref)
+    for k in s0:
+        np.testing.assert_allclose(np.asarray(s1[k]), np.asarray(ref[k]), rtol=1e-6, atol=1e-7)
+        np.testing.assert_array_equal(np.asarray(s1[k]), np.asarray(s2[k]))
+    np.testing.assert_array_equal(np.asarray(y1), np.asarray(m.output(s1)))
+    with pytest.raises(ValueError, match="unknown state variables"):
+        ns.rates.ReducedWongWangEI(3, noise=ns.rates.AdditiveNoise({"r": 1.0}))

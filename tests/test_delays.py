@@ -190,7 +190,7 @@ def test_per_synapse_delays_need_stored_connectivity_and_no_dynamics():
             weight=1.0,
             synapse=syn,
             delay=ns.init.Uniform(0.0, 1.0),
-            dynamics=ns.network.AbstractProjectionDynamics(),
+            dynamics=ns.plasticity.TsodyksMarkram(U=0.5, tau_rec=100.0),
         )
 
 

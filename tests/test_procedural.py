@@ -217,6 +217,9 @@ def test_seed_is_an_array_leaf_and_weights_validated():
         def sample(self, key, shape):
             return jnp.ones(shape)
 
+        def mean(self):  # abstract on AbstractInit (was a NotImplementedError stub)
+            return 1.0
+
     with pytest.raises(ValueError, match="quantile"):
         gen.build(jax.random.key(0), 20, 20, NoQuantile())
 

@@ -185,16 +185,20 @@ class Network(eqx.Module):
         )
         receptors = tuple(
             tuple(
-                r.kinetics.init(jax.random.fold_in(jax.random.fold_in(k_rec, i), j), dt)
+                r.kinetics.bind(p.n).init(jax.random.fold_in(jax.random.fold_in(k_rec, i), j), dt)
                 for j, r in enumerate(p.receptors)
             )
             for i, p in enumerate(self.populations)
         )
         inputs = tuple(
-            inp.current.init(jax.random.fold_in(k_inp, i), dt) for i, inp in enumerate(self.inputs)
+            inp.current.bind(inp.target_slice[1] - inp.target_slice[0]).init(
+                jax.random.fold_in(k_inp, i), dt
+            )
+            for i, inp in enumerate(self.inputs)
         )
-        # Re-bound to the projection's own operator, so that the initial (plastic) weights
-        # are those of ``pr.conn`` (gradients reach them, replaced weights are used).
+        # Parts are (re-)bound to the sizes and operators of this network, so that parts
+        # replaced with eqx.tree_at need no binding and the initial (plastic) weights are
+        # those of ``pr.conn`` (gradients reach them, replaced weights are used).
         projections = tuple(
             pr.dynamics.bind(pr.conn).init(jax.random.fold_in(k_prj, j), dt)
             if pr.dynamics is not None

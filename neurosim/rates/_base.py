@@ -15,7 +15,13 @@ from .._validate import as_param, check_finite
 from ..integrators import AbstractIntegrator, Heun
 from ._noise import AdditiveNoise, check_integrator, check_noise
 
-__all__ = ["AbstractRateModel", "node_params", "node_inits", "wong_wang_rate"]
+__all__ = [
+    "AbstractRateModel",
+    "node_params",
+    "node_inits",
+    "node_integration",
+    "wong_wang_rate",
+]
 
 
 class AbstractRateModel(AbstractComponent):
@@ -122,6 +128,15 @@ def node_params(n: int, **values) -> dict:
         check_finite(name, val)
         out[name] = as_param(val, n, name)
     return out
+
+
+def node_integration(model, integrator, noise) -> tuple:
+    """``(integrator, noise)`` for a model's constructor: validated, Heun by default."""
+    if integrator is not None:
+        check_integrator(integrator)
+    if noise is not None:
+        check_noise(noise, model)
+    return (integrator if integrator is not None else Heun()), noise
 
 
 def node_inits(names: tuple[str, ...], defaults: dict, given: dict | None) -> dict:

@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 
 from .._validate import check_nonnegative, check_positive, check_size
-from ._base import AbstractRateModel, node_inits, node_params
+from ._base import AbstractRateModel, node_inits, node_integration, node_params
 
 __all__ = ["JansenRit"]
 
@@ -45,6 +45,8 @@ class JansenRit(AbstractRateModel):
         r: sigmoid steepness (1/mV), > 0.
         p: afferent input rate to the pyramidal cells (1/ms).
         init: initial values per variable (numbers or ``ns.init`` objects), default 0.
+        integrator, noise: the step's integrator (default Heun) and optional
+            :class:`~neurosim.rates.AdditiveNoise` (see :class:`AbstractRateModel`).
 
     Example:
         >>> import jax, neurosim as ns
@@ -80,6 +82,8 @@ class JansenRit(AbstractRateModel):
         r=0.56,
         p=0.22,
         init=None,
+        integrator=None,
+        noise=None,
     ):
         self.n = check_size("n", n)
         positive = {"A": (A, "mV"), "B": (B, "mV"), "a": (a, "1/ms"), "b": (b, "1/ms"),
@@ -91,6 +95,7 @@ class JansenRit(AbstractRateModel):
         for name, val in par.items():
             setattr(self, name, val)
         self.inits = node_inits(self.state_names, dict.fromkeys(self.state_names, 0.0), init)
+        self.integrator, self.noise = node_integration(self, integrator, noise)
 
     def sigmoid(self, v):
         """Firing rate (1/ms) of a population with mean membrane potential ``v`` (mV)."""

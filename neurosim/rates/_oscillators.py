@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from .._init import Uniform
 from .._validate import check_size
-from ._base import AbstractRateModel, node_inits, node_params
+from ._base import AbstractRateModel, node_inits, node_integration, node_params
 
 __all__ = ["StuartLandau", "Kuramoto"]
 
@@ -39,6 +39,8 @@ class StuartLandau(AbstractRateModel):
         a: bifurcation parameter (1/ms).
         omega: angular frequency (rad/ms).
         init: initial values per variable, default uniform in [-0.5, 0.5).
+        integrator, noise: the step's integrator (default Heun) and optional
+            :class:`~neurosim.rates.AdditiveNoise` (see :class:`AbstractRateModel`).
 
     Example:
         >>> import jax, neurosim as ns
@@ -52,12 +54,15 @@ class StuartLandau(AbstractRateModel):
     inits: dict
     state_names: ClassVar[tuple[str, ...]] = ("x", "y")
 
-    def __init__(self, n: int, *, a=0.0, omega=2 * jnp.pi * 0.01, init=None):
+    def __init__(
+        self, n: int, *, a=0.0, omega=2 * jnp.pi * 0.01, init=None, integrator=None, noise=None
+    ):
         self.n = check_size("n", n)
         par = node_params(n, a=a, omega=omega)
         self.a, self.omega = par["a"], par["omega"]
         u = Uniform(-0.5, 0.5)
         self.inits = node_inits(self.state_names, {"x": u, "y": u}, init)
+        self.integrator, self.noise = node_integration(self, integrator, noise)
 
     def vector_field(self, state, c):
         x, y = state["x"], state["y"]
@@ -82,6 +87,8 @@ class Kuramoto(AbstractRateModel):
         n: number of oscillators.
         omega: natural angular frequencies (rad/ms).
         init: initial phases, default uniform in [0, 2 pi).
+        integrator, noise: the step's integrator (default Heun) and optional
+            :class:`~neurosim.rates.AdditiveNoise` (see :class:`AbstractRateModel`).
 
     Example:
         >>> import jax, numpy as np, neurosim as ns
@@ -95,10 +102,11 @@ class Kuramoto(AbstractRateModel):
     inits: dict
     state_names: ClassVar[tuple[str, ...]] = ("theta",)
 
-    def __init__(self, n: int, *, omega=0.0, init=None):
+    def __init__(self, n: int, *, omega=0.0, init=None, integrator=None, noise=None):
         self.n = check_size("n", n)
         self.omega = node_params(n, omega=omega)["omega"]
         self.inits = node_inits(self.state_names, {"theta": Uniform(0.0, 2 * jnp.pi)}, init)
+        self.integrator, self.noise = node_integration(self, integrator, noise)
 
     def vector_field(self, state, c):
         return {"theta": self.omega + c}

@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 
 from .._validate import check_nonnegative, check_positive, check_size
-from ._base import AbstractRateModel, node_inits, node_params
+from ._base import AbstractRateModel, node_inits, node_integration, node_params
 
 __all__ = ["WilsonCowan"]
 
@@ -44,6 +44,8 @@ class WilsonCowan(AbstractRateModel):
         k_e, k_i: maximal response (default ``S(+inf)``).
         P, Q: external inputs to E and I.
         init: initial values per variable (numbers or ``ns.init`` objects), default 0.
+        integrator, noise: the step's integrator (default Heun) and optional
+            :class:`~neurosim.rates.AdditiveNoise` (see :class:`AbstractRateModel`).
 
     Example:
         >>> import jax, neurosim as ns
@@ -92,6 +94,8 @@ class WilsonCowan(AbstractRateModel):
         P=0.0,
         Q=0.0,
         init=None,
+        integrator=None,
+        noise=None,
     ):
         self.n = check_size("n", n)
         check_positive("tau_e", tau_e, "ms")
@@ -112,6 +116,7 @@ class WilsonCowan(AbstractRateModel):
         for name, val in p.items():
             setattr(self, name, val)
         self.inits = node_inits(self.state_names, {"E": 0.0, "I": 0.0}, init)
+        self.integrator, self.noise = node_integration(self, integrator, noise)
 
     def vector_field(self, state, c):
         E, I = state["E"], state["I"]

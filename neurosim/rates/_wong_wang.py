@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from .._validate import check, check_nonnegative, check_positive, check_size
-from ._base import AbstractRateModel, node_inits, node_params, wong_wang_rate
+from ._base import AbstractRateModel, node_inits, node_integration, node_params, wong_wang_rate
 
 __all__ = ["ReducedWongWang", "ReducedWongWangEI"]
 
@@ -43,6 +43,8 @@ class ReducedWongWang(AbstractRateModel):
         J_N: synaptic coupling (nA), >= 0.
         I_o: external input current (nA).
         init: initial ``S`` (number or ``ns.init`` object), default 0.1.
+        integrator, noise: the step's integrator (default Heun) and optional
+            :class:`~neurosim.rates.AdditiveNoise` (see :class:`AbstractRateModel`).
 
     Example:
         >>> import jax, neurosim as ns
@@ -75,6 +77,8 @@ class ReducedWongWang(AbstractRateModel):
         J_N=0.2609,
         I_o=0.33,
         init=None,
+        integrator=None,
+        noise=None,
     ):
         self.n = check_size("n", n)
         check_positive("a", a, "Hz/nA")
@@ -86,6 +90,7 @@ class ReducedWongWang(AbstractRateModel):
         for name, val in par.items():
             setattr(self, name, val)
         self.inits = node_inits(self.state_names, {"S": 0.1}, init)
+        self.integrator, self.noise = node_integration(self, integrator, noise)
 
     def current(self, state, c=0.0):
         """Total input current ``x`` (nA)."""
@@ -138,6 +143,8 @@ class ReducedWongWangEI(AbstractRateModel):
         I_o: external input current (nA); I_ext: extra current to E (nA), e.g. a stimulus.
         lamda: fraction of long-range input onto the inhibitory pool, in [0, 1].
         init: initial values per variable, default ``S_e = 0.1, S_i = 0.1``.
+        integrator, noise: the step's integrator (default Heun) and optional
+            :class:`~neurosim.rates.AdditiveNoise` (see :class:`AbstractRateModel`).
 
     Example:
         >>> import jax, neurosim as ns
@@ -192,6 +199,8 @@ class ReducedWongWangEI(AbstractRateModel):
         I_ext=0.0,
         lamda=0.0,
         init=None,
+        integrator=None,
+        noise=None,
     ):
         self.n = check_size("n", n)
         for name, val, unit in (("a_e", a_e, "Hz/nA"), ("a_i", a_i, "Hz/nA"), ("d_e", d_e, "ms"),
@@ -210,6 +219,7 @@ class ReducedWongWangEI(AbstractRateModel):
         for name, val in par.items():
             setattr(self, name, val)
         self.inits = node_inits(self.state_names, {"S_e": 0.1, "S_i": 0.1}, init)
+        self.integrator, self.noise = node_integration(self, integrator, noise)
 
     def currents(self, state, c=0.0):
         """Input currents ``(I_E, I_I)`` (nA)."""
