@@ -282,6 +282,25 @@ def test_bold_like_component_chains_after_a_readout_and_a_node():
     np.testing.assert_array_equal(res.traces["slow"], res.traces["slow.x"])
 
 
+def test_rate_drive_sets_the_rate_of_a_poisson_source():
+    """RateDrive: source neurons fire at G * r_E(t - d) Hz; the count is within 5 sigma of
+    the Bernoulli expectation sum_i n p_i, p_i = G r_E(i - d) dt 1e-3 (variance sum n p(1-p))."""
+    dt, n_steps, n, G, d = 0.1, 1000, 200, 20.0, 10
+    b = ns.NetworkBuilder(key=jax.random.key(0))
+    b.add_population("src", ns.neurons.PoissonSource(n, rate=0.0))
+    b.add_rate_population("wong", ns.rates.ReducedWongWangEI(1))
+    b.couple("wong", "src", ns.network.RateDrive(G=G, variable="r_e"), delay=d * dt)
+    net = b.build()
+    s0 = net.init_state(jax.random.key(1), dt)
+    res = ns.simulate(net, n_steps * dt, dt, key=jax.random.key(2), state=s0, record=["wong.r_e"])
+    r0 = float(net.rate_populations[0].model.observables(s0.nodes[0], s0.node_input[0])["r_e"][0])
+    r = np.concatenate([[r0], res.traces["wong.r_e"][:, 0]])  # r_E at step boundaries 0..n
+    p = G * r[np.maximum(np.arange(n_steps) - d, 0)] * dt * 1e-3
+    mean, var = n * p.sum(), n * (p * (1 - p)).sum()
+    assert abs(res.n_spikes - mean) < 5 * np.sqrt(var)
+    assert mean > 100  # the node's rate really drives the source (r_E ~ 1-3 Hz)
+
+
 def test_pure_rate_network_through_ns_simulate_equals_rates_wrapper():
     m = ns.rates.ReducedWongWangEI(3)
     cpl = ns.rates.LinearCoupling(np.ones((3, 3)) - np.eye(3), G=0.4, delays=2.0 * np.ones((3, 3)))

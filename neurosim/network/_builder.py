@@ -24,6 +24,7 @@ from ._gap import Electrical
 from ._inputs import AbstractCurrent
 from ._multiscale_builder import MultiscaleMixin
 from ._network import Network
+from ._readout_builder import ReadoutMixin
 from ._structure import Input, Population, Projection, Receptor
 
 __all__ = ["NetworkBuilder"]
@@ -96,7 +97,7 @@ def _same_params(a, b) -> bool:
     return type(a) is type(b) and bool(eqx.tree_equal(a, b))
 
 
-class NetworkBuilder(MultiscaleMixin):
+class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
     """Assembles populations, projections and inputs into an immutable :class:`Network`.
 
     Spiking populations (:meth:`add_population`, :meth:`connect`) and rate (neural-mass)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import NamedTuple
 
 import equinox as eqx
@@ -12,15 +11,8 @@ import numpy as np
 
 from ._delays import delays_dtype, ring_length
 from ._gap import Electrical
-from ._multiscale import (
-    CrossCoupling,
-    NodeCoupling,
-    RatePopulation,
-    ReadoutSlot,
-    node_inputs,
-    node_signal,
-    synaptic_signal,
-)
+from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
+from ._multiscale_init import init_scales
 from ._structure import Input, Population, Projection
 
 __all__ = ["Network", "NetworkState", "Plan"]
@@ -227,7 +219,7 @@ class Network(eqx.Module):
             delay_rings=delay_rings,
         )
         if self.rate_populations or self.readouts:
-            state = self._init_scales(state, jax.random.fold_in(key, 0x5CA1E), dt, plan, nodes)
+            state = init_scales(self, state, jax.random.fold_in(key, 0x5CA1E), dt, plan, nodes)
         elif nodes:
             raise ValueError("nodes= was given but the network has no rate populations")
         return state
@@ -235,86 +227,6 @@ class Network(eqx.Module):
     def init(self, key, dt: float = 0.1, *, nodes: dict | None = None) -> NetworkState:
         """Alias of :meth:`init_state` (the component protocol's name)."""
         return self.init_state(key, dt, nodes=nodes)
-
-    def _initial_nodes(self, nodes: dict | None, key, dt) -> tuple[dict, ...]:
-        nodes = nodes or {}
-        names = [rp.name for rp in self.rate_populations]
-        unknown = sorted(set(nodes) - set(names))
-        if unknown:
-            raise ValueError(f"nodes names unknown rate populations {unknown}; known: {names}")
-        out = []
-        dtype = jnp.result_type(float)
-        for r, rp in enumerate(self.rate_populations):
-            if rp.name not in nodes:
-                out.append(rp.model.init(jax.random.fold_in(key, r), dt))
-                continue
-            given = nodes[rp.name]
-            missing = sorted(set(rp.model.state_names) - set(given))
-            if missing:
-                raise ValueError(
-                    f"nodes[{rp.name!r}] is missing state variables {missing}; the model has "
-                    f"{list(rp.model.state_names)}"
-                )
-            out.append(
-                {
-                    k: jnp.broadcast_to(jnp.asarray(given[k], dtype), (rp.n,))
-                    for k in rp.model.state_names
-                }
-            )
-        return tuple(out)
-
-    def _init_scales(self, state: NetworkState, key, dt, plan: Plan, nodes=None) -> NetworkState:
-        """Rate nodes (sampled, or ``nodes``), a constant past, initial node inputs, readouts."""
-        k_nod, k_out = jax.random.split(key)
-        nodes = self._initial_nodes(nodes, k_nod, dt)
-        outputs = tuple(
-            rp.model.output(x) for rp, x in zip(self.rate_populations, nodes, strict=True)
-        )
-        hist = tuple(
-            jnp.broadcast_to(y, (D, *y.shape)) if D > 0 else None
-            for y, D in zip(outputs, plan.node_ring, strict=True)
-        )
-        cross, signals = [], []
-        for j, (cc, d) in enumerate(zip(self.cross, plan.cross_delay, strict=True)):
-            st = {"part": cc.coupling.init(jax.random.fold_in(k_out, 0xC0 + j), dt)}
-            if cc.direction == "spiking->rate":
-                if cc.receptor >= 0:  # synaptic activity: the receptors at rest
-                    s = synaptic_signal(self, cc, state.receptors)
-                else:  # population activity: its filter's initial rate
-                    s = st["part"]["r"]
-                signals.append(s)
-            else:
-                rp = self.rate_populations[cc.rate]
-                c0 = jnp.zeros_like(outputs[cc.rate])
-                s = node_signal(rp.model, nodes[cc.rate], c0, cc.coupling.variable)
-                s = s if not cc.nodes else s[jnp.asarray(cc.nodes, jnp.int32)]
-                signals.append(None)
-            if d > 0:
-                st["ring"] = jnp.broadcast_to(s, (d + 1, *s.shape))
-            cross.append(st)
-        inputs = node_inputs(self, nodes, outputs, hist, signals, state.step, dt)
-        # rate -> spiking rings of observables depend on c(0): refill them with it
-        for j, (cc, d) in enumerate(zip(self.cross, plan.cross_delay, strict=True)):
-            if cc.direction == "rate->spiking" and d > 0:
-                rp = self.rate_populations[cc.rate]
-                s = node_signal(rp.model, nodes[cc.rate], inputs[cc.rate], cc.coupling.variable)
-                s = s if not cc.nodes else s[jnp.asarray(cc.nodes, jnp.int32)]
-                cross[j] = {**cross[j], "ring": jnp.broadcast_to(s, (d + 1, *s.shape))}
-        readouts, values = [], []
-        for j, slot in enumerate(self.readouts):
-            st = slot.readout.init(jax.random.fold_in(k_out, j), dt)
-            readouts.append(st)
-            values.append(jnp.zeros((slot.n_out,), jnp.result_type(float)))
-        return dataclasses.replace(
-            state,
-            nodes=tuple(nodes),
-            node_input=inputs,
-            node_history=hist,
-            node_fault=tuple(jnp.full((rp.n,), -1, jnp.int32) for rp in self.rate_populations),
-            cross=tuple(cross),
-            readouts=tuple(readouts),
-            readout_values=tuple(values),
-        )
 
     def check_state(self, state: NetworkState, dt: float) -> None:
         """Raise ``ValueError`` if ``state`` does not fit this network at this ``dt``."""
