@@ -177,7 +177,7 @@ def test_tvb_data_missing_says_how_to_install(monkeypatch):
 def test_rate_network_weights_delays_and_model():
     w, lengths, pos, labels = _synthetic(seed=4)
     con = Connectome(w, lengths, labels=labels)
-    net = ns.connectome.rate_network(con, G=0.7, velocity=2.0)
+    net = ns.connectome.rate_network(con, G=0.7, velocity=2.0, normalize="max")
     expect = w.copy()
     np.fill_diagonal(expect, 0.0)
     expect = expect / expect.max()

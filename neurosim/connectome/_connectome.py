@@ -125,7 +125,7 @@ class Connectome:
         >>> import numpy as np, neurosim as ns
         >>> W = np.array([[0.0, 2.0], [1.0, 0.0]])  # 0 -> 1 has weight 1, 1 -> 0 weight 2
         >>> con = ns.connectome.Connectome(W, tract_lengths=[[0, 30.0], [30.0, 0]])
-        >>> con.delays(velocity=3.0)[0, 1]  # mm / (m/s) = ms
+        >>> float(con.delays(velocity=3.0)[0, 1])  # mm / (m/s) = ms
         10.0
     """
 

@@ -29,9 +29,9 @@ def rate_network(
     connectome: Connectome,
     model=None,
     *,
-    G: float = 1.0,
+    G: float = 0.3,
     velocity: float | None = 3.0,
-    normalize: str | None = "max",
+    normalize: str | None = "row_sum",
     self_connections: bool = False,
 ) -> RateNetwork:
     r"""One neural-mass node per region, coupled by the connectome with tract-length delays.
@@ -47,11 +47,14 @@ def rate_network(
             ``model(n)``, or None for :class:`neurosim.rates.ReducedWongWangEI` (Deco et al.
             2014, TVB's defaults).
         G: global coupling strength (dimensionless for the Wong–Wang models: ``c`` multiplies
-            ``J_N``).
+            ``J_N``). The default 0.3 with row-sum weights keeps TVB's 76-region connectome in
+            the low-rate state (r_E 3-8 Hz) near the largest FC-SC correlation we found
+            (about 0.2 on S_E; ``examples/whole_brain.py``); from G ~ 0.5 regions saturate.
         velocity: conduction velocity (m/s = mm/ms), > 0; default 3 m/s (TVB's default
             ``Connectivity.speed``). None: no delays.
-        normalize: ``"max"`` (largest weight 1), ``"row_sum"`` (inputs of each region sum to
-            1) or None (weights as given). Applied after removing self-connections.
+        normalize: ``"row_sum"`` (default: the inputs of each region sum to 1, so ``c`` is
+            ``G`` times a weighted mean of ``S_E``), ``"max"`` (largest weight 1) or None
+            (weights as given). Applied after removing self-connections.
         self_connections: keep the diagonal of ``W`` (default False: a node's own recurrence is
             part of the node model).
 

@@ -214,8 +214,8 @@ def dtb_network(
     k_e: int = 57,
     k_i: int = 14,
     k_ext: int = 29,
-    w_e: float = 1.0,
-    w_i: float = 8.0,
+    w_e: float = 0.2,
+    w_i: float = 6.0,
     w_ext: float | None = None,
     tau_e: float = 5.0,
     tau_i: float = 10.0,
@@ -243,8 +243,11 @@ def dtb_network(
         e_e, e_i: reversal potentials (mV).
         velocity: conduction velocity (m/s = mm/ms) for the long-range delays, > 0.
         background: a current (``ns.inputs``, pA) injected into every neuron; default an
-            Ornstein–Uhlenbeck current (DTB's background) with mean 170 pA, sd 100 pA,
-            tau 10 ms.
+            Ornstein–Uhlenbeck current (DTB's background) with mean 110 pA, sd 50 pA,
+            tau 10 ms. With the default weights this is an inhibition-dominated,
+            fluctuation-driven state (E and I at ~5-7 Hz on TVB's 76 regions); without
+            recurrence the same input gives ~21 Hz. Much stronger E weights (e.g. w_e = 0.3 nS
+            with w_i = 2 nS) run away to ~200-400 Hz.
         neuron: the neuron model of all ``n`` neurons; default LIF with ``tau_m = 20 ms,
             g_L = 10 nS, E_L = V_reset = -60 mV, V_th = -50 mV, t_ref = 2 ms``, ``v(0)``
             uniform in [-60, -50] mV.
@@ -340,7 +343,7 @@ def dtb_network(
             f"neuron must be a neuron model with n={n} (all regions' neurons), got {neuron!r:.80}"
         )
     if background is None:
-        background = inputs.OUCurrent(mean=170.0, std=100.0, tau=10.0)
+        background = inputs.OUCurrent(mean=110.0, std=50.0, tau=10.0)
     labels = connectome.labels
     groups = _group_names(labels)
     b = NetworkBuilder(key=key)
