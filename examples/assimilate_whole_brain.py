@@ -105,7 +105,7 @@ class Twin:
         k = int(ms / DT)
         rs, tr = ns.rates.run(model, cpl, m["rate"], k, DT, key=key, noise=self.noise,
                               record=["S"])  # fmt: skip
-        bs, _ = ns.bold.steady_state(self.bw, tr["S"][k // 2 :].mean(0))
+        bs, _ = ns.bold.steady_state(self.bw, tr.traces["nodes.S"][k // 2 :].mean(0))
         return {**m, "rate": rs, "bold": bs}
 
     def simulate(self, m, key):
@@ -114,7 +114,7 @@ class Twin:
         cpl = eqx.tree_at(lambda x: x.G, self.cpl, self.g_t.forward(m["u_g"]))
         rs, tr = ns.rates.run(model, cpl, m["rate"], self.steps, DT, key=key,
                               noise=self.noise, record=["S"])  # fmt: skip
-        bs, y = ns.bold.run_bold(self.bw, tr["S"], DT, self.tr, state=m["bold"],
+        bs, y = ns.bold.run_bold(self.bw, tr.traces["nodes.S"], DT, self.tr, state=m["bold"],
                                  decimate=DECIMATE)  # fmt: skip
         return {**m, "rate": rs, "bold": bs}, y[-1]
 

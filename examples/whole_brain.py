@@ -38,8 +38,8 @@ def rates_part(con, duration, dt=0.5, skip=1000.0):
         net.model, net.coupling, duration, dt, key=jax.random.key(2), noise=noise,
         record=["S_e", "r_e"], every=20, progress=False,
     )  # fmt: skip
-    keep = res.times > skip
-    fc = np.asarray(ns.analysis.functional_connectivity(res.traces["S_e"][keep]))
+    keep = res.trace_times["nodes.S_e"] > skip
+    fc = np.asarray(ns.analysis.functional_connectivity(res.traces["nodes.S_e"][keep]))
     return net, res, keep, fc
 
 
@@ -62,7 +62,8 @@ def activity_figure(path, res_a, keep_a, t_b, r_b, labels, n_show=8):
     fig, (ax_a, ax_b) = plt.subplots(2, 1, figsize=(10, 7))
     show = np.linspace(0, len(labels) - 1, min(n_show, len(labels))).astype(int)
     for k in show:
-        ax_a.plot(res_a.times[keep_a], res_a.traces["r_e"][keep_a, k], lw=0.6, label=labels[k])
+        t_a = res_a.trace_times["nodes.r_e"][keep_a]
+        ax_a.plot(t_a, res_a.traces["nodes.r_e"][keep_a, k], lw=0.6, label=labels[k])
     ax_a.set(title="(a) Wong–Wang E–I nodes: excitatory rate r_E", xlabel="time (ms)",
              ylabel="Hz")  # fmt: skip
     ax_a.legend(fontsize=6, ncol=4, loc="upper right")
@@ -131,7 +132,7 @@ def main():
         "rate_G": float(net.coupling.G),
         "rate_sim_ms": res_a.duration,
         "rate_run_s": round(res_a.run_s, 2),
-        "rate_mean_r_e_hz": round(float(res_a.traces["r_e"][keep_a].mean()), 3),
+        "rate_mean_r_e_hz": round(float(res_a.traces["nodes.r_e"][keep_a].mean()), 3),
         "fc_sc_rates": round(fc_sc_a, 4),
         "dtb_regions": sub.n,
         "dtb_neurons_per_region": n_per,
