@@ -365,6 +365,7 @@ def _simulate_interruptible(net, n_steps: int, dt: float, key):
     """
     import dataclasses
     import signal
+    import threading
 
     import numpy as np
 
@@ -386,7 +387,8 @@ def _simulate_interruptible(net, n_steps: int, dt: float, key):
     parts, state, done, compile_s, run_s = [], None, 0, 0.0, 0.0
     status, message, code = "ok", "", 0
     bar = progress_bar(n_steps, dt, None)
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
     try:
         while done < n_steps and not stop:
             k = min(seg, n_steps - done)
@@ -404,7 +406,8 @@ def _simulate_interruptible(net, n_steps: int, dt: float, key):
     except KeyboardInterrupt:
         stop.append(signal.SIGINT)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
         if bar is not None:
             bar.close()
     if stop and not code:
