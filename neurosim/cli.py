@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="out", help="output directory")
     r.add_argument("--no-plot", action="store_true", help="do not write raster.png")
     r.add_argument(
+        "--format",
+        default="npz",
+        choices=("npz", "nwb"),
+        help="nwb: also write result.nwb (Neurodata Without Borders; needs pynwb)",
+    )
+    r.add_argument(
         "--connectivity",
         default="auto",
         choices=("auto", "stored", "procedural"),
@@ -242,7 +248,6 @@ def _cmd_run(args) -> int:
     import numpy as np
 
     from . import analysis
-    from .network import SimulationError, simulate
 
     try:
         from .models import resolve_connectivity
@@ -271,16 +276,14 @@ def _cmd_run(args) -> int:
         _fail(str(e))
     build_s = time.perf_counter() - t0
     key = jax.random.fold_in(jax.random.key(args.seed), 1)
-    status, message, code = "ok", "", 0
+    _remove_outputs(args.out)
     try:
-        res = simulate(net, args.duration, args.dt, key=key)
-    except SimulationError as e:
-        res, status, message, code = e.result, "fault", str(e), 3
+        res, status, message, code = _simulate_interruptible(net, n_steps, args.dt, key)
     except ValueError as e:
         _fail(str(e))
 
     times, idx = res.spike_times, res.spike_indices
-    np.savez(
+    np.savez_compressed(
         os.path.join(args.out, "spikes.npz"),
         times_ms=times.astype(np.float64),
         indices=idx.astype(np.int64),
@@ -309,7 +312,12 @@ def _cmd_run(args) -> int:
     }
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
-    if not args.no_plot:
+    if args.format == "nwb":
+        from .io import to_nwb
+
+        meta = {k: summary[k] for k in ("model", "n", "seed", "connectivity", "duration_ms")}
+        to_nwb(res, os.path.join(args.out, "result.nwb"), metadata=meta)
+    if not args.no_plot and res.n_steps > 0:
         from .viz import raster
 
         raster(res, os.path.join(args.out, "raster.png"), title=f"{args.model}, n={args.n}")
@@ -321,9 +329,111 @@ def _cmd_run(args) -> int:
             }
         )
     )
-    if code:
+    if code == 3:
         print(f"neurosim: error: {message}", file=sys.stderr)
+    elif code:
+        print(f"neurosim: {message}", file=sys.stderr)
     return code
+
+
+OUTPUTS = ("summary.json", "spikes.npz", "raster.png", "result.nwb")
+
+
+def _remove_outputs(out: str) -> None:
+    """Delete a previous run's files, so that none of them can pass for this run's."""
+    for name in OUTPUTS:
+        try:
+            os.remove(os.path.join(out, name))
+        except FileNotFoundError:
+            pass
+
+
+def _segment_steps(net, n_steps: int) -> int:
+    """Steps per ``simulate`` call: the engine's default chunk (<= 2000 steps, <= 32 MB of
+    bit-packed spikes), so that every segment reuses one compiled chunk."""
+    bytes_per_step = max(1, sum((p.n + 7) // 8 for p in net.populations))
+    return max(1, min(2000, (32 << 20) // bytes_per_step, n_steps))
+
+
+def _simulate_interruptible(net, n_steps: int, dt: float, key):
+    """Simulate in segments; on Ctrl-C keep the finished segments.
+
+    ``(result, status, message, exit code)``. Continuing from a segment's final state with the
+    same key is the uninterrupted run (per-step keys are ``fold_in(key, step)``), so the
+    spikes are bitwise those of one ``simulate`` call. The first SIGINT stops after the
+    current segment; a second one stops at once (that segment is lost).
+    """
+    import dataclasses
+    import signal
+    import threading
+
+    import numpy as np
+
+    from ._driver import progress_bar
+    from .network import SimulationError, simulate
+
+    seg = _segment_steps(net, n_steps)
+    stop = []
+
+    def on_sigint(signum, frame):
+        if stop:
+            raise KeyboardInterrupt
+        stop.append(signum)
+        print(
+            "neurosim: interrupted: writing what has finished (Ctrl-C again to stop at once)",
+            file=sys.stderr,
+        )
+
+    parts, state, done, compile_s, run_s = [], None, 0, 0.0, 0.0
+    status, message, code = "ok", "", 0
+    bar = progress_bar(n_steps, dt, None)
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
+    try:
+        while done < n_steps and not stop:
+            k = min(seg, n_steps - done)
+            try:
+                r = simulate(net, k * dt, dt, key=key, state=state, chunk_steps=seg, progress=False)
+            except SimulationError as e:
+                r, status, message, code = e.result, "fault", str(e), 3
+            parts.append(r)
+            state, done = r.final_state, done + r.n_steps
+            compile_s, run_s = compile_s + r.compile_s, run_s + r.run_s
+            if bar is not None:
+                bar.update(r.n_steps)
+            if code:
+                break
+    except KeyboardInterrupt:
+        stop.append(signal.SIGINT)
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGINT, previous)
+        if bar is not None:
+            bar.close()
+    if stop and not code:
+        status, code = "interrupted", 130
+        message = f"interrupted (SIGINT) after {done * dt:g} of {n_steps * dt:g} ms"
+    if not parts:  # interrupted before the first segment finished
+        from .network import SimulationResult
+
+        parts = [
+            SimulationResult(
+                np.zeros(0), np.zeros(0, np.int64), {}, {}, None, net, 0.0, 0.0, dt, 0, 0.0, 0.0
+            )
+        ]
+    res = dataclasses.replace(
+        parts[-1],
+        spike_times=np.concatenate([p.spike_times for p in parts]),
+        spike_indices=np.concatenate([p.spike_indices for p in parts]),
+        t_start=parts[0].t_start,
+        duration=n_steps * dt,
+        n_steps=done,
+        compile_s=compile_s,
+        run_s=run_s,
+        status=status,
+        message=message,
+    )
+    return res, status, message, code
 
 
 def _cmd_bench(args) -> int:

@@ -68,6 +68,18 @@ class SimulationResult:
         m = (self.spike_indices >= a) & (self.spike_indices < b)
         return self.spike_times[m], self.spike_indices[m] - a
 
+    def to_nwb(self, path, **kwargs) -> None:
+        """Write this result to an NWB file (see :func:`neurosim.io.to_nwb`)."""
+        from ..io import to_nwb
+
+        to_nwb(self, path, **kwargs)
+
+    def save(self, path, **kwargs) -> None:
+        """Write this result to ``.npz`` + JSON (see :func:`neurosim.io.save_result`)."""
+        from ..io import save_result
+
+        save_result(self, path, **kwargs)
+
     @property
     def simulated_ms(self) -> float:
         return self.n_steps * self.dt
