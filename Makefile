@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast bench lint clean docs docs-check
+.PHONY: run test test-slow test-all bench lint clean docs docs-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,11 +15,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/neurosim run coba --n 4000 --duration 1000 --out out
 
+# The default suite: a few minutes on 2 cores. The longer checks (marked `slow`) run in
+# `make test-slow`; .ci/run runs both.
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q
-
-test-fast: $(STAMP)
 	$(PY) -m pytest -n 2 -q -m "not slow"
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m slow
+
+test-all: $(STAMP)
+	$(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)
 	$(VENV)/bin/neurosim bench
