@@ -73,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"neurosim {_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="simulate a built-in network", formatter_class=fmt)
-    r.add_argument("model", help=f"built-in network: {', '.join(MODELS)}")
+    r.add_argument(
+        "model", nargs="?", help=f"built-in network ({', '.join(MODELS)}) or a config file (.toml)"
+    )
     r.add_argument("--n", type=int, default=4000, help="number of neurons")
     r.add_argument(
         "--duration", type=float, default=1000.0, help="biological time (ms), whole steps of --dt"
@@ -104,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run (with a warning) when --dt exceeds 1/10 of the fastest time constant",
     )
+    from ._cli_config import add_config_arguments
+
+    add_config_arguments(r)
     b = sub.add_parser("bench", help="run the benchmark suite", formatter_class=fmt)
     b.add_argument("--sizes", default="4000", help="comma-separated network sizes")
     b.add_argument("--models", default="coba", help="comma-separated models")
@@ -229,8 +234,11 @@ def _check_size(args, tiny, n_steps: int, connectivity: str) -> dict:
 
 
 def _cmd_run(args) -> int:
+    from ._cli_config import is_config_run, run_config
     from .models import MODELS
 
+    if is_config_run(args):
+        return run_config(args)
     if args.model not in MODELS:
         _fail(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")
     if args.n < 1:
@@ -245,9 +253,6 @@ def _cmd_run(args) -> int:
     _check_out(args.out)
 
     import jax
-    import numpy as np
-
-    from . import analysis
 
     try:
         from .models import resolve_connectivity
@@ -275,10 +280,21 @@ def _cmd_run(args) -> int:
     except ValueError as e:
         _fail(str(e))
     build_s = time.perf_counter() - t0
+    connectivity = kwargs.get("connectivity", args.connectivity)
+    return _simulate_and_write(args, net, n_steps, checks, build_s, connectivity)
+
+
+def _simulate_and_write(args, net, n_steps, checks, build_s, connectivity, extra=None, record=None):
+    """Simulate ``net`` (Ctrl-C keeps what finished) and write the run's files to ``args.out``."""
+    import jax
+    import numpy as np
+
+    from . import analysis
+
     key = jax.random.fold_in(jax.random.key(args.seed), 1)
     _remove_outputs(args.out)
     try:
-        res, status, message, code = _simulate_interruptible(net, n_steps, args.dt, key)
+        res, status, message, code = _simulate_interruptible(net, n_steps, args.dt, key, record)
     except ValueError as e:
         _fail(str(e))
 
@@ -295,7 +311,7 @@ def _cmd_run(args) -> int:
         "dt_ms": float(args.dt),
         "n_steps": n_steps,
         "seed": args.seed,
-        "connectivity": kwargs.get("connectivity", args.connectivity),
+        "connectivity": connectivity,
         "n_spikes": int(res.n_spikes),
         "rate_hz": round(res.rate_hz, 3),
         "rates_hz": {k: round(v, 3) for k, v in res.group_rates_hz.items()},
@@ -309,6 +325,7 @@ def _cmd_run(args) -> int:
         "message": message,
         "device": jax.devices()[0].platform,
         "jax_version": jax.__version__,
+        **(extra or {}),
     }
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
@@ -317,6 +334,10 @@ def _cmd_run(args) -> int:
 
         meta = {k: summary[k] for k in ("model", "n", "seed", "connectivity", "duration_ms")}
         to_nwb(res, os.path.join(args.out, "result.nwb"), metadata=meta)
+    if res.traces:  # [run] record of a config: the traces (ns.io.load_result reads them)
+        from .io import save_result
+
+        save_result(res, os.path.join(args.out, "result.npz"), metadata={"model": args.model})
     if not args.no_plot and res.n_steps > 0:
         from .viz import raster
 
@@ -336,7 +357,7 @@ def _cmd_run(args) -> int:
     return code
 
 
-OUTPUTS = ("summary.json", "spikes.npz", "raster.png", "result.nwb")
+OUTPUTS = ("summary.json", "spikes.npz", "raster.png", "result.nwb", "result.npz")
 
 
 def _remove_outputs(out: str) -> None:
@@ -355,13 +376,14 @@ def _segment_steps(net, n_steps: int) -> int:
     return max(1, min(2000, (32 << 20) // bytes_per_step, n_steps))
 
 
-def _simulate_interruptible(net, n_steps: int, dt: float, key):
+def _simulate_interruptible(net, n_steps: int, dt: float, key, record=None):
     """Simulate in segments; on Ctrl-C keep the finished segments.
 
     ``(result, status, message, exit code)``. Continuing from a segment's final state with the
     same key is the uninterrupted run (per-step keys are ``fold_in(key, step)``), so the
     spikes are bitwise those of one ``simulate`` call. The first SIGINT stops after the
-    current segment; a second one stops at once (that segment is lost).
+    current segment; a second one stops at once (that segment is lost). With ``record``
+    (traces) the run is one segment, so that every trace's decimation runs uninterrupted.
     """
     import dataclasses
     import signal
@@ -372,7 +394,7 @@ def _simulate_interruptible(net, n_steps: int, dt: float, key):
     from ._driver import progress_bar
     from .network import SimulationError, simulate
 
-    seg = _segment_steps(net, n_steps)
+    seg = n_steps if record else _segment_steps(net, n_steps)
     stop = []
 
     def on_sigint(signum, frame):
@@ -393,7 +415,16 @@ def _simulate_interruptible(net, n_steps: int, dt: float, key):
         while done < n_steps and not stop:
             k = min(seg, n_steps - done)
             try:
-                r = simulate(net, k * dt, dt, key=key, state=state, chunk_steps=seg, progress=False)
+                r = simulate(
+                    net,
+                    k * dt,
+                    dt,
+                    key=key,
+                    state=state,
+                    chunk_steps=None if record else seg,
+                    progress=False,
+                    record=record,
+                )
             except SimulationError as e:
                 r, status, message, code = e.result, "fault", str(e), 3
             parts.append(r)

@@ -1,0 +1,109 @@
+"""``neurosim run net.toml`` (or ``--config net.toml``): a network from a config file.
+
+The file's ``[run]`` section gives ``dt``, ``duration`` and ``seed``; ``--dt``, ``--duration``
+and ``--seed`` given on the command line override it. The same checks as for the built-in
+models run first (whole steps, the time step against the fastest time constant, a writable
+``--out``), and the same files are written (docs/cli.md), plus ``result.npz`` with the traces
+of ``[run] record``. A malformed config exits with status 2 and one line naming the file,
+the key path and the fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+
+__all__ = ["add_config_arguments", "is_config_run", "run_config"]
+
+
+class _DefaultFloat(float):
+    """A default the user did not type (so a config's own value wins)."""
+
+
+class _DefaultInt(int):
+    """A default the user did not type."""
+
+
+class _DefaultStr(str):
+    """A default the user did not type."""
+
+
+_OVERRIDES = ("duration", "dt", "seed")
+_BUILT_IN_ONLY = ("n", "connectivity")
+
+
+def _mark(value):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return _DefaultInt(value)
+    if isinstance(value, float):
+        return _DefaultFloat(value)
+    return _DefaultStr(value) if isinstance(value, str) else value
+
+
+def _given(args, name: str) -> bool:
+    return not isinstance(getattr(args, name), (_DefaultFloat, _DefaultInt, _DefaultStr))
+
+
+def add_config_arguments(run: argparse.ArgumentParser) -> None:
+    """Add ``--config`` to the ``run`` parser, and mark its defaults so that a config's
+    ``[run]`` settings apply unless an option is typed."""
+    run.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help="network config file (TOML, see docs/config.md) instead of MODEL; its [run] "
+        "dt/duration/seed apply unless --dt/--duration/--seed are given",
+    )
+    run.set_defaults(**{k: _mark(run.get_default(k)) for k in (*_OVERRIDES, *_BUILT_IN_ONLY)})
+
+
+def is_config_run(args) -> bool:
+    """True when ``neurosim run`` was given a config file (``--config``, or a ``.toml`` MODEL)."""
+    from .cli import _fail
+
+    if args.model is None and args.config is None:
+        _fail("give a MODEL (coba, cuba, cobahh) or a config file: neurosim run net.toml")
+    if args.model is not None and args.config is not None:
+        _fail(f"give MODEL {args.model!r} or --config {args.config!r}, not both")
+    return args.config is not None or str(args.model).endswith(".toml")
+
+
+def run_config(args) -> int:
+    """Run the network of a config file and write the run's files (exit status)."""
+    from . import cli
+    from .config import ConfigError, load
+
+    path = args.config if args.config is not None else args.model
+    for opt in _BUILT_IN_ONLY:
+        if _given(args, opt):
+            cli._fail(
+                f"--{opt} is for the built-in models; a config sets sizes and connectivity in "
+                f"the file ({path})"
+            )
+    t0 = time.perf_counter()
+    try:
+        cfg = load(path)
+        changes = {k: getattr(args, k) for k in _OVERRIDES if _given(args, k)}
+        if changes:
+            cfg = cfg.with_run(**{k: type(cfg.run[k])(v) for k, v in changes.items()})
+        run = cfg.run
+        if not 0 < run["dt"] <= 1.0:
+            cli._fail(f"{path}: run.dt must be in (0, 1] ms, got {run['dt']:g}")
+        if not math.isfinite(run["duration"]) or run["duration"] / run["dt"] < 1:
+            cli._fail(f"{path}: run.duration ({run['duration']:g} ms) is shorter than one step")
+        args = argparse.Namespace(**{**vars(args), **{k: run[k] for k in _OVERRIDES}})
+        n_steps = cli._whole_steps(run["duration"], run["dt"])
+        cli._check_out(args.out)
+        net = cfg.network
+        record = cfg.record() or None
+    except ConfigError as e:
+        cli._fail(str(e))
+    build_s = time.perf_counter() - t0
+    args.model = cfg.name
+    args.n = sum(p.n for p in net.populations)
+    checks = cli._check_dt(args, net)
+    extra = {"config": str(path), "rate_populations": [rp.name for rp in net.rate_populations]}
+    return cli._simulate_and_write(args, net, n_steps, checks, build_s, "config", extra, record)
