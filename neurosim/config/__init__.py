@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import pathlib
+import re
 import tomllib
 from dataclasses import dataclass, field
 
@@ -107,8 +108,11 @@ def _parse(text: str, source: str) -> dict:
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(e))
+        where = f"line {m.group(1)}, column {m.group(2)}" if m else ""
+        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(e))
         raise ConfigError(
-            source, "", f"TOML syntax error: {e} (see https://toml.io for the syntax)"
+            source, where, f"TOML syntax error: {problem} (the syntax: https://toml.io)"
         ) from None
 
 
