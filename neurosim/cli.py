@@ -338,7 +338,7 @@ def _simulate_and_write(args, net, n_steps, checks, build_s, connectivity, extra
         from .io import save_result
 
         save_result(res, os.path.join(args.out, "result.npz"), metadata={"model": args.model})
-    if not args.no_plot and res.n_steps > 0:
+    if not args.no_plot and res.n_steps > 0 and net.populations:  # rate-only: no raster
         from .viz import raster
 
         raster(res, os.path.join(args.out, "raster.png"), title=f"{args.model}, n={args.n}")

@@ -280,3 +280,26 @@ def test_dump_refuses_a_built_network():
     net = ns.config.loads(_GOOD).network
     with pytest.raises(TypeError, match="sampled connectivity"):
         ns.config.dumps(net)
+
+
+@pytest.mark.slow
+def test_whole_brain_config_runs_from_the_cli(tmp_path):
+    """Rate-only network on tvb-data's 76 regions: traces and BOLD written to result.npz."""
+    out = tmp_path / "wb"
+    cfg = CONFIGS / "whole_brain.toml"
+    assert main(["run", str(cfg), "--duration", "4000", "--out", str(out)]) == 0
+    res = ns.io.load_result(out / "result.npz")
+    assert res.traces["wong.S_e"].shape == (4000, 76) and res.traces["bold"].shape == (2, 76)
+    assert np.all(np.isfinite(res.traces["bold"]))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["rate_populations"] == ["wong"] and summary["n"] == 0
+    assert not (out / "raster.png").exists()  # no spiking population: no raster
+
+
+def test_docs_name_every_model_a_config_can_use():
+    from neurosim.config._registry import KINDS, registry
+
+    text = (ROOT / "docs" / "config.md").read_text()
+    skip = {"surrogate", "integrator"}  # named by example; every class of ns.neurons applies
+    missing = {n for k in KINDS if k not in skip for n in registry(k) if f"`{n}`" not in text}
+    assert not missing, missing
