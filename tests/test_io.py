@@ -67,6 +67,17 @@ def test_trace_units():
     hh = ns.models.cobahh(n=20, key=jax.random.key(0))
     assert ns.io.trace_unit(hh, "P.m") == "a.u."
     assert ns.io.trace_unit(hh, "P.inh.g") == "nS"
+    b = ns.NetworkBuilder(key=jax.random.key(0))
+    b.add_population("P", ns.neurons.LIF(4))
+    b.connect("P", "P", ns.connectivity.AllToAll(), weight=1.0,
+              synapse=ns.synapses.Exponential(5.0), receptor="exc")  # fmt: skip
+    b.add_readout("rate", ns.network.PopulationRate(), source="P")
+    b.add_readout("lfp", ns.network.SynapticLFP(("exc",)), source="P")
+    b.add_readout("bold", ns.bold.BOLDReadout(tr=None), source="rate")
+    b.add_readout("bold_frac", ns.bold.BOLDReadout(tr=None, V0=0.04), source="rate")
+    net = b.build()
+    units = {"rate": "Hz", "lfp": "pA", "bold": "%", "bold_frac": "a.u.", "bold.q": "a.u."}
+    assert {k: ns.io.trace_unit(net, k) for k in units} == units
 
 
 def test_result_round_trip(run, tmp_path):

@@ -30,7 +30,9 @@ def trace_unit(network, name: str) -> str:
     * receptor variables (``"E.exc.g"``): ``g`` nS for conductance-based (``COBA``,
       ``MgBlock``) receptors, pA for current-based (``CUBA``) ones;
     * rate-node variables (``"wong.r_e"``): ``r``, ``r_e``, ``r_i`` Hz;
-    * readouts: a :class:`neurosim.network.PopulationRate` value Hz;
+    * readouts: a :class:`neurosim.network.PopulationRate` value Hz, a
+      :class:`neurosim.network.SynapticLFP` value pA, a :class:`neurosim.bold.BOLDReadout`
+      value ``%`` (percent signal change; with ``V0`` in percent units, the default);
     * projection variables (weights, STP), inputs: ``"a.u."``.
 
     Example:
@@ -39,13 +41,18 @@ def trace_unit(network, name: str) -> str:
         >>> ns.io.trace_unit(net, "E.v")
         'mV'
     """
-    from ..network import PopulationRate
+    from ..bold import BOLDReadout
+    from ..network import PopulationRate, SynapticLFP
     from ..synapses import CUBA
 
     parts = name.split(".")
     readouts = {ro.name: ro for ro in network.readouts}
     if len(parts) == 1 and parts[0] in readouts:
-        return "Hz" if isinstance(readouts[parts[0]].readout, PopulationRate) else UNKNOWN
+        ro = readouts[parts[0]].readout
+        if isinstance(ro, BOLDReadout):
+            return "%" if float(ro.model.V0) > 1.0 else UNKNOWN
+        units = ((PopulationRate, "Hz"), (SynapticLFP, "pA"))
+        return next((u for cls, u in units if isinstance(ro, cls)), UNKNOWN)
     head, var = parts[0], parts[-1]
     if head in {rp.name for rp in network.rate_populations}:
         return _RATE_UNITS.get(var, UNKNOWN)
