@@ -137,3 +137,21 @@ def test_link_checker_finds_broken_links(tmp_path):
             "index.html: ../up.html (leaves the site)",
         ]
     )
+
+
+def test_benchmark_figures_are_drawn_from_the_results_tables(tmp_path):
+    figures = _load("benchmarks/figures")
+    text = figures.RESULTS.read_text()
+    times = figures.run_times(text)
+    assert {"neurosim", "NEST 3.10"} <= set(times) and len(times["neurosim"]) >= 2
+    rates = figures.validation_rates(text)
+    assert set(rates) == {"COBA", "CUBA", "COBAHH"}
+    assert all(0 < v[0] < 100 and 0 < v[2] < 100 for v in rates.values())
+    drawn = figures.draw(tmp_path)
+    for p in drawn:  # the pages show the committed copies
+        assert p.stat().st_size > 0 and (DOCS / "benchmarks" / p.name).is_file()
+        assert (
+            f"]({p.name})"
+            in (DOCS / "benchmarks" / "results.md").read_text()
+            + (DOCS / "benchmarks" / "validation.md").read_text()
+        )
