@@ -277,7 +277,7 @@ def test_units_are_converted_to_the_canonical_ones():
 
 
 def test_dump_refuses_a_built_network():
-    net = ns.config.loads(_GOOD).network
+    net = ns.config.loads(_RATE).network  # a rate-only network builds in well under a second
     with pytest.raises(TypeError, match="sampled connectivity"):
         ns.config.dumps(net)
 
@@ -303,3 +303,52 @@ def test_docs_name_every_model_a_config_can_use():
     skip = {"surrogate", "integrator"}  # named by example; every class of ns.neurons applies
     missing = {n for k in KINDS if k not in skip for n in registry(k) if f"`{n}`" not in text}
     assert not missing, missing
+
+
+_RATE = """
+[[rate_populations]]
+name = "w"
+model = "ReducedWongWangEI"
+size = 2
+[[couplings]]
+pre = "w"
+post = "w"
+model = "LinearCoupling"
+connectome = { weights = [[0.0, 1.0], [1.0, 0.0]], tract_lengths = [[0.0, 9.0], [9.0, 0.0]] }
+velocity = 3.0
+[[readouts]]
+name = "bold"
+model = "BOLD"
+source = "w"
+variable = "S_e"
+"""
+
+RATE_MALFORMED = [
+    ('"LinearCoupling"', '"Linear"', "couplings[0].model", "did you mean 'LinearCoupling'"),
+    (
+        "weights = [[0.0, 1.0], [1.0, 0.0]], tract_lengths = [[0.0, 9.0], [9.0, 0.0]]",
+        "tvb_data = 77",
+        "couplings[0].connectome.tvb_data",
+        "must be one of [66, 68, 76, 96, 192]",
+    ),
+    (
+        ", tract_lengths = [[0.0, 9.0], [9.0, 0.0]]",
+        "",
+        "couplings[0].velocity",
+        "add tract_lengths (mm) or centres (mm)",
+    ),
+    ('source = "w"', 'source = "ww"', "readouts[0].source", "did you mean 'w'"),
+    ('variable = "S_e"', 'variable = "S_q"', "readouts[0]", "no state variable or observable"),
+    ("size = 2", "size = 3", "couplings[0]", "give weights of shape (3, 3)"),
+    ("size = 2", "size = 2\nnoise = { S_x = 0.1 }", "rate_populations[0]", "unknown state"),
+]
+
+
+@pytest.mark.parametrize("old, new, path, fix", RATE_MALFORMED, ids=[m[2] for m in RATE_MALFORMED])
+def test_malformed_rate_configs_name_the_key(old, new, path, fix):
+    assert old in _RATE
+    with pytest.raises(ns.config.ConfigError) as err:
+        ns.config.loads(_RATE.replace(old, new, 1), source="r.toml").builder()
+    message = str(err.value)
+    assert message.startswith(f"r.toml: {path}") and fix in message, message
+    ns.config.loads(_RATE).builder()  # the unchanged config builds

@@ -83,14 +83,16 @@ def _connectome(c: dict, base: pathlib.Path):
         return cm.Connectome.from_tvb_data(c["tvb_data"])
     if "zip" in c:
         return cm.Connectome.from_zip(_path(c["zip"], base))
+    no_lengths = "tract_lengths" not in c and "centres" not in c  # then no delays: zeros
     if isinstance(c["weights"], str):
         files = {k: _path(c[k], base) for k in ("weights", "tract_lengths", "centres") if k in c}
-        return cm.Connectome.from_files(
-            files["weights"], files.get("tract_lengths"), files.get("centres")
-        )
-    lengths = c.get("tract_lengths")
+        lengths = files["weights"] if no_lengths else files.get("tract_lengths")
+        con = cm.Connectome.from_files(files["weights"], lengths, files.get("centres"))
+        return cm.Connectome(con.weights, np.zeros_like(con.weights)) if no_lengths else con
+    w = np.asarray(c["weights"], np.float64)
+    lengths = np.zeros_like(w) if no_lengths else c.get("tract_lengths")
     return cm.Connectome(
-        np.asarray(c["weights"], np.float64),
+        w,
         None if lengths is None else np.asarray(lengths, np.float64),
         centres=None if "centres" not in c else np.asarray(c["centres"], np.float64),
     )

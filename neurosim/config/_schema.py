@@ -246,6 +246,12 @@ def _coupling(tbl, at):
             )
         if "velocity" in tbl:
             out["velocity"] = number(tbl["velocity"], at.key("velocity"), lo=0.0, lo_open=True)
+            con = out["connectome"]
+            if "weights" in con and "tract_lengths" not in con and "centres" not in con:
+                at.key("velocity").fail(
+                    "delays need tract lengths: add tract_lengths (mm) or centres (mm) to the "
+                    "connectome, or drop velocity (no delays)"
+                )
     else:
         for k in ("connectome", "normalize", "self_connections", "velocity"):
             if k in tbl:
@@ -255,11 +261,11 @@ def _coupling(tbl, at):
         if "regions" in tbl:
             out["regions"] = _names(tbl["regions"], at.key("regions"))
         if "nodes" in tbl:
-            out["nodes"] = (
-                [integer(x, at.key("nodes").item(i), lo=0) for i, x in enumerate(tbl["nodes"])]
-                if isinstance(tbl["nodes"], list)
-                else at.key("nodes").fail("must be a list of node indices")
-            )
+            if not isinstance(tbl["nodes"], list):
+                at.key("nodes").fail(f"must be a list of node indices, got {tbl['nodes']!r}")
+            out["nodes"] = [
+                integer(x, at.key("nodes").item(i), lo=0) for i, x in enumerate(tbl["nodes"])
+            ]
     out.update(_params(tbl, at, kind, m, STRUCTURAL["couplings"]))
     return out
 
