@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from typing import NamedTuple
 
-__all__ = ["add_config_arguments", "is_config_run", "run_config"]
+__all__ = ["add_config_arguments", "is_config_run", "config_run", "ConfigRun"]
 
 
 class _DefaultFloat(float):
@@ -60,26 +61,36 @@ def add_config_arguments(run: argparse.ArgumentParser) -> None:
     run.set_defaults(**{k: _mark(run.get_default(k)) for k in (*_OVERRIDES, *_BUILT_IN_ONLY)})
 
 
-def is_config_run(args) -> bool:
-    """True when ``neurosim run`` was given a config file (``--config``, or a ``.toml`` MODEL)."""
-    from .cli import _fail
-
+def is_config_run(args, fail) -> bool:
+    """True when ``neurosim run`` was given a config file (``--config``, or a ``.toml`` MODEL);
+    ``fail(message)`` exits for neither or both."""
     if args.model is None and args.config is None:
-        _fail("give a MODEL (coba, cuba, cobahh) or a config file: neurosim run net.toml")
+        fail("give a MODEL (coba, cuba, cobahh) or a config file: neurosim run net.toml")
     if args.model is not None and args.config is not None:
-        _fail(f"give MODEL {args.model!r} or --config {args.config!r}, not both")
+        fail(f"give MODEL {args.model!r} or --config {args.config!r}, not both")
     return args.config is not None or str(args.model).endswith(".toml")
 
 
-def run_config(args) -> int:
-    """Run the network of a config file and write the run's files (exit status)."""
-    from . import cli
+class ConfigRun(NamedTuple):
+    """What the run needs: the effective options, the network and its run settings."""
+
+    args: argparse.Namespace
+    network: object
+    n_steps: int
+    record: list | None
+    extra: dict
+    build_s: float
+
+
+def config_run(args, fail, whole_steps, check_out) -> ConfigRun:
+    """Load and build the config of ``args``; ``fail(message)`` exits with a one-line error,
+    ``whole_steps(duration, dt)`` and ``check_out(dir)`` are the built-in run's checks."""
     from .config import ConfigError, load
 
     path = args.config if args.config is not None else args.model
     for opt in _BUILT_IN_ONLY:
         if _given(args, opt):
-            cli._fail(
+            fail(
                 f"--{opt} is for the built-in models; a config sets sizes and connectivity in "
                 f"the file ({path})"
             )
@@ -91,19 +102,17 @@ def run_config(args) -> int:
             cfg = cfg.with_run(**{k: type(cfg.run[k])(v) for k, v in changes.items()})
         run = cfg.run
         if not 0 < run["dt"] <= 1.0:
-            cli._fail(f"{path}: run.dt must be in (0, 1] ms, got {run['dt']:g}")
+            fail(f"{path}: run.dt must be in (0, 1] ms, got {run['dt']:g}")
         if not math.isfinite(run["duration"]) or run["duration"] / run["dt"] < 1:
-            cli._fail(f"{path}: run.duration ({run['duration']:g} ms) is shorter than one step")
-        args = argparse.Namespace(**{**vars(args), **{k: run[k] for k in _OVERRIDES}})
-        n_steps = cli._whole_steps(run["duration"], run["dt"])
-        cli._check_out(args.out)
+            fail(f"{path}: run.duration ({run['duration']:g} ms) is shorter than one step")
+        n_steps = whole_steps(run["duration"], run["dt"])
+        check_out(args.out)
         net = cfg.network
         record = cfg.record() or None
     except ConfigError as e:
-        cli._fail(str(e))
-    build_s = time.perf_counter() - t0
-    args.model = cfg.name
-    args.n = sum(p.n for p in net.populations)
-    checks = cli._check_dt(args, net)
+        fail(str(e))
+    n = sum(p.n for p in net.populations)
+    options = {**vars(args), **{k: run[k] for k in _OVERRIDES}, "model": cfg.name, "n": n}
     extra = {"config": str(path), "rate_populations": [rp.name for rp in net.rate_populations]}
-    return cli._simulate_and_write(args, net, n_steps, checks, build_s, "config", extra, record)
+    build_s = time.perf_counter() - t0
+    return ConfigRun(argparse.Namespace(**options), net, n_steps, record, extra, build_s)

@@ -234,11 +234,16 @@ def _check_size(args, tiny, n_steps: int, connectivity: str) -> dict:
 
 
 def _cmd_run(args) -> int:
-    from ._cli_config import is_config_run, run_config
+    from ._cli_config import config_run, is_config_run
     from .models import MODELS
 
-    if is_config_run(args):
-        return run_config(args)
+    if is_config_run(args, _fail):  # neurosim run net.toml: see _cli_config.py
+        c = config_run(args, _fail, _whole_steps, _check_out)
+        checks = _check_dt(c.args, c.network)
+        extra, record = c.extra, c.record
+        return _simulate_and_write(
+            c.args, c.network, c.n_steps, checks, c.build_s, "config", extra, record
+        )
     if args.model not in MODELS:
         _fail(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")
     if args.n < 1:
