@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"neurosim {_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    r = sub.add_parser("run", help="simulate a built-in network", formatter_class=fmt)
+    r = sub.add_parser("run", help="simulate a built-in network or a config", formatter_class=fmt)
     r.add_argument(
         "model", nargs="?", help=f"built-in network ({', '.join(MODELS)}) or a config file (.toml)"
     )
