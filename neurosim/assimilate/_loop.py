@@ -63,6 +63,7 @@ def run_filter(
     collapse_tol: float = 1e-8,
     divergence_ratio: float = 10.0,
     progress: bool | None = None,
+    mesh=None,
 ) -> FilterResult:
     """Sequential ensemble assimilation over observation windows.
 
@@ -91,6 +92,8 @@ def run_filter(
         loc_xy, loc_yy: localisation tapers (EnKF only), see :func:`enkf_update`.
         collapse_tol, divergence_ratio: thresholds of the diagnostics.
         progress: tqdm bar over windows: True, False, or None (only for runs > 2 s).
+        mesh: a ``jax.sharding.Mesh``: members are split over its devices (member count a
+            multiple of the device count), same results as on one device (docs/gpu.md).
 
     Returns:
         a :class:`FilterResult`.
@@ -124,6 +127,10 @@ def run_filter(
         )
     T, M = obs.shape
     R = jnp.asarray(R, obs.dtype)
+    if mesh is not None:  # shard the member axis over the devices (neurosim.distributed)
+        from ..distributed._ensemble import shard_members
+
+        members = shard_members(members, mesh)
 
     def window(mem, t, k, y):
         kf, ka = jax.random.split(k)
