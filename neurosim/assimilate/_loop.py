@@ -127,10 +127,14 @@ def run_filter(
         )
     T, M = obs.shape
     R = jnp.asarray(R, obs.dtype)
-    if mesh is not None:  # shard the member axis over the devices (neurosim.distributed)
-        from ..distributed._ensemble import shard_members
-
-        members = shard_members(members, mesh)
+    if mesh is not None:  # the member axis split over every device of the mesh (docs/gpu.md)
+        if E % mesh.devices.size:
+            raise ValueError(
+                f"the ensemble has {E} members, which the {mesh.devices.size} devices of mesh "
+                f"do not divide; use a multiple of {mesh.devices.size} members"
+            )
+        spec = jax.sharding.PartitionSpec(tuple(mesh.axis_names))
+        members = jax.device_put(members, jax.sharding.NamedSharding(mesh, spec))
 
     def window(mem, t, k, y):
         kf, ka = jax.random.split(k)
