@@ -323,14 +323,30 @@ def test_network_spikes_identical_across_backends(small_coba):
         np.testing.assert_array_equal(rasters[backend][1], rasters["loop"][1])
 
 
-def test_auto_lowers_to_the_compact_path_for_gpu(mats):
-    """No GPU needed: lowering for CUDA picks the compact backend and the jnp fault check."""
+def test_compact_lowers_for_gpu_without_cpu_custom_calls(mats):
+    """No GPU needed: the compact backend and the jnp fault check lower for CUDA."""
     conn, _ = mats["csr-float"]
-    f = jax.jit(lambda s: (ns.ops.event_matvec(conn, s), ns.ops.any_nonfinite(s)))
+    f = jax.jit(
+        lambda s: (ns.ops.event_matvec(conn, s, backend="compact"), ns.ops.any_nonfinite(s))
+    )
     exported = jax.export.export(f, platforms=["cuda"])(jax.ShapeDtypeStruct((N_PRE,), jnp.float32))
     text = exported.mlir_module()
     assert "neurosim_" not in text  # no CPU custom calls
     assert "scatter" in text and "while" in text  # compacted blocks, overflow loop
+
+
+def test_auto_lowers_to_the_pallas_kernel_for_gpu(mats):
+    """No GPU needed: lowering "auto" for CUDA picks the Pallas (Triton) kernel and the jnp
+    fault check (see tests/test_ops_pallas.py for every format)."""
+    conn, _ = mats["csr-float"]
+    f = jax.jit(lambda s: (ns.ops.event_matvec(conn, s), ns.ops.any_nonfinite(s)))
+    triton = jax.export.DisabledSafetyCheck.custom_call("__gpu$xla.gpu.triton")
+    exported = jax.export.export(f, platforms=["cuda"], disabled_checks=[triton])(
+        jax.ShapeDtypeStruct((N_PRE,), jnp.float32)
+    )
+    text = exported.mlir_module()
+    assert "neurosim_" not in text  # no CPU custom calls
+    assert text.count("__gpu$xla.gpu.triton") == 1
 
 
 def test_ffi_vmap_over_a_homogeneous_weight(mats):

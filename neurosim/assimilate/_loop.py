@@ -63,6 +63,7 @@ def run_filter(
     collapse_tol: float = 1e-8,
     divergence_ratio: float = 10.0,
     progress: bool | None = None,
+    mesh=None,
 ) -> FilterResult:
     """Sequential ensemble assimilation over observation windows.
 
@@ -91,6 +92,8 @@ def run_filter(
         loc_xy, loc_yy: localisation tapers (EnKF only), see :func:`enkf_update`.
         collapse_tol, divergence_ratio: thresholds of the diagnostics.
         progress: tqdm bar over windows: True, False, or None (only for runs > 2 s).
+        mesh: a ``jax.sharding.Mesh``: members are split over its devices (member count a
+            multiple of the device count), same results as on one device (docs/gpu.md).
 
     Returns:
         a :class:`FilterResult`.
@@ -124,6 +127,14 @@ def run_filter(
         )
     T, M = obs.shape
     R = jnp.asarray(R, obs.dtype)
+    if mesh is not None:  # the member axis split over every device of the mesh (docs/gpu.md)
+        if E % mesh.devices.size:
+            raise ValueError(
+                f"the ensemble has {E} members, which the {mesh.devices.size} devices of mesh "
+                f"do not divide; use a multiple of {mesh.devices.size} members"
+            )
+        spec = jax.sharding.PartitionSpec(tuple(mesh.axis_names))
+        members = jax.device_put(members, jax.sharding.NamedSharding(mesh, spec))
 
     def window(mem, t, k, y):
         kf, ka = jax.random.split(k)

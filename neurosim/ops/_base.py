@@ -11,9 +11,11 @@ are tested against):
   ``capacity`` padded rows at once, in as many blocks as needed (no per-spike loop; the
   capacity only affects speed, never drops spikes).
 * ``"reference"``: all synapses, masked by the spike values (transposable, defines gradients).
+* ``"pallas"``: one Pallas (Triton) kernel, atomic adds (:mod:`neurosim.ops._pallas`);
+  compiled on CUDA/ROCm GPUs, the same kernel in Pallas interpret mode elsewhere (tests).
 * ``"dense"``: dense matrix product (tests, tiny networks).
-* ``"auto"``: ``"ffi"`` (or ``"loop"`` without a compiler) on CPU, ``"compact"`` elsewhere,
-  decided per lowering platform (``jax.lax.platform_dependent``).
+* ``"auto"``: ``"ffi"`` (or ``"loop"`` without a compiler) on CPU, ``"pallas"`` on CUDA GPUs,
+  ``"compact"`` elsewhere, decided per lowering platform (``jax.lax.platform_dependent``).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from . import _build
 
 __all__ = ["AbstractConnectivity", "Backend", "BACKENDS", "check_backend", "default_capacity"]
 
-Backend = Literal["auto", "ffi", "loop", "compact", "reference", "dense"]
+Backend = Literal["auto", "ffi", "loop", "compact", "pallas", "reference", "dense"]
 """The event-delivery backend names (see the module docstring)."""
 
 BACKENDS: tuple[str, ...] = typing.get_args(Backend)
@@ -68,6 +70,12 @@ def _cpu_branch(conn, spikes):
 
 def _compact_branch(conn, spikes, capacity):
     return conn.event_compact(spikes, capacity)
+
+
+def _pallas_branch(conn, spikes):
+    from ._pallas import pallas_event
+
+    return pallas_event(conn, spikes, interpret=False)
 
 
 class AbstractConnectivity(eqx.Module):
@@ -183,12 +191,17 @@ class AbstractConnectivity(eqx.Module):
             return self.event_compact(spikes, capacity)
         if backend == "ffi":
             return self._cpu_fast(spikes)
+        if backend == "pallas":
+            from ._pallas import pallas_auto
+
+            return pallas_auto(self, spikes)
         if backend == "auto":
             # Plain functions of (conn, spikes): platform_dependent compares its branches.
             return lax.platform_dependent(
                 self,
                 spikes,
                 cpu=_cpu_branch,
+                cuda=_pallas_branch,
                 default=functools.partial(_compact_branch, capacity=capacity),
             )
         check_backend(backend)

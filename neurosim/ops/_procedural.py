@@ -50,6 +50,10 @@ def _pow2_at_least(x: int) -> int:
     return 1 << max(0, math.ceil(math.log2(max(x, 1))))
 
 
+def _xla_event(conn, spikes):
+    return conn._event(spikes)
+
+
 class ProceduralBernoulli(AbstractConnectivity):
     """Bernoulli(p) connectivity regenerated from counter-based streams on every use.
 
@@ -200,6 +204,12 @@ class ProceduralBernoulli(AbstractConnectivity):
         if backend == "dense":
             return jnp.asarray(spikes, self._dtype()) @ self.todense()
         check_backend(backend)
+        from . import _pallas  # the fused generate-and-deliver kernel (CUDA under "auto")
+
+        if backend == "pallas":
+            return _pallas.pallas_auto(self, spikes)
+        if backend == "auto":
+            return lax.platform_dependent(self, spikes, cuda=_pallas.compiled, default=_xla_event)
         # One event path for every platform: rows are regenerated and scattered in blocks of
         # spiking rows (no per-spike loop), which is also the accelerator design.
         return self._event(spikes)
