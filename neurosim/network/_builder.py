@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._init import AbstractInit, Constant, Uniform
+from .._validate import check_key, check_number, check_weights, not_a_string
 from ..connectivity import AbstractGenerator
 from ..neurons import AbstractNeuron, AbstractSpikeSource
 from ..ops import CSR, ELL, AbstractConnectivity, ProceduralBernoulli, check_backend
@@ -93,6 +94,20 @@ def _synapse_delays(delay, conn, name: str, key):
     return values, _check_delay_values(arr, name)
 
 
+def _check_conn_weights(name: str, conn, output) -> None:
+    """Finite weights, and >= 0 onto a conductance output (procedural: the initializer's
+    support where it is bounded, ``Constant``/``Uniform``; a ``Normal`` is not checked)."""
+    w = conn.weights
+    if isinstance(w, Constant):
+        w = w.value
+    elif isinstance(w, Uniform):
+        w = jnp.stack([w.low, w.high])
+    elif isinstance(w, AbstractInit):
+        return
+    conductance = bool(getattr(output, "conductance", False))
+    check_weights(name, w, conductance, "nS" if conductance else "")
+
+
 def _same_params(a, b) -> bool:
     return type(a) is type(b) and bool(eqx.tree_equal(a, b))
 
@@ -121,7 +136,7 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
     """
 
     def __init__(self, key=None):
-        self._key = key if key is not None else jax.random.key(0)
+        self._key = check_key(key) if key is not None else jax.random.key(0)
         self._pops: list[dict] = []
         self._projections: list[Projection] = []
         self._inputs: list[Input] = []
@@ -245,11 +260,14 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
         synapse, output, preset_name = resolve_synapse(synapse, output)
         check_receptor(synapse, output, post_neuron)
         check_backend(backend)
+        not_a_string("delay", delay, "ms")
         per_synapse = isinstance(delay, AbstractInit) or np.ndim(delay) > 0
         if not per_synapse:
-            delay = float(delay)
-            if not np.isfinite(delay) or delay < 0:
+            delay = check_number("delay", delay, "ms")
+            if delay < 0:
                 raise ValueError(f"delay must be >= 0 ms, got {delay}")
+        if key is not None:
+            check_key(key)
         if name is None:
             name, k = f"{pre}->{post}", 1
             while name in self._names:
@@ -279,6 +297,7 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
                 f"connectivity must be a generator (ns.connectivity.FixedProbability, ...) or an "
                 f"operator (ns.ops.CSR), got {type(connectivity).__name__}"
             )
+        _check_conn_weights(name, conn, output)
         if dynamics is not None and not isinstance(dynamics, AbstractProjectionDynamics):
             raise ValueError(f"dynamics must be an AbstractProjectionDynamics, got {dynamics!r}")
         if dynamics is not None:

@@ -10,6 +10,7 @@ from .._init import AbstractInit, as_init
 from .._validate import as_param, check_finite, check_nonnegative, check_positive, check_size
 from ..integrators import AbstractIntegrator, ExpEuler
 from ._base import AbstractNeuron, SynapticDrive, refractory_update, reset_value
+from ._spiking import check_order
 from ._surrogate import AbstractSurrogate, FastSigmoid
 
 __all__ = ["LIF"]
@@ -83,6 +84,7 @@ class LIF(AbstractNeuron):
         check_positive("g_l", g_l, "nS")
         for name, val in (("e_l", e_l), ("v_th", v_th), ("v_reset", v_reset), ("i_e", i_e)):
             check_finite(name, val)
+        check_order("v_reset", v_reset, "v_th", v_th)
         self.tau_m = as_param(tau_m, n, "tau_m")
         self.e_l = as_param(e_l, n, "e_l")
         self.v_th = as_param(v_th, n, "v_th")
