@@ -14,6 +14,9 @@ one-line error (exit 2) rather than run something other than what was asked:
 * the estimated memory (state, stored synapses, spike buffers, recorded spikes at 50 Hz)
   must fit in 80 % of the available memory; for runs estimated over a minute (CPU), the
   estimated run time is printed on stderr first.
+
+Each finished segment is streamed to ``DIR/stream`` and ``--resume DIR`` continues a killed
+or failed run bitwise (:mod:`neurosim._cli_stream`).
 """
 
 from __future__ import annotations

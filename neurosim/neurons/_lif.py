@@ -30,7 +30,7 @@ class LIF(AbstractNeuron):
         tau_m: membrane time constant (ms), > 0.
         e_l: leak reversal / resting potential (mV).
         v_th: threshold (mV).
-        v_reset: reset potential (mV).
+        v_reset: reset potential (mV), below ``v_th`` (else ``ValueError``).
         t_ref: absolute refractory period (ms), >= 0.
         g_l: leak conductance (nS), > 0; ``R = 1/g_l`` (GΩ), ``C = tau_m g_l`` (pF).
         i_e: constant bias current (pA).
