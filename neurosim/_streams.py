@@ -108,9 +108,14 @@ def gap_scale(p: float) -> np.float32:
         return np.float32(0.0)
     with decimal.localcontext() as ctx:
         ctx.prec = 50
-        one = decimal.Decimal(1)
-        c = -(one - decimal.Decimal(p)).ln() / decimal.Decimal(2).ln()
-        return np.float32(float(one / (decimal.Decimal(2**_FRAC) * c)))
+        one, dp = decimal.Decimal(1), decimal.Decimal(p)
+        if p < 1e-12:  # 1 - p rounds to 1 at 50 digits: -ln(1 - p) = p + p^2/2 + O(p^3)
+            c = (dp + dp * dp / 2) / decimal.Decimal(2).ln()
+        else:
+            c = -(one - dp).ln() / decimal.Decimal(2).ln()
+        scale = float(one / (decimal.Decimal(2**_FRAC) * c))
+        # a tiny p gives gaps beyond any row (clamped by the caller): keep the scale finite
+        return np.float32(min(scale, float(np.finfo(np.float32).max)))
 
 
 def geometric_gaps(b0, scale, max_gap: int):

@@ -3,6 +3,12 @@
 Every check raises ``ValueError`` naming the parameter, the offending value and the fix.
 Checks are skipped for traced values (inside ``jit``/``vmap``/``grad``), where the value is not
 known; networks are validated when they are built eagerly.
+
+Strings are never numbers: ``p="0.1"`` raises ``TypeError`` naming the parameter and the
+number to pass instead (documented choice, issue 16: accepting them would hide a config or
+CLI value that was never parsed). A plain ``int`` is not a random key: ``key=0`` raises
+``TypeError`` naming ``jax.random.key(0)`` (wrapping it silently would hide which of
+``key``/``PRNGKey``/``fold_in`` was meant, and a seed outside 32 bits would wrap).
 """
 
 from __future__ import annotations
@@ -24,7 +30,17 @@ __all__ = [
     "check_literal",
     "check_bound",
     "reject_renamed",
+    "check_number",
+    "check_key",
+    "check_weights",
+    "not_a_string",
+    "check_rate_per_step",
+    "POISSON_WARN_P",
 ]
+
+# A Bernoulli spike source emits at most one spike per step with probability p = rate * dt:
+# its mean is exact for p <= 1 and its count variance is low by the factor (1 - p).
+POISSON_WARN_P = 0.1
 
 # Keywords renamed for one name per concept (issue 11): old -> new.
 RENAMED = {"v_rest": "e_l"}
@@ -42,8 +58,150 @@ def _fmt(x) -> str:
     return f"array of shape {a.shape} (min {a.min():g}, max {a.max():g})"
 
 
+def not_a_string(name: str, value, unit: str = "") -> None:
+    """Raise ``TypeError`` if ``value`` is a string (or bytes) where a number is expected."""
+    if isinstance(value, (str, bytes)):
+        text = value.decode(errors="replace") if isinstance(value, bytes) else value
+        try:
+            hint = f"{name}={float(text)!r}"
+        except ValueError:
+            hint = f"a number for {name}"
+        u = f" ({unit})" if unit else ""
+        raise TypeError(
+            f"{name} must be a number{u}, got the string {value!r}; pass {hint} (strings are "
+            "not converted)"
+        )
+
+
+def check_number(name: str, value, unit: str = "") -> float:
+    """A finite real number (Python or NumPy scalar) as ``float``, else a clear error.
+
+    Raises:
+        TypeError: ``value`` is a string, a bool or not a real scalar.
+        ValueError: ``value`` is NaN or infinite.
+
+    Example:
+        >>> check_number("delay", 1.5, "ms")
+        1.5
+    """
+    not_a_string(name, value, unit)
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        if not (hasattr(value, "shape") and np.ndim(value) == 0 and is_concrete(value)):
+            raise TypeError(f"{name} must be a real number, got {value!r}")
+    out = float(value)
+    if not np.isfinite(out):
+        u = f" ({unit})" if unit else ""
+        raise ValueError(f"{name} must be a finite number{u}, got {out}")
+    return out
+
+
+def check_key(value, name: str = "key"):
+    """Return ``value`` if it is a JAX random key (typed, or raw ``uint32`` of shape ``(2,)``).
+
+    Raises:
+        TypeError: a plain ``int`` (naming ``jax.random.key(value)``) or anything else.
+
+    Example:
+        >>> import jax
+        >>> k = check_key(jax.random.key(0))
+    """
+    if isinstance(value, jax.core.Tracer):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not hasattr(value, "dtype"):
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            raise TypeError(
+                f"{name} must be a JAX random key, got the int {value}; pass "
+                f"{name}=jax.random.key({value}) (plain ints are not converted)"
+            )
+        raise TypeError(f"{name} must be a JAX random key (jax.random.key(seed)), got {value!r}")
+    if jax.dtypes.issubdtype(value.dtype, jax.dtypes.prng_key):
+        return value
+    if value.dtype == np.uint32 and value.shape[-1:] == (2,):
+        return value  # a raw key from jax.random.PRNGKey
+    raise TypeError(
+        f"{name} must be a JAX random key (jax.random.key(seed)), got an array of dtype "
+        f"{value.dtype} and shape {tuple(value.shape)}"
+    )
+
+
+def check_weights(name: str, weights, conductance: bool, unit: str) -> None:
+    """Refuse non-finite weights, and negative ones onto a conductance (COBA-type) output.
+
+    Args:
+        name: the projection, for the message.
+        weights: an array (all synapses; padding zeros are fine) or a scalar; traced values
+            are not checked.
+        conductance: the output is a conductance (``COBA``, ``MgBlock``): weights are nS >= 0.
+        unit: the weights' unit, for the message.
+    """
+    if not is_concrete(weights):
+        return
+    w = np.asarray(weights, dtype=np.float64)
+    if w.size == 0:
+        return
+    if not np.all(np.isfinite(w)):
+        bad = int(np.size(w) - np.isfinite(w).sum())
+        got = f"{w.reshape(-1)[0]}" if w.size == 1 else f"{bad} NaN/inf value(s) of {w.size}"
+        raise ValueError(
+            f"weight of {name!r} must be finite, got {got}; "
+            "check the initializer or array (NaN/inf would make the state non-finite)"
+        )
+    if conductance and w.min() < 0:
+        raise ValueError(
+            f"weight of {name!r} must be >= 0 {unit} with a conductance output (COBA/MgBlock: "
+            f"a negative conductance), got min {w.min():g}; for inhibition use positive "
+            "weights with an inhibitory reversal potential, e.g. output=ns.synapses.COBA(-80.0)"
+        )
+
+
+def check_rate_per_step(owner: str, rate, dt) -> None:
+    """Refuse a spike-source rate above one spike per step; warn above ``POISSON_WARN_P``.
+
+    ``p = rate * dt / 1000`` is the spike probability per step of a Bernoulli source. Above 1
+    it saturates at one spike per step (a 1e5 Hz source at dt 0.1 ms fires 10,000 Hz):
+    ``ValueError``. Above ``POISSON_WARN_P`` (0.1) the mean is exact but the count variance is
+    low by ``1 - p``: ``UserWarning``. Traced values are not checked.
+
+    Example:
+        >>> check_rate_per_step("PoissonSource", 10.0, 0.1)
+    """
+    if not (is_concrete(rate) and is_concrete(dt)):
+        return
+    r = np.asarray(rate, np.float64)
+    if r.size == 0:
+        return
+    r_max, dt = float(r.max()), float(dt)
+    p = r_max * dt * 1e-3
+    if p <= POISSON_WARN_P:
+        return
+    fix = (
+        f"use dt <= {POISSON_WARN_P * 1e3 / r_max:.3g} ms, or a Poisson input with counts per "
+        "step (several spikes of one source per step) for such rates"
+    )
+    if p > 1.0:
+        raise ValueError(
+            f"{owner} rate up to {r_max:g} Hz at dt={dt:g} ms asks for {p:.3g} spikes per step, "
+            f"but it emits at most one per step (it would fire {1e3 / dt:g} Hz, not "
+            f"{r_max:g} Hz); {fix}"
+        )
+    if p > POISSON_WARN_P:
+        import warnings
+
+        warnings.warn(
+            f"{owner} rate up to {r_max:g} Hz at dt={dt:g} ms is {p:.3g} spikes per step: the "
+            f"mean rate is exact but the count variance is low by the factor {1 - p:.3g} (at "
+            f"most one spike per step); {fix}",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def check(condition_fn, name: str, value, requirement: str, fix: str = "") -> None:
-    """Raise ``ValueError`` if ``condition_fn(np.asarray(value))`` is not all true."""
+    """Raise ``ValueError`` if ``condition_fn(np.asarray(value))`` is not all true.
+
+    A string ``value`` raises ``TypeError`` (see :func:`not_a_string`).
+    """
+    not_a_string(name, value)
     if not is_concrete(value):
         return
     arr = np.asarray(value)
@@ -82,6 +240,7 @@ def check_size(name: str, n) -> int:
 def as_param(value, n: int, name: str, dtype=None) -> jax.Array:
     """Convert ``value`` to a float array broadcast to ``(n,)`` (the neuron axis leads)."""
     dtype = dtype or jnp.result_type(float)
+    not_a_string(name, value)
     arr = jnp.asarray(value, dtype=dtype)
     if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] not in (1, n)):
         raise ValueError(
@@ -123,6 +282,10 @@ def check_literal(name: str, value, options) -> str:
 
 def as_float_array(x) -> jax.Array:
     """``x`` as an array of the default float dtype (the converter of float parameter fields)."""
+    if isinstance(x, (str, bytes)):
+        raise TypeError(
+            f"a numeric parameter got the string {x!r}; pass a number (strings are not converted)"
+        )
     return jnp.asarray(x, dtype=jnp.result_type(float))
 
 

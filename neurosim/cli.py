@@ -14,6 +14,9 @@ one-line error (exit 2) rather than run something other than what was asked:
 * the estimated memory (state, stored synapses, spike buffers, recorded spikes at 50 Hz)
   must fit in 80 % of the available memory; for runs estimated over a minute (CPU), the
   estimated run time is printed on stderr first.
+
+Each finished segment is streamed to ``DIR/stream`` and ``--resume DIR`` continues a killed
+or failed run bitwise (:mod:`neurosim._cli_stream`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ import math
 import os
 import sys
 import time
+
+from . import _cli_stream
 
 __all__ = ["main", "SEED_MAX"]
 
@@ -109,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     from ._cli_config import add_config_arguments
 
     add_config_arguments(r)
+    _cli_stream.add_arguments(r)
     b = sub.add_parser("bench", help="run the benchmark suite", formatter_class=fmt)
     b.add_argument("--sizes", default="4000", help="comma-separated network sizes")
     b.add_argument("--models", default="coba", help="comma-separated models")
@@ -238,11 +244,22 @@ def _cmd_run(args) -> int:
     from .models import MODELS
 
     if is_config_run(args, _fail):  # neurosim run net.toml: see _cli_config.py
+        if args.resume is not None:
+            _fail(
+                "--resume continues the runs of built-in models; a config run's finished "
+                "segments stay in OUT/stream/ (ns.io.load_state reads its state)"
+            )
         c = config_run(args, _fail, _whole_steps, _check_out)
         checks = _check_dt(c.args, c.network)
-        extra, record = c.extra, c.record
+        settings = {"model": c.args.model, "n": c.args.n, "connectivity": "config"}
+        settings.update(duration_ms=float(c.args.duration), dt_ms=float(c.args.dt))
+        settings["seed"] = c.args.seed
+        try:
+            stream = _cli_stream.open_stream(c.args, settings)
+        except ValueError as e:
+            _fail(str(e))
         return _simulate_and_write(
-            c.args, c.network, c.n_steps, checks, c.build_s, "config", extra, record
+            c.args, c.network, c.n_steps, checks, c.build_s, "config", stream, c.extra, c.record
         )
     if args.model not in MODELS:
         _fail(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")
@@ -255,6 +272,8 @@ def _cmd_run(args) -> int:
     if args.duration / args.dt < 1:
         _fail(f"--duration ({args.duration} ms) is shorter than one step (--dt {args.dt} ms)")
     n_steps = _whole_steps(args.duration, args.dt)
+    if args.resume is not None:
+        args.out = args.resume  # continue the run in that directory
     _check_out(args.out)
 
     import jax
@@ -280,35 +299,47 @@ def _cmd_run(args) -> int:
         _fail(str(e))
     checks = _check_dt(args, tiny)
     checks.update(_check_size(args, tiny, n_steps, kwargs.get("connectivity", "stored")))
+    settings = {"model": args.model, "n": args.n, "duration_ms": float(args.duration)}
+    settings.update(dt_ms=float(args.dt), seed=args.seed)
+    settings["connectivity"] = kwargs.get("connectivity", args.connectivity)
+    try:
+        stream = _cli_stream.open_stream(args, settings)
+    except ValueError as e:
+        _fail(str(e))
     try:
         net = MODELS[args.model](n=args.n, key=jax.random.key(args.seed), **kwargs)
     except ValueError as e:
         _fail(str(e))
     build_s = time.perf_counter() - t0
     connectivity = kwargs.get("connectivity", args.connectivity)
-    return _simulate_and_write(args, net, n_steps, checks, build_s, connectivity)
+    return _simulate_and_write(args, net, n_steps, checks, build_s, connectivity, stream)
 
 
-def _simulate_and_write(args, net, n_steps, checks, build_s, connectivity, extra=None, record=None):
-    """Simulate ``net`` (Ctrl-C keeps what finished) and write the run's files to ``args.out``."""
+def _simulate_and_write(
+    args, net, n_steps, checks, build_s, connectivity, stream, extra=None, record=None
+):
+    """Simulate ``net`` in streamed segments (Ctrl-C, a kill or a full disk keep what
+    finished) and write the run's files to ``args.out``."""
     import jax
-    import numpy as np
 
     from . import analysis
 
     key = jax.random.fold_in(jax.random.key(args.seed), 1)
     _remove_outputs(args.out)
     try:
-        res, status, message, code = _simulate_interruptible(net, n_steps, args.dt, key, record)
+        res, status, message, code = stream.run(net, n_steps, args.dt, key, record)
     except ValueError as e:
         _fail(str(e))
 
     times, idx = res.spike_times, res.spike_indices
-    np.savez_compressed(
-        os.path.join(args.out, "spikes.npz"),
-        times_ms=times.astype(np.float64),
-        indices=idx.astype(np.int64),
-    )
+    try:  # after a failed write the segments in DIR/stream are the partial result
+        if status != "failed":
+            _cli_stream.write_spikes(os.path.join(args.out, "spikes.npz"), times, idx)
+    except OSError as e:
+        status, code = "failed", _cli_stream.EXIT_FAILED
+        message = f"{message}; " if message else ""
+        message += f"writing spikes.npz failed: {e.strerror or e}; the segments are in "
+        message += f"{stream.root}: free space and continue with --resume"
     summary = {
         "model": args.model,
         "n": args.n,
@@ -332,18 +363,23 @@ def _simulate_and_write(args, net, n_steps, checks, build_s, connectivity, extra
         "jax_version": jax.__version__,
         **(extra or {}),
     }
-    with open(os.path.join(args.out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2)
-    if args.format == "nwb":
+    if stream.resumed_from_ms is not None:
+        summary["resumed_from_ms"] = stream.resumed_from_ms
+    try:
+        _cli_stream.write_json(os.path.join(args.out, "summary.json"), summary)
+    except OSError as e:
+        _fail(f"writing summary.json failed ({e.strerror or e}); {message}", code or 4)
+    if args.format == "nwb" and status != "failed":
         from .io import to_nwb
 
         meta = {k: summary[k] for k in ("model", "n", "seed", "connectivity", "duration_ms")}
         to_nwb(res, os.path.join(args.out, "result.nwb"), metadata=meta)
-    if res.traces:  # [run] record of a config: the traces (ns.io.load_result reads them)
+    if res.traces and status != "failed":  # [run] record of a config (ns.io.load_result)
         from .io import save_result
 
         save_result(res, os.path.join(args.out, "result.npz"), metadata={"model": args.model})
-    if not args.no_plot and res.n_steps > 0 and net.populations:  # rate-only: no raster
+    # A rate-only network has no raster.
+    if not args.no_plot and res.n_steps > 0 and status != "failed" and net.populations:
         from .viz import raster
 
         raster(res, os.path.join(args.out, "raster.png"), title=f"{args.model}, n={args.n}")
@@ -355,7 +391,9 @@ def _simulate_and_write(args, net, n_steps, checks, build_s, connectivity, extra
             }
         )
     )
-    if code == 3:
+    if status == "ok":
+        stream.remove()
+    if code in (3, _cli_stream.EXIT_FAILED):
         print(f"neurosim: error: {message}", file=sys.stderr)
     elif code:
         print(f"neurosim: {message}", file=sys.stderr)
@@ -372,104 +410,6 @@ def _remove_outputs(out: str) -> None:
             os.remove(os.path.join(out, name))
         except FileNotFoundError:
             pass
-
-
-def _segment_steps(net, n_steps: int) -> int:
-    """Steps per ``simulate`` call: the engine's default chunk (<= 2000 steps, <= 32 MB of
-    bit-packed spikes), so that every segment reuses one compiled chunk."""
-    bytes_per_step = max(1, sum((p.n + 7) // 8 for p in net.populations))
-    return max(1, min(2000, (32 << 20) // bytes_per_step, n_steps))
-
-
-def _simulate_interruptible(net, n_steps: int, dt: float, key, record=None):
-    """Simulate in segments; on Ctrl-C keep the finished segments.
-
-    ``(result, status, message, exit code)``. Continuing from a segment's final state with the
-    same key is the uninterrupted run (per-step keys are ``fold_in(key, step)``), so the
-    spikes are bitwise those of one ``simulate`` call. The first SIGINT stops after the
-    current segment; a second one stops at once (that segment is lost). With ``record``
-    (traces) the run is one segment, so that every trace's decimation runs uninterrupted.
-    """
-    import dataclasses
-    import signal
-    import threading
-
-    import numpy as np
-
-    from ._driver import progress_bar
-    from .network import SimulationError, simulate
-
-    seg = n_steps if record else _segment_steps(net, n_steps)
-    stop = []
-
-    def on_sigint(signum, frame):
-        if stop:
-            raise KeyboardInterrupt
-        stop.append(signum)
-        print(
-            "neurosim: interrupted: writing what has finished (Ctrl-C again to stop at once)",
-            file=sys.stderr,
-        )
-
-    parts, state, done, compile_s, run_s = [], None, 0, 0.0, 0.0
-    status, message, code = "ok", "", 0
-    bar = progress_bar(n_steps, dt, None)
-    main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, on_sigint) if main_thread else None
-    try:
-        while done < n_steps and not stop:
-            k = min(seg, n_steps - done)
-            try:
-                r = simulate(
-                    net,
-                    k * dt,
-                    dt,
-                    key=key,
-                    state=state,
-                    chunk_steps=None if record else seg,
-                    progress=False,
-                    record=record,
-                )
-            except SimulationError as e:
-                r, status, message, code = e.result, "fault", str(e), 3
-            parts.append(r)
-            state, done = r.final_state, done + r.n_steps
-            compile_s, run_s = compile_s + r.compile_s, run_s + r.run_s
-            if bar is not None:
-                bar.update(r.n_steps)
-            if code:
-                break
-    except KeyboardInterrupt:
-        stop.append(signal.SIGINT)
-    finally:
-        if main_thread:
-            signal.signal(signal.SIGINT, previous)
-        if bar is not None:
-            bar.close()
-    if stop and not code:
-        status, code = "interrupted", 130
-        message = f"interrupted (SIGINT) after {done * dt:g} of {n_steps * dt:g} ms"
-    if not parts:  # interrupted before the first segment finished
-        from .network import SimulationResult
-
-        parts = [
-            SimulationResult(
-                np.zeros(0), np.zeros(0, np.int64), {}, {}, None, net, 0.0, 0.0, dt, 0, 0.0, 0.0
-            )
-        ]
-    res = dataclasses.replace(
-        parts[-1],
-        spike_times=np.concatenate([p.spike_times for p in parts]),
-        spike_indices=np.concatenate([p.spike_indices for p in parts]),
-        t_start=parts[0].t_start,
-        duration=n_steps * dt,
-        n_steps=done,
-        compile_s=compile_s,
-        run_s=run_s,
-        status=status,
-        message=message,
-    )
-    return res, status, message, code
 
 
 def _cmd_bench(args) -> int:

@@ -88,7 +88,9 @@ def test_random_delays_chunked_and_continued_runs_identical():
         "P",
         "P",
         ns.connectivity.FixedProbability(0.2),
-        weight=ns.init.Normal(3.0, 1.0),
+        # mean 3 nS as before; Uniform keeps every conductance >= 0 (Normal(3, 1) drew
+        # negative ones, which the builder now refuses onto a COBA output, issue 16)
+        weight=ns.init.Uniform(1.0, 5.0),
         synapse=ns.synapses.Exponential(5.0),
         output=ns.synapses.COBA(0.0),
         delay=ns.init.Uniform(0.0, 3.0),

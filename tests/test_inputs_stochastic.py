@@ -105,7 +105,7 @@ def test_spike_times_are_placed_exactly():
     np.testing.assert_allclose(res.spike_times, [t for t, _ in exp], atol=1e-9)
     np.testing.assert_array_equal(res.spike_indices, [i for _, i in exp])
     # off-grid times go to the nearest step
-    g = ns.inputs.SpikeTimes(1, [0.26, 0.34])
+    g = ns.inputs.SpikeTimes(1, [0.26, 0.34], same_step="merge")
     assert _source_spikes(g, 5, dt)[:, 0].tolist() == [0, 0, 0, 1, 0]
 
 

@@ -26,7 +26,7 @@ from .._streams import (
     targets,
     unit_uniform,
 )
-from .._validate import check, check_size
+from .._validate import check, check_size, not_a_string
 from ..ops import CSR
 
 __all__ = [
@@ -51,6 +51,7 @@ def _numpy_rng(key) -> np.random.Generator:
 def _weights(weight, key, nnz: int):
     if isinstance(weight, AbstractInit):
         return weight.sample(key, (nnz,))
+    not_a_string("weight", weight)
     w = jnp.asarray(weight, dtype=jnp.result_type(float))
     if w.ndim != 0:
         raise ValueError(

@@ -9,6 +9,7 @@ from ._couplings import (
     RateDrive,
     SynapticActivity,
 )
+from ._delays import DelayRoundingWarning
 from ._dynamics import AbstractProjectionDynamics, ProjectionDrive, Transmission
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
 from ._inputs_stochastic import OUCurrent, WhiteNoiseCurrent
@@ -68,4 +69,5 @@ __all__ = [
     "PopulationRate",
     "SynapticLFP",
     "check_rate_parts",
+    "DelayRoundingWarning",
 ]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from .._init import AbstractInit, Constant, Uniform
+from .._init import AbstractInit
+from .._validate import check_key, check_number, not_a_string
 from ..connectivity import AbstractGenerator
 from ..neurons import AbstractNeuron, AbstractSpikeSource
-from ..ops import CSR, ELL, AbstractConnectivity, ProceduralBernoulli, check_backend
+from ..ops import AbstractConnectivity, check_backend
 from ..synapses import (
     AbstractKinetics,
     AbstractOutput,
@@ -19,6 +19,7 @@ from ..synapses import (
     check_receptor,
     resolve_synapse,
 )
+from ._builder_checks import check_conn_weights, per_synapse_delays
 from ._dynamics import AbstractProjectionDynamics
 from ._gap import Electrical
 from ._inputs import AbstractCurrent
@@ -28,69 +29,6 @@ from ._readout_builder import ReadoutMixin
 from ._structure import Input, Population, Projection, Receptor
 
 __all__ = ["NetworkBuilder"]
-
-
-def _check_delay_values(arr, name: str) -> float:
-    """Host check of per-synapse delays (ms): finite and >= 0; returns their maximum."""
-    if arr.size and not (np.all(np.isfinite(arr)) and arr.min() >= 0):
-        raise ValueError(
-            f"delay of {name!r} must be finite and >= 0 ms for every synapse, got values in "
-            f"[{np.nanmin(arr):g}, {np.nanmax(arr):g}] (clip the initializer, e.g. "
-            "ns.init.Uniform(low >= 0, high))"
-        )
-    return float(arr.max()) if arr.size else 0.0
-
-
-def _procedural_delays(delay, conn: ProceduralBernoulli, name: str):
-    """Delays of procedural connectivity: an initializer with a bounded support (no array)."""
-    if not isinstance(delay, (Uniform, Constant)):
-        got = type(delay).__name__ if isinstance(delay, AbstractInit) else "an array"
-        raise ValueError(
-            f"per-synapse delays of {name!r} on procedural connectivity are regenerated from "
-            f"the row streams and need ns.init.Uniform(low, high) or ns.init.Constant(value) "
-            f"(a bounded support sizes the ring without storing them), got {got}; use one of "
-            "those, or stored connectivity (FixedProbability without procedural=True) for "
-            "other distributions or arrays"
-        )
-    lo, hi = (delay.low, delay.high) if isinstance(delay, Uniform) else (delay.value,) * 2
-    _check_delay_values(np.asarray([lo, hi], np.float64), name)
-    return delay, float(np.asarray(hi))
-
-
-def _synapse_delays(delay, conn, name: str, key):
-    """Validated per-synapse delays (ms) of ``conn`` and their maximum.
-
-    CSR: one value per synapse ``(nnz,)`` in CSR order; ELL: a ``(n_pre, k)`` table aligned
-    with the targets (an array in CSR order is laid out by ``ELL.table_values``); procedural:
-    the initializer itself (delays regenerated per row, see ``neurosim.ops._procedural``).
-    """
-    if isinstance(conn, ProceduralBernoulli):
-        return _procedural_delays(delay, conn, name)
-    if not isinstance(conn, (CSR, ELL)):
-        raise ValueError(
-            f"per-synapse delays of {name!r} need CSR, ELL or procedural connectivity "
-            f"(ns.connectivity.FixedProbability(p, procedural=True)), got "
-            f"{type(conn).__name__}; convert it or give a number as delay"
-        )
-    dtype = jnp.result_type(float)
-    shape = (conn.nnz,) if isinstance(conn, CSR) else conn.targets.shape
-    if isinstance(delay, AbstractInit):
-        values = jnp.asarray(delay.sample(key, shape), dtype)
-    else:
-        values = jnp.asarray(delay, dtype)
-        if isinstance(conn, ELL) and values.shape == (conn.nnz,):
-            values = conn.table_values(values)
-        if values.shape != shape:
-            extra = f" or ({conn.nnz},) in CSR order" if isinstance(conn, ELL) else ""
-            raise ValueError(
-                f"delay for {name!r} must be a number, an initializer or an array with one "
-                f"value per synapse, shape {shape}{extra}; got shape {values.shape}"
-            )
-    arr = np.asarray(values)
-    if isinstance(conn, ELL):
-        values = jnp.where(conn.targets < conn.n_post, values, 0.0).astype(dtype)
-        arr = arr[np.asarray(conn.targets) < conn.n_post]
-    return values, _check_delay_values(arr, name)
 
 
 def _same_params(a, b) -> bool:
@@ -121,7 +59,7 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
     """
 
     def __init__(self, key=None):
-        self._key = key if key is not None else jax.random.key(0)
+        self._key = check_key(key) if key is not None else jax.random.key(0)
         self._pops: list[dict] = []
         self._projections: list[Projection] = []
         self._inputs: list[Input] = []
@@ -207,7 +145,8 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
             connectivity: a generator (``ns.connectivity.FixedProbability(p)``, ...) that is
                 sampled now with ``weight``, or a ready operator (``ns.connectivity.from_dense``).
             weight: synaptic weight (nS for COBA, pA for CUBA): a number or an initializer;
-                required with a generator.
+                required with a generator. Must be finite, and >= 0 onto a conductance
+                output (``COBA``, ``MgBlock``: use an inhibitory ``e_rev`` for inhibition).
             synapse: kinetics of the receptor (``ns.synapses.Exponential(tau)``), or a receptor
                 preset with its own output rule (``ns.synapses.AMPA()``, ``NMDA()``, ...).
             output: ``ns.synapses.COBA(e_rev)``, ``CUBA()`` (default), ``MgBlock()``;
@@ -221,7 +160,11 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
                 value per synapse in the CSR's order (ELL: the ``(n_pre, k)`` table or CSR
                 order). With procedural connectivity the delays are regenerated from the row
                 streams and must be ``ns.init.Uniform`` or ``ns.init.Constant``. Rounded to
-                ``round(delay / dt)`` steps (see :mod:`neurosim.network._delays`); with
+                ``round(delay / dt)`` steps when the state is made (see
+                :mod:`neurosim.network._delays`): off-grid delays give a
+                :class:`~neurosim.network.DelayRoundingWarning` with the largest error, a
+                positive homogeneous delay below ``dt / 2`` is refused. A string is refused
+                (``TypeError``); with
                 ``dynamics`` they are dendritic delays (STP at emission, STDP pairs
                 ``t_post + d - t_pre``: :mod:`neurosim.plasticity._delayed`).
             backend: event-delivery backend (see :func:`neurosim.ops.event_matvec`).
@@ -245,11 +188,14 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
         synapse, output, preset_name = resolve_synapse(synapse, output)
         check_receptor(synapse, output, post_neuron)
         check_backend(backend)
+        not_a_string("delay", delay, "ms")
         per_synapse = isinstance(delay, AbstractInit) or np.ndim(delay) > 0
         if not per_synapse:
-            delay = float(delay)
-            if not np.isfinite(delay) or delay < 0:
+            delay = check_number("delay", delay, "ms")
+            if delay < 0:
                 raise ValueError(f"delay must be >= 0 ms, got {delay}")
+        if key is not None:
+            check_key(key)
         if name is None:
             name, k = f"{pre}->{post}", 1
             while name in self._names:
@@ -279,6 +225,7 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
                 f"connectivity must be a generator (ns.connectivity.FixedProbability, ...) or an "
                 f"operator (ns.ops.CSR), got {type(connectivity).__name__}"
             )
+        check_conn_weights(name, conn, output)
         if dynamics is not None and not isinstance(dynamics, AbstractProjectionDynamics):
             raise ValueError(f"dynamics must be an AbstractProjectionDynamics, got {dynamics!r}")
         if dynamics is not None:
@@ -289,7 +236,7 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
                 key if key is not None else jax.random.fold_in(self._key, len(self._projections)),
                 0xDE1A7,
             )
-            synapse_delays, max_delay = _synapse_delays(delay, conn, name, k_d)
+            synapse_delays, max_delay = per_synapse_delays(delay, conn, name, k_d)
             delay = 0.0
             if dynamics is not None:  # plasticity across per-synapse (dendritic) delays
                 from ..plasticity import with_synapse_delays

@@ -43,11 +43,19 @@ import numpy as np
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from .._init import AbstractInit
+from .._init import AbstractInit, Constant, Uniform
+from .._validate import is_concrete
 from ..ops import CSR, ELL, ProceduralBernoulli
 from ..ops import compact_ranks as _compact
 
-__all__ = ["deliver_delayed", "delay_steps_max", "delays_dtype", "ring_length"]
+__all__ = [
+    "deliver_delayed",
+    "delay_steps_max",
+    "delays_dtype",
+    "ring_length",
+    "warn_delay_rounding",
+    "DelayRoundingWarning",
+]
 
 _MAX_RING_BYTES = 4 << 30
 
@@ -75,6 +83,96 @@ def ring_length(max_delay: float, dtype, dt: float, n_post: int, name: str) -> i
             "shorten the delays or use a larger dt"
         )
     return length
+
+
+class DelayRoundingWarning(UserWarning):
+    """A delay is not a whole number of steps and was rounded to the nearest step."""
+
+
+_ROUND_TOL = 1e-3  # rounding errors below a thousandth of a step are float noise
+
+
+def _initializer_rounding(init, dt: float) -> tuple[float, bool]:
+    """Largest rounding error (ms) over an initializer's support, and whether a positive
+    delay can round to 0 steps (``Constant``, ``Uniform``; others: the whole step range)."""
+    if isinstance(init, Constant):
+        pts = np.asarray([np.asarray(init.value, np.float64).max()])
+        lo = hi = float(pts[0])
+    elif isinstance(init, Uniform):
+        lo, hi = float(np.max(init.low)), float(np.max(init.high))
+        k = np.arange(np.floor(lo / dt), np.ceil(hi / dt) + 1)
+        mids = (k + 0.5) * dt
+        pts = np.concatenate([[lo, hi], mids[(mids > lo) & (mids < hi)]])
+    else:
+        return dt / 2, True
+    err = float(np.max(np.abs(pts - np.round(pts / dt) * dt)))
+    return err, bool(hi > 0 and lo < dt / 2)
+
+
+def _array_rounding(values, dt: float):
+    """``(largest rounding error (ms), number of positive delays that round to 0)`` or None
+    where the values are traced."""
+    d = jnp.asarray(values)
+    steps = jnp.round(d / jnp.asarray(dt, d.dtype))
+    err = jnp.max(jnp.abs(d - steps * jnp.asarray(dt, d.dtype))) if d.size else jnp.zeros(())
+    lost = jnp.sum((d > 0) & (steps == 0))
+    if not (is_concrete(err) and is_concrete(lost)):
+        return None
+    return float(err), int(lost)
+
+
+def warn_delay_rounding(net, dt) -> None:
+    """Delays that are not whole steps of ``dt``: warn with the largest rounding error.
+
+    Homogeneous delays are ``round(delay / dt)`` steps (beyond the minimal one step); a
+    positive homogeneous delay below ``dt / 2`` would silently vanish, so it is refused with
+    a ``ValueError``. Per-synapse delays (arrays or initializers) are rounded synapse by
+    synapse: one :class:`DelayRoundingWarning` per projection reports the largest error and
+    how many positive delays round to no extra step. Silence it with
+    ``warnings.simplefilter("ignore", ns.network.DelayRoundingWarning)``.
+    """
+    import warnings
+
+    if not is_concrete(dt):
+        return
+    dt = float(dt)
+    for pr in net.projections:
+        if pr.synapse_delays is None:
+            if pr.delay <= 0:
+                continue
+            steps = int(round(pr.delay / dt))
+            err = abs(pr.delay - steps * dt)
+            if steps == 0:
+                raise ValueError(
+                    f"delay of projection {pr.name!r} is {pr.delay:g} ms, less than half a step "
+                    f"(dt={dt:g} ms): it would round to no delay beyond the minimal one step; "
+                    f"use delay=0, a delay of at least one step ({dt:g} ms), or a smaller dt"
+                )
+            if err > _ROUND_TOL * dt:
+                warnings.warn(
+                    f"delay of projection {pr.name!r} ({pr.delay:g} ms) is not a multiple of "
+                    f"dt={dt:g} ms: rounded to {steps} steps ({steps * dt:g} ms), error "
+                    f"{err:.3g} ms; use a multiple of dt for an exact delay",
+                    DelayRoundingWarning,
+                    stacklevel=3,
+                )
+            continue
+        if isinstance(pr.synapse_delays, AbstractInit):
+            err, can_vanish = _initializer_rounding(pr.synapse_delays, dt)
+            lost = "some positive delays may round to 0 steps" if can_vanish else ""
+        else:
+            found = _array_rounding(pr.synapse_delays, dt)
+            if found is None:
+                continue
+            err, n_lost = found
+            lost = f"{n_lost} positive delay(s) round to 0 steps" if n_lost else ""
+        if err > _ROUND_TOL * dt:
+            warnings.warn(
+                f"per-synapse delays of projection {pr.name!r} are rounded to whole steps of "
+                f"dt={dt:g} ms (largest error {err:.3g} ms{'; ' + lost if lost else ''})",
+                DelayRoundingWarning,
+                stacklevel=3,
+            )
 
 
 def _block_rows(max_row: int) -> int:

@@ -9,7 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._delays import delays_dtype, ring_length
+from .._validate import check_key
+from ._delays import delays_dtype, ring_length, warn_delay_rounding
 from ._gap import Electrical
 from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
 from ._multiscale_init import init_scales
@@ -173,7 +174,8 @@ class Network(eqx.Module):
         past (every delay ring holds the initial value) and the node inputs of step 0.
         """
         plan = self.plan(dt)
-        k_neu, k_inp, k_rec, k_prj = jax.random.split(key, 4)
+        warn_delay_rounding(self, dt)
+        k_neu, k_inp, k_rec, k_prj = jax.random.split(check_key(key), 4)
         neurons = tuple(
             p.neuron.init(jax.random.fold_in(k_neu, i), dt) for i, p in enumerate(self.populations)
         )

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._driver import HashableTree, OnFault, check_on_fault, compile_cached, finish, progress_bar
-from .._validate import check_positive
+from .._validate import check_key, check_positive
 from ..ops import any_nonfinite, unpack_spike_bits
 from ._network import Network, NetworkState, Plan, nonfinite_variables
 from ._record import TraceSpec, read_trace, resolve_traces
@@ -112,7 +112,7 @@ def _validate(network, duration, dt, on_fault) -> tuple[float, int]:
 
 def _initial_state(network: Network, state, key, dt: float, n_steps: int):
     """The start state (made, or checked against the network) and the run's key."""
-    k_init, k_run = jax.random.split(key)
+    k_init, k_run = jax.random.split(check_key(key))
     if state is None:
         state = network.init_state(k_init, dt)
     else:

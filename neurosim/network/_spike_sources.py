@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .._validate import check_positive, check_size, is_concrete
+from .._validate import check_literal, check_positive, check_rate_per_step, check_size, is_concrete
 from ..neurons import AbstractSpikeSource
 
 __all__ = ["InhomogeneousPoisson", "SpikeTimes"]
@@ -76,6 +76,8 @@ class InhomogeneousPoisson(AbstractSpikeSource):
         self.rate_dt = jnp.asarray(rate_dt, dtype=r.dtype)
 
     def init(self, key, dt) -> dict:
+        if self.rates is not None:  # a function rate is not known before the run
+            check_rate_per_step("InhomogeneousPoisson", self.rates, dt)
         return {}
 
     def rate_at(self, t) -> jax.Array:
@@ -107,9 +109,12 @@ class SpikeTimes(AbstractSpikeSource):
 
     A spike at time ``t`` is emitted in step ``round(t / dt)`` (ties at half steps go to the
     later step), so the simulator reports it at exactly ``round(t/dt) * dt``; on-grid times are
-    reproduced exactly. Spikes of one neuron that fall into the same step merge into one
-    spike: pass ``dt=`` to have the times checked at construction (on the grid, at most one
-    spike per neuron and step), as NEST's ``spike_generator`` does.
+    reproduced exactly. When the step is known (``init(key, dt)``, i.e. when a network state
+    is made), off-grid times give a ``UserWarning`` with the largest rounding error, and two
+    spikes of one neuron in the same step raise ``ValueError`` unless ``same_step="merge"``
+    (they then merge into one spike, with a warning). Pass ``dt=`` to have the times checked
+    strictly at construction (on the grid, at most one spike per neuron and step), as NEST's
+    ``spike_generator`` does.
 
     Args:
         n: number of neurons.
@@ -117,6 +122,8 @@ class SpikeTimes(AbstractSpikeSource):
             per-neuron arrays when ``indices`` is None (for ``n = 1`` also a flat list).
         indices: neuron index of each spike (in ``[0, n)``).
         dt: optional simulation step (ms) to validate the times against.
+        same_step: ``"refuse"`` (default) or ``"merge"`` spikes of one neuron that round to
+            the same step.
 
     Example:
         >>> import neurosim as ns
@@ -127,9 +134,11 @@ class SpikeTimes(AbstractSpikeSource):
     n: int = eqx.field(static=True)
     times: jax.Array  # sorted
     indices: jax.Array  # int32, same order
+    same_step: str = eqx.field(static=True)
 
-    def __init__(self, n: int, times, indices=None, *, dt=None):
+    def __init__(self, n: int, times, indices=None, *, dt=None, same_step="refuse"):
         self.n = check_size("n", n)
+        self.same_step = check_literal("same_step", same_step, ("refuse", "merge"))
         if indices is None and n == 1 and _is_flat(times):
             times = [times]  # one neuron: a flat list of its times
         if indices is None:
@@ -178,7 +187,44 @@ class SpikeTimes(AbstractSpikeSource):
         self.indices = jnp.asarray(i_all[order], dtype=jnp.int32)
 
     def init(self, key, dt) -> dict:
+        if is_concrete(dt) and is_concrete(self.times):
+            self._check_grid(float(dt))
         return {}
+
+    def _check_grid(self, dt: float) -> None:
+        """Warn about off-grid times (largest error); refuse same-step spikes unless merged."""
+        import warnings
+
+        t = np.asarray(self.times, np.float64)
+        if not t.size:
+            return
+        steps = np.floor(t / dt + 0.5)
+        err = np.abs(t - steps * dt)
+        k = int(np.argmax(err))
+        if err[k] > 1e-3 * dt:
+            warnings.warn(
+                f"SpikeTimes: {int((err > 1e-3 * dt).sum())} spike time(s) are not on the "
+                f"dt={dt:g} ms grid and are rounded to the nearest step (largest error "
+                f"{err[k]:.3g} ms: {t[k]:g} -> {steps[k] * dt:g} ms); round the times to "
+                "multiples of dt to silence this",
+                UserWarning,
+                stacklevel=3,
+            )
+        pairs = np.stack([np.asarray(self.indices, np.int64), steps.astype(np.int64)], 1)
+        n_dup = len(pairs) - len(np.unique(pairs, axis=0))
+        if n_dup:
+            what = (
+                f"SpikeTimes: {n_dup} spike(s) fall into the same dt={dt:g} ms step as an "
+                "earlier spike of the same neuron"
+            )
+            if self.same_step == "refuse":
+                raise ValueError(
+                    f"{what} and would be lost; space each neuron's spikes at least dt apart, "
+                    'use a smaller dt, or pass same_step="merge" to merge them into one spike'
+                )
+            warnings.warn(
+                f"{what}; merged into one spike each (same_step='merge')", UserWarning, stacklevel=3
+            )
 
     def step(self, state, drive, i, dt, key):
         dtype = self.times.dtype

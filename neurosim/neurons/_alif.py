@@ -10,6 +10,7 @@ from .._init import AbstractInit, as_init
 from .._validate import as_param, check_finite, check_nonnegative, check_positive, check_size
 from ..integrators import AbstractIntegrator, ExpEuler
 from ._base import AbstractNeuron, SynapticDrive, refractory_update, reset_value
+from ._spiking import check_order
 from ._surrogate import AbstractSurrogate, FastSigmoid
 
 __all__ = ["ALIF"]
@@ -108,6 +109,7 @@ class ALIF(AbstractNeuron):
         check_positive("tau_w", tau_w, "ms")
         for name, val in (("e_l", e_l), ("v_th", v_th), ("v_reset", v_reset), ("i_e", i_e)):
             check_finite(name, val)
+        check_order("v_reset", v_reset, "v_th", v_th)
         check_finite("beta", beta)
         check_finite("b", b)
         if reset not in _RESETS:

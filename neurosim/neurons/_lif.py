@@ -10,6 +10,7 @@ from .._init import AbstractInit, as_init
 from .._validate import as_param, check_finite, check_nonnegative, check_positive, check_size
 from ..integrators import AbstractIntegrator, ExpEuler
 from ._base import AbstractNeuron, SynapticDrive, refractory_update, reset_value
+from ._spiking import check_order
 from ._surrogate import AbstractSurrogate, FastSigmoid
 
 __all__ = ["LIF"]
@@ -29,7 +30,7 @@ class LIF(AbstractNeuron):
         tau_m: membrane time constant (ms), > 0.
         e_l: leak reversal / resting potential (mV).
         v_th: threshold (mV).
-        v_reset: reset potential (mV).
+        v_reset: reset potential (mV), below ``v_th`` (else ``ValueError``).
         t_ref: absolute refractory period (ms), >= 0.
         g_l: leak conductance (nS), > 0; ``R = 1/g_l`` (GΩ), ``C = tau_m g_l`` (pF).
         i_e: constant bias current (pA).
@@ -83,6 +84,7 @@ class LIF(AbstractNeuron):
         check_positive("g_l", g_l, "nS")
         for name, val in (("e_l", e_l), ("v_th", v_th), ("v_reset", v_reset), ("i_e", i_e)):
             check_finite(name, val)
+        check_order("v_reset", v_reset, "v_th", v_th)
         self.tau_m = as_param(tau_m, n, "tau_m")
         self.e_l = as_param(e_l, n, "e_l")
         self.v_th = as_param(v_th, n, "v_th")

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
-from .._validate import as_param, check_nonnegative, check_size
+from .._validate import as_param, check_nonnegative, check_rate_per_step, check_size
 from ._base import AbstractSpikeSource
 
 __all__ = ["PoissonSource"]
@@ -16,8 +16,11 @@ class PoissonSource(AbstractSpikeSource):
     """``n`` independent Poisson spike trains with rate ``rate`` (Hz).
 
     Each step emits a spike with probability ``rate * dt / 1000`` (Bernoulli approximation,
-    exact in the limit ``rate * dt << 1``; rates above ``1000/dt`` Hz saturate at one spike per
-    step). A source has no state and receives no synapses. As a component its ``drive`` is
+    exact in the limit ``rate * dt << 1``). ``init(key, dt)`` refuses a rate above one spike
+    per step (``rate * dt / 1000 > 1``: it would saturate at ``1000/dt`` Hz) and warns above
+    0.1 spikes per step (the count variance is low by ``1 - rate * dt / 1000``); for such
+    rates use a smaller ``dt`` or a Poisson input with counts per step.
+    A source has no state and receives no synapses. As a component its ``drive`` is
     ``None`` or an additional rate (Hz, shape ``(n,)``, e.g. a neural-mass node's output
     through a rate-to-spiking coupling): the step then uses ``max(rate + drive, 0)``.
 
@@ -36,6 +39,7 @@ class PoissonSource(AbstractSpikeSource):
         self.rate = as_param(rate, n, "rate")
 
     def init(self, key, dt) -> dict:
+        check_rate_per_step("PoissonSource", self.rate, dt)
         return {}
 
     def step(self, state, drive, i, dt, key):

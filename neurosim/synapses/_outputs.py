@@ -31,6 +31,8 @@ class AbstractOutput(eqx.Module):
     """
 
     needs_voltage: ClassVar[bool] = False
+    # True where ``g`` is a conductance (nS): the builder refuses negative weights onto it.
+    conductance: ClassVar[bool] = False
 
     @abc.abstractmethod
     def drive(self, g, v=None) -> SynapticDrive:
@@ -55,6 +57,7 @@ class COBA(AbstractOutput):
         >>> exc = ns.synapses.COBA(e_rev=0.0)
     """
 
+    conductance: ClassVar[bool] = True
     e_rev: jax.Array = eqx.field(converter=as_float_array)
 
     def __check_init__(self):
@@ -129,6 +132,7 @@ class MgBlock(AbstractOutput):
     """
 
     needs_voltage: ClassVar[bool] = True
+    conductance: ClassVar[bool] = True
     e_rev: jax.Array = eqx.field(converter=as_float_array, default=0.0)
     mg: jax.Array = eqx.field(converter=as_float_array, default=1.0)
     beta: jax.Array = eqx.field(converter=as_float_array, default=0.062)
