@@ -176,3 +176,51 @@ def test_wilson_cowan_oscillation_hopf_and_folds(wc_branches):
     k = np.argmin(np.abs(br.param() - 1.25))
     assert br.kind[k] == "unstable focus"
     assert br.stable[np.argmin(np.abs(br.param() - 0.5))]
+
+
+# ---------------------------------------------------------------- Wong-Wang network over G
+
+
+def _ww_uniform_curve(w=0.9, I_o=0.3, J_N=0.2609, a=270.0, b=108.0, d=154.0, gamma=0.641,
+                      tau_s=100.0):  # fmt: skip
+    """Reference (numpy): homogeneous fixed points ``S`` of a network with row-normalised
+    all-to-all weights (``sum_j W_ij = 1``), parametrised by S: ``H(x) = 1e3 S /
+    (tau_s gamma (1 - S))`` is inverted by bisection (H increases in x), then
+    ``G(S) = (x - I_o) / (J_N S) - w``. Folds in G are the extrema of G(S)."""
+    S = np.linspace(1e-3, 0.98, 400001)
+    target = 1e3 * S / (tau_s * gamma * (1 - S))
+    lo, hi = np.full_like(S, -2.0), np.full_like(S, 10.0)
+    for _ in range(90):
+        m = 0.5 * (lo + hi)
+        z = a * m - b
+        H = z / -np.expm1(-d * 1e-3 * z)  # d in ms, z in Hz
+        lo, hi = np.where(H < target, m, lo), np.where(H < target, hi, m)
+    x = 0.5 * (lo + hi)
+    return S, (x - I_o) / (J_N * S) - w
+
+
+@pytest.mark.slow
+def test_wong_wang_network_bistability_range_in_G():
+    """Reduced Wong-Wang (Deco et al. 2013 local parameters w = 0.9, I_o = 0.3 nA) on four
+    nodes coupled all-to-all with unit row sums: the low-activity branch ends in a fold at
+    G_+ and the high one at G_- < G_+; in between both are stable (the multistable range of
+    Deco et al. 2013/2014). Folds against the extrema of the numpy G(S) (grid step 2.4e-6
+    in S, where G is flat: ~1e-9 in G)."""
+    n = 4
+    W = (np.ones((n, n)) - np.eye(n)) / (n - 1)
+    with jax.enable_x64(True):
+        net = dyn.system(ns.rates.ReducedWongWang(n, w=0.9, I_o=0.3),
+                         ns.rates.LinearCoupling(W, G=0.0))  # fmt: skip
+        low = dyn.continuation(net, "G", np.full(n, 0.05), {"G": 0.0}, ds=0.05, n_steps=80,
+                               bounds=(0.0, 3.0), box=[(0.0, 1.0)] * n)  # fmt: skip
+        high = dyn.continuation(net, "G", np.full(n, 0.9), {"G": 3.0}, ds=0.05, n_steps=80,
+                                bounds=(0.0, 3.0), box=[(0.0, 1.0)] * n, direction=-1)  # fmt: skip
+    S, G = _ww_uniform_curve()
+    k = np.flatnonzero(np.sign(np.diff(G[:-1])) * np.sign(np.diff(G[1:])) < 0) + 1
+    g_plus, g_minus = G[k[0]], G[k[1]]  # the local max (low branch) and min (high branch)
+    assert g_minus < g_plus
+    f_low, f_high = low.of("fold")[0], high.of("fold")[0]
+    np.testing.assert_allclose(f_low.params["G"], g_plus, atol=1e-7)
+    np.testing.assert_allclose(f_high.params["G"], g_minus, atol=1e-7)
+    np.testing.assert_allclose(f_low.x, S[k[0]], atol=1e-4)  # homogeneous
+    assert np.all(low.stable[: f_low.index + 1]) and np.all(high.stable[: f_high.index + 1])
