@@ -224,3 +224,23 @@ def test_wong_wang_network_bistability_range_in_G():
     np.testing.assert_allclose(f_high.params["G"], g_minus, atol=1e-7)
     np.testing.assert_allclose(f_low.x, S[k[0]], atol=1e-4)  # homogeneous
     assert np.all(low.stable[: f_low.index + 1]) and np.all(high.stable[: f_high.index + 1])
+
+
+@pytest.mark.slow
+def test_hodgkin_huxley_fold_of_limit_cycles_bracket():
+    """Repetitive firing starts at the fold of limit cycles, I = 6.26 uA/cm^2 (Rinzel &
+    Miller 1980), below the Hopf point: at 6.27 a stable cycle (~52 Hz, nontrivial Floquet
+    multipliers inside the unit circle) coexists with the stable rest state; at 6.1 a
+    spiking start decays to rest. A shooting at 6.25 may diverge: then the status says so
+    instead of raising."""
+    with jax.enable_x64(True):
+        s = dyn.system(ns.neurons.HodgkinHuxley(1))
+        kw = dict(t_transient=400.0, dt=0.02, n_points=800)
+        above = dyn.limit_cycle(s, [0.0, 0.5, 0.3, 0.5], {"i_ext": 6.27}, **kw)
+        below = dyn.limit_cycle(s, [0.0, 0.5, 0.3, 0.5], {"i_ext": 6.1}, **kw)
+        rest = dyn.fixed_points(s, [(-80, -40), (0, 1), (0, 1), (0, 1)], {"i_ext": 6.27},
+                                n_grid=3)  # fmt: skip
+    assert above.converged and above.stable, above.status
+    assert 40.0 < 1e3 / above.period < 65.0 and above.amplitude[0] > 90.0
+    assert below.status == "no oscillation"
+    assert rest.kind == ("stable focus",)

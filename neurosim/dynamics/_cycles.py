@@ -167,8 +167,12 @@ def limit_cycle(
         system, system.params(p), jnp.asarray(start, dtype), jnp.asarray(T0, dtype),
         int(n_points), int(n_iter), tol,
     )  # fmt: skip
-    orbit = np.asarray(orbit)
-    mu = np.linalg.eigvals(np.asarray(mono, float))
+    orbit, mono = np.asarray(orbit), np.asarray(mono, float)
+    if not (np.all(np.isfinite(mono)) and np.all(np.isfinite(orbit)) and np.isfinite(float(T))):
+        nan = np.full(d, np.nan)
+        return LimitCycle(np.nan, orbit, nan, nan, False, False, np.nan,
+                          "shooting diverged (non-finite orbit or monodromy)")  # fmt: skip
+    mu = np.linalg.eigvals(mono)
     mu = mu[np.argsort(-np.abs(mu))]
     trivial = np.argmin(np.abs(mu - 1.0))
     others = np.delete(mu, trivial)
