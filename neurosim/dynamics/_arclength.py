@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._linalg import lu_solve_det
+from ._linalg import lu_solve_det, newton_scan
 
 __all__ = ["bialternate", "det", "hopf_test", "make_G", "continue_curve", "correct", "tangent"]
 
@@ -48,13 +48,28 @@ def bialternate(A):
     return jnp.stack(rows)
 
 
+BIALTERNATE_MAX_DIM = 12
+
+
 def hopf_test(J):
-    """Hopf test function: ``prod_{i<j} (l_i + l_j)`` (the trace in 2-D); 1 in 1-D."""
+    """Hopf test function: ``prod_{i<j} (l_i + l_j)`` (the trace in 2-D); 1 in 1-D.
+
+    Above :data:`BIALTERNATE_MAX_DIM` variables (e.g. a whole-brain network) the bialternate
+    product (size ``d(d-1)/2``) is too large to build; the test is then
+    ``prod_k tanh(Re l_k / |l_k|)`` over the complex pairs (``Im l_k > 0``), which changes
+    sign where a pair crosses the imaginary axis (neutral saddles are not detected, and a
+    sign change where a pair turns real is discarded by the check of the located point).
+    """
     d = J.shape[0]
     if d == 1:
         return jnp.ones((), J.dtype)
     if d == 2:
         return jnp.trace(J)
+    if d > BIALTERNATE_MAX_DIM:
+        lam = jnp.linalg.eigvals(J)
+        scale = jnp.maximum(jnp.abs(lam), jnp.finfo(J.dtype).tiny)
+        pair = lam.imag > 1e-9 * (1.0 + jnp.max(jnp.abs(lam)))
+        return jnp.prod(jnp.where(pair, jnp.tanh(lam.real / scale), 1.0)).astype(J.dtype)
     return det(bialternate(J))
 
 
@@ -89,15 +104,7 @@ def correct(Gs, v_pred, normal, n_iter: int, ctol):
     def H(v):
         return jnp.concatenate([Gs(v), jnp.dot(normal, v - v_pred)[None]])
 
-    def body(carry, _):
-        v, done = carry
-        dv, _ = lu_solve_det(jax.jacfwd(H)(v), H(v))
-        ok = jnp.all(jnp.isfinite(dv))
-        v_new = jnp.where(done | ~ok, v, v - dv)
-        small = jnp.max(jnp.abs(dv)) <= ctol * (1.0 + jnp.max(jnp.abs(v)))
-        return (v_new, done | (ok & small)), None
-
-    (v, done), _ = jax.lax.scan(body, (v_pred, jnp.asarray(False)), None, length=n_iter)
+    v, done = newton_scan(H, v_pred, n_iter, ctol)
     return v, done & jnp.all(jnp.isfinite(H(v)))
 
 

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..integrators import RK4, AbstractIntegrator
-from ._linalg import lu_solve_det
+from ._linalg import newton_scan
 from ._system import System
 
 __all__ = ["trajectories", "LimitCycle", "limit_cycle"]
@@ -105,16 +105,7 @@ def _shoot(system, q, x0, T0, n_points, n_iter, tol):
         x, T = u[:d], u[d]
         return jnp.concatenate([flow(x, T)[-1] - x, jnp.dot(f_ref, x - x0)[None]])
 
-    def body(carry, _):
-        u, done = carry
-        du, _ = lu_solve_det(jax.jacfwd(R)(u), R(u))
-        ok = jnp.all(jnp.isfinite(du))
-        u_new = jnp.where(done | ~ok, u, u - du)
-        small = jnp.max(jnp.abs(du)) <= tol * (1.0 + jnp.max(jnp.abs(u)))
-        return (u_new, done | (ok & small)), None
-
-    u0 = jnp.concatenate([x0, T0[None]])
-    (u, done), _ = jax.lax.scan(body, (u0, jnp.asarray(False)), None, length=n_iter)
+    u, done = newton_scan(R, jnp.concatenate([x0, T0[None]]), n_iter, tol)
     x, T = u[:d], u[d]
     orbit = jnp.concatenate([x[None], flow(x, T)])
     monodromy = jax.jacfwd(lambda y: flow(y, T)[-1])(x)
@@ -176,8 +167,12 @@ def limit_cycle(
         system, system.params(p), jnp.asarray(start, dtype), jnp.asarray(T0, dtype),
         int(n_points), int(n_iter), tol,
     )  # fmt: skip
-    orbit = np.asarray(orbit)
-    mu = np.linalg.eigvals(np.asarray(mono, float))
+    orbit, mono = np.asarray(orbit), np.asarray(mono, float)
+    if not (np.all(np.isfinite(mono)) and np.all(np.isfinite(orbit)) and np.isfinite(float(T))):
+        nan = np.full(d, np.nan)
+        return LimitCycle(np.nan, orbit, nan, nan, False, False, np.nan,
+                          "shooting diverged (non-finite orbit or monodromy)")  # fmt: skip
+    mu = np.linalg.eigvals(mono)
     mu = mu[np.argsort(-np.abs(mu))]
     trivial = np.argmin(np.abs(mu - 1.0))
     others = np.delete(mu, trivial)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-__all__ = ["lu_solve_det"]
+__all__ = ["lu_solve_det", "newton_scan"]
 
 
 def lu_solve_det(A, b):
@@ -40,3 +40,22 @@ def lu_solve_det(A, b):
 
     x = jax.lax.fori_loop(0, n, back, jnp.zeros((n,), A.dtype))
     return x, det
+
+
+def newton_scan(R, u0, n_iter: int, tol):
+    """Plain Newton on ``R(u) = 0`` (square Jacobian by ``jacfwd``) in a fixed-length scan.
+
+    Iterates stop changing ``u`` once a step is below ``tol * (1 + |u|_inf)`` (converged) and
+    skip a non-finite step (singular Jacobian). Returns ``(u, converged)``.
+    """
+
+    def body(carry, _):
+        u, done = carry
+        du, _ = lu_solve_det(jax.jacfwd(R)(u), R(u))
+        ok = jnp.all(jnp.isfinite(du))
+        u_new = jnp.where(done | ~ok, u, u - du)
+        small = jnp.max(jnp.abs(du)) <= tol * (1.0 + jnp.max(jnp.abs(u)))
+        return (u_new, done | (ok & small)), None
+
+    (u, done), _ = jax.lax.scan(body, (u0, jnp.asarray(False)), None, length=n_iter)
+    return u, done
