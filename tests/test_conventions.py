@@ -104,33 +104,38 @@ def test_lif_fires_at_nest_times_under_nest_conventions():
     assert other.size != ref.size or not np.allclose(other, ref)
 
 
-def _first_change(conventions, delay, kinetics, var, per_synapse=False):
+def _latencies(conventions, per_synapse):
+    """Time (ms) at which each target's state first changes after one spike stamped 1.0 ms:
+    ``a``: exponential, d = 1.5 ms; ``b``: exponential, d = 0; ``c``: Delta (its ``v``), 1.5."""
     b = ns.NetworkBuilder(key=jax.random.key(0), conventions=conventions)
-    b.add_population("src", ns.inputs.SpikeTimes(1, [1.0], dt=DT))  # stamped 1.0 ms
-    b.add_population("post", ns.neurons.LIF(1, v_th=1e3, v_init=-65.0, e_l=-65.0))
-    d = np.array([delay]) if per_synapse else delay
-    b.connect("src", "post", ns.connectivity.from_dense(np.ones((1, 1))), synapse=kinetics, delay=d)
-    res = ns.simulate(
-        b.build(), 6.0, DT, key=jax.random.key(1), record=[f"post.{var}"], progress=False
-    )
-    x = res.traces[f"post.{var}"][:, 0]
-    ref = -65.0 if var == "v" else 0.0
-    t = res.trace_times[f"post.{var}"]
+    b.add_population("src", ns.inputs.SpikeTimes(1, [1.0], dt=DT))
+    cases = {
+        "a": (ns.synapses.Exponential(2.0), 1.5, "syn0.g"),
+        "b": (ns.synapses.Exponential(2.0), 0.0, "syn0.g"),
+        "c": (ns.synapses.Delta(), 1.5, "v"),
+    }
+    for name, (kin, delay, _) in cases.items():
+        b.add_population(name, ns.neurons.LIF(1, v_th=1e3, v_init=-65.0, e_l=-65.0))
+        d = np.array([delay]) if per_synapse else delay
+        b.connect("src", name, ns.connectivity.from_dense(np.ones((1, 1))), synapse=kin, delay=d)
+    rec = [f"{k}.{var}" for k, (_, _, var) in cases.items()]
+    res = ns.simulate(b.build(), 4.0, DT, key=jax.random.key(1), record=rec, progress=False)
     assert res.spikes("src")[0].tolist() == pytest.approx([1.0])  # the given time, either way
-    return round(float(t[np.flatnonzero(x != ref)[0]]), 6)
+    out = {}
+    for k, r in zip(cases, rec, strict=True):
+        x = res.traces[r][:, 0]
+        rest = -65.0 if r.endswith(".v") else 0.0
+        out[k] = round(float(res.trace_times[r][np.flatnonzero(x != rest)[0]]), 6)
+    return out
 
 
 @pytest.mark.parametrize("per_synapse", [False, True])
 def test_delay_latency_is_total_under_nest(per_synapse):
-    """The postsynaptic state first changes at stamp + d (NEST) vs stamp + d + dt (default);
-    Delta kinetics change ``v`` itself at stamp + d under NEST (default: one step later)."""
-    exp = ns.synapses.Exponential(2.0)
-    f = _first_change
-    assert f("nest", 1.5, exp, "syn0.g", per_synapse) == 2.5
-    assert f("nest", 0.0, exp, "syn0.g", per_synapse) == 1.1  # one-step minimum
-    assert f(None, 1.5, exp, "syn0.g", per_synapse) == 2.6
-    assert f("nest", 1.5, ns.synapses.Delta(), "v", per_synapse) == 2.5
-    assert f(None, 1.5, ns.synapses.Delta(), "v", per_synapse) == 2.7
+    """The postsynaptic state first changes at stamp + d (NEST; at least one step) vs
+    stamp + d + dt (default); Delta kinetics change ``v`` itself at stamp + d under NEST
+    (default: one step after the receptor, stamp + d + 2 dt)."""
+    assert _latencies("nest", per_synapse) == {"a": 2.5, "b": 1.1, "c": 2.5}
+    assert _latencies(None, per_synapse) == {"a": 2.6, "b": 1.1, "c": 2.7}
 
 
 def test_refractory_counts_and_spike_stamps():
