@@ -88,6 +88,7 @@ def _neurosim_times(conventions, t_stop, times, weights, delay):
     return res.spikes("post")[0]
 
 
+@pytest.mark.slow  # two 1000-step simulations (~9 s on 2 loaded cores)
 def test_lif_fires_at_nest_times_under_nest_conventions():
     """With conventions="nest" an LIF (exact integration) under identical input spikes fires at
     the times of the NEST algorithm (within one step; here identical on the grid)."""

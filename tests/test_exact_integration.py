@@ -26,7 +26,7 @@ def _k2_closed(h, a, b, c):  # distinct rates: second divided difference of exp(
 
 
 def test_kernels_match_closed_forms_and_limits():
-    k1, k2 = ns.integrators.exp_kernel, ns.integrators.exp_kernel2
+    k1, k2 = jax.jit(ns.integrators.exp_kernel), jax.jit(ns.integrators.exp_kernel2)
     cases = np.array([(0.1, 0.05, 2.0, 0.2), (1.0, 0.05, 0.5, 10.0), (30.0, 0.2, 0.05, 1.0)])
     h, a, b, c = cases.T
     with jax.enable_x64(True):
@@ -71,6 +71,7 @@ def _alpha_psp(s, w, ts):
 TAUS = (0.5, 2.0, 5.0, TAU_M)  # the last: tau_s == tau_m, the degenerate propagator
 
 
+@pytest.mark.slow  # ~5-14 s on 2 loaded cores (one 8-receptor network, 450 steps)
 def test_exp_and_alpha_psps_within_0p1_percent_float32():
     """Must-show: amplitude and time course within 0.1 % at dt = 0.1 ms, float32."""
     n_steps, w = 450, 100.0  # pA

@@ -13,6 +13,7 @@ DT = 0.1
 RATES = np.array([1.0, 10.0, 100.0, 1e3, 1e4, 3e4, 1e5])  # Hz: 1e-4 .. 10 spikes per step
 
 
+@pytest.mark.slow  # 448,000 Poisson draws in one compile (~15 s on 2 loaded cores)
 def test_counts_mean_and_variance_1hz_to_100khz():
     """Counts per step have the Poisson mean and variance ``rate dt`` at every rate (one compile).
 
