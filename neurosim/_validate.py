@@ -175,20 +175,22 @@ def check_rate_per_step(owner: str, rate, dt) -> None:
     if p <= POISSON_WARN_P:
         return
     fix = (
-        f"use dt <= {POISSON_WARN_P * 1e3 / r_max:.3g} ms, or a Poisson input with counts per "
-        "step (several spikes of one source per step) for such rates"
+        f"use dt <= {POISSON_WARN_P * 1e3 / r_max:.3g} ms, or for background input at such "
+        "rates NetworkBuilder.add_poisson_input(target, rate_hz=..., weight=..., synapse=...) "
+        "(Poisson counts per step, any rate, no stored synapses)"
     )
     if p > 1.0:
         raise ValueError(
             f"{owner} rate up to {r_max:g} Hz at dt={dt:g} ms asks for {p:.3g} spikes per step, "
-            f"but it emits at most one per step (it would fire {1e3 / dt:g} Hz, not "
-            f"{r_max:g} Hz); {fix}"
+            f"but it emits at most one per step: the rate exceeds 1/dt = {1e3 / dt:g} Hz (it "
+            f"would fire {1e3 / dt:g} Hz, not {r_max:g} Hz); {fix}"
         )
     if p > POISSON_WARN_P:
         import warnings
 
         warnings.warn(
-            f"{owner} rate up to {r_max:g} Hz at dt={dt:g} ms is {p:.3g} spikes per step: the "
+            f"{owner} rate up to {r_max:g} Hz at dt={dt:g} ms is {p:.3g} spikes per step "
+            f"({p:.0%} of 1/dt = {1e3 / dt:g} Hz): the "
             f"mean rate is exact but the count variance is low by the factor {1 - p:.3g} (at "
             f"most one spike per step); {fix}",
             UserWarning,

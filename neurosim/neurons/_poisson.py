@@ -15,14 +15,15 @@ __all__ = ["PoissonSource"]
 class PoissonSource(AbstractSpikeSource):
     """``n`` independent Poisson spike trains with rate ``rate`` (Hz).
 
-    Each step emits a spike with probability ``rate * dt / 1000`` (Bernoulli approximation,
-    exact in the limit ``rate * dt << 1``). ``init(key, dt)`` refuses a rate above one spike
-    per step (``rate * dt / 1000 > 1``: it would saturate at ``1000/dt`` Hz) and warns above
-    0.1 spikes per step (the count variance is low by ``1 - rate * dt / 1000``); for such
-    rates use a smaller ``dt`` or a Poisson input with counts per step.
-    A source has no state and receives no synapses. As a component its ``drive`` is
-    ``None`` or an additional rate (Hz, shape ``(n,)``, e.g. a neural-mass node's output
-    through a rate-to-spiking coupling): the step then uses ``max(rate + drive, 0)``.
+    Each step emits a spike with probability ``p = rate * dt / 1000`` (Bernoulli: exact mean,
+    count variance lower by the factor ``1 - p``). ``init`` refuses rates above ``1000/dt`` Hz
+    (``p > 1`` would saturate at one spike per step) and warns above ``p = 0.1``; for
+    background input at such rates use
+    :meth:`neurosim.NetworkBuilder.add_poisson_input` (Poisson counts per neuron and step, any
+    rate, no stored synapses). A source has no state and receives no synapses. As a component
+    its ``drive`` is ``None`` or an additional rate (Hz, shape ``(n,)``, e.g. a neural-mass
+    node's output through a rate-to-spiking coupling): the step then uses
+    ``max(rate + drive, 0)``.
 
     Example:
         >>> import jax, neurosim as ns
