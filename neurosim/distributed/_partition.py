@@ -181,11 +181,11 @@ def split_state(net: Network, lay: Layout, state: NetworkState) -> ShardedState:
     dtype = jnp.result_type(float)
     for k in range(D):
 
-        def block(tree, i):
+        def block(tree, i, k=k):
             if not lay.sharded[i]:
                 return tree
-            b = lay.block[i]
-            return jax.tree.map(lambda x: x[k * b : (k + 1) * b], tree)
+            lo, hi = k * lay.block[i], (k + 1) * lay.block[i]
+            return jax.tree.map(lambda a: a[lo:hi], tree)
 
         rings = []
         for pr, r in zip(net.projections, state.delay_rings or (None,) * len(net.projections),

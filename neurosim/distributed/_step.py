@@ -145,9 +145,11 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
     ]
     new_neurons, spikes = step_neurons(local, st, i_ext, rates, k_neu, dt)
     buffer = tuple(
-        None if buf is None else lax.dynamic_update_index_in_dim(buf, x.astype(buf.dtype), s - start, 0)
+        None
+        if buf is None
+        else lax.dynamic_update_index_in_dim(buf, x.astype(buf.dtype), s - start, 0)
         for buf, x in zip(sst.buffer, spikes, strict=True)
-    )  # fmt: skip
+    )
     due = s - start + 1 == lay.interval
     history, rings, glob = _maybe_exchange(
         local, lay, st, buffer, start, lay.interval, due, dt, axis
