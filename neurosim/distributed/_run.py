@@ -126,6 +126,7 @@ def simulate(
     min_delay: float | None = None,
     chunk_steps: int | None = None,
     on_fault="raise",
+    record=(),
 ) -> SimulationResult:
     """Simulate ``network`` sharded along the neuron axis over the devices of ``mesh``.
 
@@ -149,6 +150,7 @@ def simulate(
             multiple of ``dt``, at least ``dt``, at most that minimum.
         chunk_steps: steps per compiled chunk (default up to 2000).
         on_fault: ``"raise"`` or ``"return"`` when a state becomes non-finite.
+        record: must be empty: sharded runs record spikes only (the final state is returned).
 
     Returns:
         A :class:`neurosim.SimulationResult` (spikes, final global state; no traces).
@@ -161,6 +163,11 @@ def simulate(
         >>> res.status
         'ok'
     """
+    if record:
+        raise ValueError(
+            "sharded runs record spikes only (record=() ); read variables from "
+            "result.final_state, or simulate on one device to record traces"
+        )
     dt = float(dt)
     n_steps = int(round(float(duration) / dt))
     if n_steps < 1:
