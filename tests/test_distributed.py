@@ -157,7 +157,7 @@ def test_unsupported_parts_and_bad_mesh():
     b.add_population("P", ns.neurons.LIF(4))
     b.connect("P", "P", ns.connectivity.FixedProbability(0.5), weight=1.0,
               synapse=ns.synapses.Exponential(5.0), backend="auto",
-              dynamics=ns.plasticity.TsodyksMarkram())  # fmt: skip
+              dynamics=ns.plasticity.TsodyksMarkram(U=0.5, tau_rec=800.0))  # fmt: skip
     with pytest.raises(ValueError, match="with dynamics"):
         layout(b.build(), 2, 0.1)
     net = ns.models.coba(n=8, key=jax.random.key(0))
@@ -178,6 +178,7 @@ def test_initialize_validates_before_touching_jax(monkeypatch):
         ns.distributed.initialize("localhost", num_processes=1, process_id=0)
 
 
+@pytest.mark.slow
 def test_one_device_run_equals_run():
     """In-process (one CPU device): sharded ``run`` == ``ns.run`` (spikes and state)."""
     net = ns.models.coba(n=16, key=jax.random.key(0))
