@@ -42,6 +42,7 @@ from .network import (
 
 from . import train  # isort: skip  (gradient training; after the core it builds on)
 from . import dynamics  # isort: skip  (analysis of the models above)
+from . import distributed  # isort: skip  (sharding over devices; builds on network)
 from . import nir  # isort: skip  (NIR exchange of train networks; the `nir` package is optional)
 
 __version__ = "0.1.0"
@@ -54,6 +55,7 @@ __all__ = [
     "config",
     "connectivity",
     "connectome",
+    "distributed",
     "dynamics",
     "fit",
     "init",

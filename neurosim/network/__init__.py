@@ -10,7 +10,7 @@ from ._couplings import (
     RateDrive,
     SynapticActivity,
 )
-from ._delays import DelayRoundingWarning
+from ._delays import DelayRoundingWarning, deliver_delayed
 from ._dynamics import AbstractProjectionDynamics, ProjectionDrive, Transmission
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
 from ._inputs_stochastic import OUCurrent, WhiteNoiseCurrent
@@ -25,7 +25,10 @@ from ._result import SimulationError, SimulationResult
 from ._run import RunOutput, run
 from ._simulate import decode_packed_spikes, simulate
 from ._spike_sources import InhomogeneousPoisson, SpikeTimes
+from ._step import external_inputs as step_inputs
 from ._step import network_step
+from ._step import neurons as step_neurons
+from ._step import receptors as step_receptors
 from ._structure import Input, Population, Projection, Receptor
 
 __all__ = [
@@ -40,6 +43,10 @@ __all__ = [
     "NetworkState",
     "Plan",
     "network_step",
+    "deliver_delayed",
+    "step_inputs",
+    "step_neurons",
+    "step_receptors",
     "Population",
     "Projection",
     "Receptor",

@@ -261,6 +261,7 @@ def simulate(
     chunk_steps: int | None = None,
     progress: bool | None = None,
     on_fault: OnFault = "raise",
+    mesh=None,
 ) -> SimulationResult:
     """Simulate ``network`` for ``duration`` ms with time step ``dt`` ms.
 
@@ -284,6 +285,8 @@ def simulate(
         on_fault: ``"raise"`` a :class:`SimulationError` (carrying the partial result) when a
             state becomes NaN/inf, or ``"return"`` the partial result with ``status="fault"``;
             the message names the population (or rate node), step, time and variables.
+        mesh: a :class:`jax.sharding.Mesh` (``ns.distributed.make_mesh()``): shard the network
+            along the neuron axis over its devices (:func:`neurosim.distributed.simulate`).
 
     Returns:
         A :class:`SimulationResult`.
@@ -295,6 +298,11 @@ def simulate(
         >>> res.spike_times.shape == res.spike_indices.shape
         True
     """
+    if mesh is not None:
+        from ..distributed import simulate as sharded
+
+        return sharded(network, duration, dt, key=key, mesh=mesh, state=state, record=record,
+                       chunk_steps=chunk_steps, on_fault=on_fault)  # fmt: skip
     dt, n_steps = _validate(network, duration, dt, on_fault)
     state, k_run, start_step = _initial_state(network, state, key, dt, n_steps)
     specs = resolve_traces(network, record, state)

@@ -1,0 +1,120 @@
+"""Sharded-run checks executed in a subprocess with forced CPU devices (see test_distributed.py).
+
+``python tests/sharded_cases.py CASE D1,D2,...`` builds the case's network, runs it on one
+device with :func:`neurosim.simulate` (the reference) and sharded over each device count
+with :func:`neurosim.distributed.simulate`, and prints one JSON line per device count.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import equinox as eqx
+import jax
+import numpy as np
+
+import neurosim as ns
+
+
+def coba(n=64):
+    # In-degree 8 at n = 64 (the benchmark's 80 would be all-to-all): an active raster.
+    k = 8.0 if n < 1000 else 80.0
+    return ns.models.coba(n=n, in_degree=k, key=jax.random.key(0)), 60.0, {}
+
+
+def delays():
+    """A replicated Poisson drive, E/I LIF with per-synapse and homogeneous delays, group
+    slices on both sides and a noisy input on one group (exchange every 6 steps)."""
+    b = ns.NetworkBuilder(key=jax.random.key(3))
+    b.add_population("X", ns.neurons.PoissonSource(16, rate=400.0))
+    lif = ns.neurons.LIF(48, tau_m=20.0, e_l=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=2.0,
+                         g_l=10.0, v_init=ns.init.Uniform(-60.0, -50.0))  # fmt: skip
+    b.add_population("P", lif, groups={"E": 40, "I": 8})
+    exc = dict(synapse=ns.synapses.Exponential(5.0), output=ns.synapses.COBA(0.0))
+    inh = dict(synapse=ns.synapses.Exponential(10.0), output=ns.synapses.COBA(-80.0))
+    fp = ns.connectivity.FixedProbability
+    b.connect("X", "P", fp(0.5), weight=3.0, delay=ns.init.Uniform(0.5, 3.0), **exc)
+    b.connect("E", "P", fp(0.3), weight=2.0, delay=ns.init.Uniform(0.5, 4.0), **exc)
+    b.connect("I", "E", fp(0.5), weight=8.0, delay=0.7, **inh)
+    b.connect("E", "I", fp(0.4), weight=ns.init.Uniform(1.0, 3.0), delay=1.0, **exc)
+    b.add_input("E", ns.inputs.OUCurrent(mean=120.0, std=60.0, tau=5.0))
+    return b.build(), 60.0, {"chunk_steps": 77}
+
+
+def brain():
+    rng = np.random.default_rng(0)
+    w = rng.random((4, 4))
+    con = ns.connectome.Connectome(w, centres=rng.random((4, 3)) * 40.0)
+    net = ns.connectome.dtb_network(con, neurons_per_region=16, k_e=6, k_i=2, k_ext=4,
+                                    w_e=0.5, key=jax.random.key(2)).network  # fmt: skip
+    return net, 60.0, {}
+
+
+CASES = {"coba": coba, "coba4k": lambda: coba(4000), "delays": delays, "brain": brain}
+
+
+def _rel_diff(a, b) -> float:
+    """Largest leaf-wise ``max|a - b| / max(1, max|a|)`` over the float leaves of two states."""
+    out = 0.0
+    for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+        x, y = np.asarray(x, float), np.asarray(y, float)
+        if x.size:
+            out = max(out, float(np.max(np.abs(x - y))) / max(1.0, float(np.max(np.abs(x)))))
+    return out
+
+
+def grad(counts):
+    """``d loss / d v(0)`` and ``d loss / d i_e`` through 20 steps, sharded vs one device."""
+    net = ns.models.coba(n=64, key=jax.random.key(0))
+    s0 = net.init_state(jax.random.key(1), 0.1)
+    key = jax.random.key(2)
+    w = jax.numpy.linspace(0.5, 1.5, 64)
+
+    def loss(v0, i_e, runner):
+        n = eqx.tree_at(lambda m: m.populations[0].neuron.i_e, net, i_e)
+        st = eqx.tree_at(lambda s: s.neurons[0]["v"], s0, v0)
+        s1, spikes = runner(n, st)
+        return jax.numpy.sum(s1.neurons[0]["v"]) + jax.numpy.sum(spikes["P"] * w)
+
+    args = (s0.neurons[0]["v"] + 4.0, net.populations[0].neuron.i_e)
+    one = jax.grad(loss, argnums=(0, 1))(
+        *args, lambda n, s: (lambda r: (r[0], r[1].spikes))(ns.run(n, s, 20, 0.1, key=key))
+    )
+    for d in counts:
+        mesh = ns.distributed.make_mesh(d)
+        g = jax.grad(loss, argnums=(0, 1))(
+            *args, lambda n, s, mesh=mesh: ns.distributed.run(n, s, 20, 0.1, key=key, mesh=mesh)
+        )
+        print(json.dumps(dict(devices=d, grad_rel_diff=_rel_diff(one, g),
+                              grad_norm=float(np.linalg.norm(np.asarray(one[0]))))))  # fmt: skip
+
+
+def main(case: str, counts: list[int]) -> None:
+    if case == "grad":
+        return grad(counts)
+    net, duration, kw = CASES[case]()
+    key = jax.random.key(1)
+    ref = ns.simulate(net, duration, 0.1, key=key, progress=False, **kw)
+    for d in counts:
+        mesh = ns.distributed.make_mesh(d)
+        res = ns.distributed.simulate(net, duration, 0.1, key=key, mesh=mesh, **kw)
+        lay, _ = ns.distributed.shard(net, mesh, 0.1)
+        a = (ref.final_state.neurons, ref.final_state.receptors, ref.final_state.delay_rings)
+        b = (res.final_state.neurons, res.final_state.receptors, res.final_state.delay_rings)
+        print(json.dumps(dict(
+            devices=d,
+            n_spikes_ref=int(ref.spike_indices.size),
+            raster_equal=bool(np.array_equal(ref.spike_indices, res.spike_indices)
+                              and np.array_equal(ref.spike_times, res.spike_times)),
+            state_rel_diff=_rel_diff(a, b),
+            history_equal=all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(
+                jax.tree.leaves(ref.final_state.history), jax.tree.leaves(res.final_state.history),
+                strict=True)),
+            interval=lay.interval,
+            bytes_per_step=lay.bytes_received_per_step(),
+        )), flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], [int(x) for x in sys.argv[2].split(",")])

@@ -1,0 +1,198 @@
+"""One network sharded over devices and processes: identical to one device.
+
+Sharded runs need several devices, which JAX fixes at start-up, so each check runs
+``tests/sharded_cases.py`` in a subprocess with ``--xla_force_host_platform_device_count=8``
+(one process, meshes of 1, 2, 4 and 8 of those devices) and reads its JSON lines. What must
+hold (DESIGN.md §5): spike rasters bitwise identical; float state equal to float rounding
+(each neuron sums its synaptic inputs in the same order, but XLA may fuse the per-block
+programs differently: a few ulps, ``<= 1e-6`` relative); gradients equal to rounding of
+reordered sums (the backward pass of the exchange adds per-device partial sums).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+import neurosim as ns
+from neurosim.distributed._layout import layout
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _cases(case: str, counts: str, x64: bool = False, timeout: int = 900) -> list[dict]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "XLA_FLAGS": "--xla_force_host_platform_device_count=8",
+        "JAX_PLATFORMS": "cpu",
+    }
+    if x64:
+        env["JAX_ENABLE_X64"] = "1"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "sharded_cases.py"), case, counts],
+        env=env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+
+
+def _check_identical(rows, counts):
+    assert [r["devices"] for r in rows] == counts
+    for r in rows:
+        assert r["n_spikes_ref"] > 20, r  # the raster is not trivially empty
+        assert r["raster_equal"], r
+        assert r["history_equal"], r
+        assert r["state_rel_diff"] <= 1e-6, r
+
+
+@pytest.mark.slow
+def test_coba_two_devices_identical():
+    _check_identical(_cases("coba", "2"), [2])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["coba", "delays", "brain"])
+def test_identical_on_1_2_4_8_devices(case):
+    rows = _cases(case, "1,2,4,8")
+    _check_identical(rows, [1, 2, 4, 8])
+    if case == "delays":  # min delay 0.5 ms at dt 0.1: one exchange per 6 steps
+        assert rows[0]["interval"] == 6
+
+
+@pytest.mark.slow
+def test_coba_4k_identical():
+    _check_identical(_cases("coba4k", "1,8", timeout=1800), [1, 8])
+
+
+@pytest.mark.slow
+def test_grad_through_sharded_run_equals_one_device():
+    # float64: the only difference left is the order of the per-device partial sums of the
+    # exchange's transpose (~1e-16 per term, ~1e3 terms), far below 1e-10.
+    rows = _cases("grad", "1,2,4,8", x64=True)
+    for r in rows:
+        assert r["grad_norm"] > 1.0, r
+        assert r["grad_rel_diff"] <= 1e-10, r
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_two_processes_same_raster_as_one(tmp_path):
+    port = _free_port()
+    procs = []
+    for pid in range(2):
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "JAX_PLATFORMS": "cpu",
+            "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+            "NEUROSIM_COORDINATOR": f"127.0.0.1:{port}",
+            "NEUROSIM_NUM_PROCESSES": "2",
+            "NEUROSIM_PROCESS_ID": str(pid),
+        }
+        out = tmp_path / f"p{pid}.npz"
+        procs.append(subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "sharded_hosts.py"), str(out)],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        ))  # fmt: skip
+    try:
+        logs = [p.communicate(timeout=300) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for p, (_, err) in zip(procs, logs, strict=True):
+        assert p.returncode == 0, err[-4000:]
+    net = ns.models.coba(n=64, key=jax.random.key(0))
+    ref = ns.simulate(net, 30.0, 0.1, key=jax.random.key(1), progress=False)
+    for pid in range(2):
+        got = np.load(tmp_path / f"p{pid}.npz")
+        assert int(got["n_devices"]) == 4  # 2 processes x 2 devices
+        assert ref.spike_indices.size > 10
+        np.testing.assert_array_equal(got["indices"], ref.spike_indices)
+        np.testing.assert_array_equal(got["times"], ref.spike_times)
+
+
+# -- bad input ---------------------------------------------------------------------------
+def test_population_not_divisible_by_mesh_is_a_clear_error():
+    net = ns.models.coba(n=50, key=jax.random.key(0))
+    with pytest.raises(ValueError, match=r"'P' has 50 neurons, not divisible by the 4.*48 or 52"):
+        layout(net, 4, 0.1)
+
+
+def test_more_devices_than_neurons_is_a_clear_error():
+    net = ns.models.coba(n=4, key=jax.random.key(0))
+    with pytest.raises(ValueError, match="4 neurons, fewer than the 8 devices"):
+        layout(net, 8, 0.1)
+
+
+def test_min_delay_checks():
+    net = ns.models.coba(n=8, key=jax.random.key(0))  # delay 0: exchange every step
+    assert layout(net, 2, 0.1).interval == 1
+    with pytest.raises(ValueError, match="at least one step"):
+        layout(net, 2, 0.1, min_delay=0.05)
+    with pytest.raises(ValueError, match="longer than the network's minimum delay"):
+        layout(net, 2, 0.1, min_delay=0.2)
+    with pytest.raises(ValueError, match="multiple of dt"):
+        layout(net, 2, 0.1, min_delay=0.15)
+    assert layout(net, 2, 0.1, min_delay=0.1).interval == 1
+
+
+def test_unsupported_parts_and_bad_mesh():
+    b = ns.NetworkBuilder(key=jax.random.key(0))
+    b.add_population("P", ns.neurons.LIF(4))
+    b.connect("P", "P", ns.connectivity.FixedProbability(0.5), weight=1.0,
+              synapse=ns.synapses.Exponential(5.0), backend="auto",
+              dynamics=ns.plasticity.TsodyksMarkram(U=0.5, tau_rec=800.0))  # fmt: skip
+    with pytest.raises(ValueError, match="with dynamics"):
+        layout(b.build(), 2, 0.1)
+    net = ns.models.coba(n=8, key=jax.random.key(0))
+    with pytest.raises(ValueError, match="1-D jax.sharding.Mesh"):
+        ns.distributed.simulate(net, 1.0, key=jax.random.key(0), mesh="cpu")
+    with pytest.raises(ValueError, match="n_devices must be in"):
+        ns.distributed.make_mesh(len(jax.devices()) + 1)
+
+
+def test_initialize_validates_before_touching_jax(monkeypatch):
+    for k in ("NEUROSIM_COORDINATOR", "NEUROSIM_NUM_PROCESSES", "NEUROSIM_PROCESS_ID"):
+        monkeypatch.delenv(k, raising=False)
+    with pytest.raises(ValueError, match="coordinator"):
+        ns.distributed.initialize(num_processes=2, process_id=0)
+    with pytest.raises(ValueError, match=r"process_id must lie in \[0, 2\)"):
+        ns.distributed.initialize("127.0.0.1:1", num_processes=2, process_id=2)
+    with pytest.raises(ValueError, match="host:port"):
+        ns.distributed.initialize("localhost", num_processes=1, process_id=0)
+
+
+@pytest.mark.slow
+def test_one_device_run_equals_run():
+    """In-process (one CPU device): sharded ``run`` == ``ns.run`` (spikes and state)."""
+    net = ns.models.coba(n=16, key=jax.random.key(0))
+    s0 = net.init_state(jax.random.key(1), 0.1)
+    s0 = eqx_set_v(s0, s0.neurons[0]["v"] + 4.0)
+    key = jax.random.key(2)
+    s1, out = ns.run(net, s0, 30, 0.1, key=key)
+    t1, spikes = ns.distributed.run(net, s0, 30, 0.1, key=key, mesh=ns.distributed.make_mesh(1))
+    assert float(out.spikes["P"].sum()) > 0
+    np.testing.assert_array_equal(np.asarray(out.spikes["P"]), np.asarray(spikes["P"]))
+    np.testing.assert_allclose(s1.neurons[0]["v"], t1.neurons[0]["v"], rtol=1e-6, atol=1e-6)
+
+
+def eqx_set_v(state, v):
+    import equinox as eqx
+
+    return eqx.tree_at(lambda s: s.neurons[0]["v"], state, v)
