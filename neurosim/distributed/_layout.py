@@ -97,8 +97,12 @@ def _unsupported(net: Network) -> str:
         ("cross-scale couplings", net.cross),
         ("readouts", net.readouts),
         ("gap junctions", net.gap_junctions),
+        ("per-neuron Poisson inputs (add_poisson_input)", net.poisson_inputs),
     ]
     have = [name for name, x in parts if x]
+    c = net.conventions
+    if (c.delay, c.refractory, c.spike_time) != ("extra", "brian2", "start"):
+        have.append(f"conventions other than the default ({c!r})")
     have += [f"projection {pr.name!r} with dynamics" for pr in net.projections if pr.dynamics]
     return ", ".join(have)
 
