@@ -6,12 +6,13 @@
 The same truth design as twin (a) (:func:`neurosim.assimilate.twin_experiment`: reduced
 Wong–Wang on tvb-data's 76 regions, per-region ``I_o`` = 0.32 nA x (1 + 0.03 z) drawn with the
 same seed, ``G = 0.03``, BOLD observed every TR with noise 0.2 x the median BOLD std; its own
-noise realisation). The gradient route fits the per-region ``I_o`` (logit coordinates, Adam)
-to the time-averaged observed BOLD level per region: the model is simulated (with its own
-fixed noise seed) for ``--settle-ms``, and the BOLD of the mean gating ``S`` over the second
-half of it is read from the Balloon–Windkessel closed-form steady state
-(``ns.bold.steady_state``); the loss is the squared difference of those levels, summed over
-regions, differentiated with ``jax.grad`` through the whole simulation. ``G`` is taken as
+noise realisation). The gradient route fits the per-region ``I_o`` (logit coordinates, Adam) to the
+time-averaged observed BOLD level per region: the fitted model is simulated for
+``--settle-ms`` (noise-free by default, or with its own fixed noise: ``--fit-noise model``),
+and the BOLD of the mean gating ``S`` over the second half is read from the
+Balloon–Windkessel closed-form steady state (``ns.bold.steady_state``). The loss is the
+squared level difference summed over regions (normalised by the levels' spread over
+regions), differentiated with ``jax.grad`` through the whole simulation. ``G`` is taken as
 known (the truth's). Start: the starting ensemble mean of twin (a) (the same draws).
 
 Writes ``assimilate_gradient.png`` and ``summary.json``; the last stdout line is the JSON
@@ -56,11 +57,14 @@ def main(a):
     u0 = twin.io_t.inverse(IO_MEAN) + 0.6 * jax.random.normal(k_ens, (16, n))
     io_start = np.asarray(twin.io_t.forward(u0)).mean(0)
     k_fit = jax.random.fold_in(key, 11)
+    fit = RWWTwin(W, L, a.tr, "abs")  # the fitted model: with its own noise, or none
+    if a.fit_noise == "none":
+        fit.noise = None
 
     def level(u):
-        m = twin.init_member(jax.random.fold_in(k_fit, 0), twin.io_t.forward(u), G_TRUE)
-        m = twin.settle(m, jax.random.fold_in(k_fit, 1), ms=a.settle_ms)
-        return twin.bw.bold(m["bold"])
+        m = fit.init_member(jax.random.fold_in(k_fit, 0), fit.io_t.forward(u), G_TRUE)
+        m = fit.settle(m, jax.random.fold_in(k_fit, 1), ms=a.settle_ms)
+        return fit.bw.bold(m["bold"])
 
     def loss(u):
         return jnp.sum((level(u) - target) ** 2) / jnp.sum((target - target.mean()) ** 2)
@@ -88,7 +92,7 @@ def main(a):
     rel = lambda est: float(np.median(np.abs(est - io_true) / io_true))  # noqa: E731
     summary = {
         "seed": a.seed, "n_regions": n, "tr_ms": a.tr, "duration_s": a.duration,
-        "iters": a.iters, "settle_ms": a.settle_ms, "lr": a.lr,
+        "iters": a.iters, "settle_ms": a.settle_ms, "lr": a.lr, "fit_noise": a.fit_noise,
         "io_corr": float(np.corrcoef(io_hat, io_true)[0, 1]),
         "io_corr_start": float(np.corrcoef(io_start, io_true)[0, 1]),
         "io_median_rel_err": rel(io_hat), "io_median_rel_err_start": rel(io_start),
@@ -123,7 +127,13 @@ if __name__ == "__main__":
     ap.add_argument("--duration", type=float, default=60.0, help="observed record (s)")
     ap.add_argument("--iters", type=int, default=60)
     ap.add_argument("--lr", type=float, default=0.05, help="Adam step (logit units)")
-    ap.add_argument("--settle-ms", type=float, default=4000.0)
+    ap.add_argument("--settle-ms", type=float, default=3000.0)
+    ap.add_argument(
+        "--fit-noise",
+        choices=("none", "model"),
+        default="none",
+        help="simulate the fitted model without noise, or with its own fixed noise",
+    )
     a = ap.parse_args()
     if a.quick:
         a.regions, a.duration, a.iters, a.settle_ms = 8, 8.0, 5, 1000.0
