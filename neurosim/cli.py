@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
         choices=BACKENDS,
         help="event-delivery backend (None: each projection's own, auto)",
     )
+    from ._cli_assimilate import register
+
+    register(sub, fmt)
     return p
 
 
@@ -446,6 +449,10 @@ def main(argv=None) -> int:
     try:
         if args.command == "run":
             return _cmd_run(args)
+        if args.command == "assimilate":
+            from ._cli_assimilate import run
+
+            return run(args)
         return _cmd_bench(args)
     except KeyboardInterrupt:
         print("neurosim: interrupted", file=sys.stderr)

@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from neurosim.distributed._ensemble import member_mesh, member_sharding, shard_members, sweep
+from neurosim.distributed import member_mesh, member_sharding, shard_members, sweep
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -25,7 +25,7 @@ SCRIPT = textwrap.dedent(
     """
     import warnings
     import equinox as eqx, jax, jax.numpy as jnp, numpy as np, neurosim as ns
-    from neurosim.distributed._ensemble import member_mesh, shard_members, sweep
+    from neurosim.distributed import member_mesh, shard_members, sweep
 
     assert jax.device_count() == 4, jax.devices()
     mesh = member_mesh()

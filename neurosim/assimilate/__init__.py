@@ -5,6 +5,8 @@
 array; :class:`Bounded` / :class:`Positive` put parameters in unconstrained coordinates for
 state augmentation, :func:`random_walk` moves them, :func:`gamma_heterogeneity` draws the
 Digital Twin Brain's per-neuron factors; :func:`run_filter` is the window-by-window loop.
+:func:`twin_experiment` runs the whole-brain twin (reduced Wong–Wang + BOLD on tvb-data's
+connectome, :class:`RWWTwin`) end to end; ``neurosim assimilate`` is its command line.
 
 Example:
     >>> import jax, jax.numpy as jnp, neurosim as ns
@@ -12,9 +14,11 @@ Example:
     >>> Xa, diag = ns.assimilate.etkf_update(X, X[:, :1], jnp.array([1.0]), 0.1)
 """
 
+from ._experiment import TwinConfig, TwinResult, plot_twin, tvb_connectome, twin_experiment
 from ._filters import Diagnostics, check_ensemble, enkf_update, etkf_update
 from ._loop import FilterResult, run_filter
 from ._params import Bounded, Positive, gamma_heterogeneity, random_walk
+from ._twin import RWWTwin, fc_vector, free_bold, oracle_forecast
 
 __all__ = [
     "enkf_update",
@@ -27,4 +31,13 @@ __all__ = [
     "gamma_heterogeneity",
     "run_filter",
     "FilterResult",
+    "RWWTwin",
+    "free_bold",
+    "oracle_forecast",
+    "fc_vector",
+    "TwinConfig",
+    "TwinResult",
+    "twin_experiment",
+    "plot_twin",
+    "tvb_connectome",
 ]

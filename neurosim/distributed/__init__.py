@@ -4,7 +4,8 @@
 devices of a 1-D :class:`jax.sharding.Mesh` (:func:`make_mesh`) with :func:`jax.shard_map`;
 each device owns its block and the synapses onto it, and spikes are exchanged bit-packed
 with ``all_gather`` once per minimum delay. :func:`initialize` joins several processes
-(hosts) with :func:`jax.distributed.initialize`. See ``docs/scaling.md``.
+(hosts) with :func:`jax.distributed.initialize`. :func:`sweep` and :func:`shard_members`
+spread parameter sweeps and ensemble members over devices. See ``docs/scaling.md``.
 
 Example:
     >>> import jax, neurosim as ns
@@ -13,6 +14,7 @@ Example:
     >>> res = ns.distributed.simulate(net, 10.0, 0.1, key=jax.random.key(1), mesh=mesh)
 """
 
+from ._ensemble import member_mesh, member_sharding, shard_members, sweep
 from ._hosts import initialize
 from ._layout import AXIS, Layout, make_mesh
 from ._partition import ShardedState
@@ -24,7 +26,11 @@ __all__ = [
     "ShardedState",
     "initialize",
     "make_mesh",
+    "member_mesh",
+    "member_sharding",
     "run",
     "shard",
+    "shard_members",
     "simulate",
+    "sweep",
 ]
