@@ -33,6 +33,32 @@ def _check_interval(owner: str, low, high) -> None:
             )
 
 
+_MIN_BLOCK = 1 << 10
+
+
+def _eager_1d(shape) -> int | None:
+    """The power-of-two block for an eager 1-D draw (``None``: draw ``shape`` directly)."""
+    if len(shape) != 1 or int(shape[0]) < _MIN_BLOCK:
+        return None
+    return 1 << (int(shape[0]) - 1).bit_length()
+
+
+@eqx.filter_jit
+def _draw(init, key, block: int):
+    return init._raw_sample(key, (block,))
+
+
+def _blocked_sample(init, key, shape):
+    """``init._raw_sample`` of ``shape``; eager 1-D draws (per-synapse weights and delays,
+    one new length per projection) are drawn as the first ``shape[0]`` values of a
+    power-of-two block, so that building a network compiles once per block size, not once
+    per projection."""
+    block = _eager_1d(shape)
+    if block is None or isinstance(key, jax.core.Tracer):
+        return init._raw_sample(key, shape)
+    return jnp.asarray(np.asarray(_draw(init, key, block))[: int(shape[0])])
+
+
 def _phi(x):
     return jnp.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
@@ -89,6 +115,9 @@ class TruncatedNormal(AbstractInit):
         return (self.low - self.loc) / s, (self.high - self.loc) / s
 
     def sample(self, key, shape):
+        return _blocked_sample(self, key, tuple(shape))
+
+    def _raw_sample(self, key, shape):
         a, b = self._bounds()
         z = jax.random.truncated_normal(key, a, b, shape, dtype=self.loc.dtype)
         return jnp.clip(self.loc + self.std * z, self.low, self.high)
@@ -135,6 +164,9 @@ class Clipped(AbstractInit):
         _check_interval("Clipped", self.low, self.high)
 
     def sample(self, key, shape):
+        return _blocked_sample(self, key, tuple(shape))
+
+    def _raw_sample(self, key, shape):
         return jnp.clip(self.init.sample(key, shape), self.low, self.high)
 
     def mean(self):
