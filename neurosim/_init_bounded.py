@@ -38,9 +38,9 @@ _MIN_BLOCK = 1 << 10
 
 def _eager_1d(shape) -> int | None:
     """The power-of-two block for an eager 1-D draw (``None``: draw ``shape`` directly)."""
-    if len(shape) != 1 or int(shape[0]) < _MIN_BLOCK:
+    if len(shape) != 1 or int(shape[0]) < 1:
         return None
-    return 1 << (int(shape[0]) - 1).bit_length()
+    return max(_MIN_BLOCK, 1 << (int(shape[0]) - 1).bit_length())
 
 
 @eqx.filter_jit
