@@ -61,6 +61,7 @@ def _fail(message: str, code: int = 2):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ._cli_models import NEST_MODELS, add_options
     from .models import MODELS
     from .ops import BACKENDS
 
@@ -73,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"neurosim {_version()}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="simulate a built-in network", formatter_class=fmt)
-    r.add_argument("model", help=f"built-in network: {', '.join(MODELS)}")
+    r.add_argument("model", help=f"built-in network: {', '.join([*MODELS, *NEST_MODELS])}")
     r.add_argument("--n", type=int, default=4000, help="number of neurons")
     r.add_argument(
         "--duration", type=float, default=1000.0, help="biological time (ms), whole steps of --dt"
@@ -104,6 +105,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="run (with a warning) when --dt exceeds 1/10 of the fastest time constant",
     )
+    add_options(r)
     b = sub.add_parser("bench", help="run the benchmark suite", formatter_class=fmt)
     b.add_argument("--sizes", default="4000", help="comma-separated network sizes")
     b.add_argument("--models", default="coba", help="comma-separated models")
@@ -229,10 +231,12 @@ def _check_size(args, tiny, n_steps: int, connectivity: str) -> dict:
 
 
 def _cmd_run(args) -> int:
+    from ._cli_models import NEST_MODELS
+    from ._cli_models import build as build_nest_model
     from .models import MODELS
 
-    if args.model not in MODELS:
-        _fail(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")
+    if args.model not in MODELS and args.model not in NEST_MODELS:
+        _fail(f"unknown model {args.model!r}; choose from {', '.join([*MODELS, *NEST_MODELS])}")
     if args.n < 1:
         _fail(f"--n must be >= 1, got {args.n}")
     if not args.duration > 0 or not math.isfinite(args.duration):
@@ -245,9 +249,25 @@ def _cmd_run(args) -> int:
     _check_out(args.out)
 
     import jax
-    import numpy as np
 
-    from . import analysis
+    if args.model in NEST_MODELS:
+        net, kwargs, checks, build_s = build_nest_model(args, _fail)
+    else:
+        net, kwargs, checks, build_s = _build(args, n_steps)
+    key = jax.random.fold_in(jax.random.key(args.seed), 1)
+    _remove_outputs(args.out)
+    try:
+        res, status, message, code = _simulate_interruptible(net, n_steps, args.dt, key)
+    except ValueError as e:
+        _fail(str(e))
+    return _write_outputs(args, res, status, message, code, kwargs, checks, build_s, n_steps)
+
+
+def _build(args, n_steps: int):
+    """``(network, kwargs, checks, build_s)`` of a Brette benchmark network, pre-flighted."""
+    import jax
+
+    from .models import MODELS
 
     try:
         from .models import resolve_connectivity
@@ -274,13 +294,14 @@ def _cmd_run(args) -> int:
         net = MODELS[args.model](n=args.n, key=jax.random.key(args.seed), **kwargs)
     except ValueError as e:
         _fail(str(e))
-    build_s = time.perf_counter() - t0
-    key = jax.random.fold_in(jax.random.key(args.seed), 1)
-    _remove_outputs(args.out)
-    try:
-        res, status, message, code = _simulate_interruptible(net, n_steps, args.dt, key)
-    except ValueError as e:
-        _fail(str(e))
+    return net, kwargs, checks, time.perf_counter() - t0
+
+
+def _write_outputs(args, res, status, message, code, kwargs, checks, build_s, n_steps) -> int:
+    import jax
+    import numpy as np
+
+    from . import analysis
 
     times, idx = res.spike_times, res.spike_indices
     np.savez_compressed(
