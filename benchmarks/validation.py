@@ -28,7 +28,16 @@ from scipy import signal, stats
 
 NEST_PY = os.path.expanduser(os.environ.get("NEST_PY", "~/.neurosim-anchors/nest/bin/python"))
 HERE = os.path.dirname(os.path.abspath(__file__))
-PD14_NEST = os.path.join(HERE, "..", "..", "shared", "anchors", "pd14_nest.py")
+PD14_NEST = os.environ.get("PD14_NEST") or next(
+    (
+        p
+        for p in (
+            os.path.join(HERE, *[".."] * k, "shared", "anchors", "pd14_nest.py") for k in (2, 3)
+        )
+        if os.path.exists(p)
+    ),
+    "pd14_nest.py",
+)  # fmt: skip  (the repository's ../shared/anchors, also from a worktree one level deeper)
 BRUNEL_STATES = {  # Brunel (2000) Fig. 8: (g, eta)
     "SR": (3.0, 2.0),
     "AI": (6.0, 4.0),
@@ -224,9 +233,55 @@ def figures(dists, spectra, out, prefix):
     return path
 
 
+def pd14(args):
+    """Per-population rates of the microcircuit, neurosim vs NEST (pd14_nest.py: K_scaling = 1,
+    rates only), several seeds each; neurosim's CV and correlation means alongside."""
+    import re
+
+    import jax
+
+    import neurosim as ns
+
+    pops = ns.models.PD14_POPULATIONS
+    ours, theirs, extra = [], [], []
+    for s in range(args.seeds):
+        net = ns.models.potjans_diesmann(args.scale, 1.0, "poisson", key=jax.random.key(100 + s))
+        t, i, res, wall = run_neurosim(net, args.transient, args.duration, s)
+        ranges = {p: res.network.index_ranges()[p] for p in pops}
+        st = population_stats(t, i, ranges, args.duration, s)
+        ours.append([st[p]["rate"].mean() for p in pops])
+        extra.append([(np.mean(st[p]["cv"]), np.nanmean(st[p]["corr"])) for p in pops])
+        shown = " ".join(f"{p}={r:.2f}" for p, r in zip(pops, ours[-1], strict=True))
+        print(f"neurosim pd14 seed {s}: {shown} wall {wall:.1f}s", flush=True)
+        cmd = [NEST_PY, PD14_NEST, str(args.scale), str(args.duration), "1", "--transient",
+               str(args.transient), "--seed", str(55 + s)]  # fmt: skip
+        env = dict(os.environ, OMP_WAIT_POLICY="passive")
+        line = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+        print(line.strip(), flush=True)
+        theirs.append([float(re.search(rf" {p}=([0-9.]+)", line).group(1)) for p in pops])
+    ours, theirs = np.asarray(ours), np.asarray(theirs)
+    lines = [f"### Potjans–Diesmann, scale {args.scale:g} (K_scaling 1), {args.seeds} seeds, "
+             f"{args.duration:g} ms after {args.transient:g} ms", "",
+             "| population | neurosim (Hz) | NEST (Hz) | difference | neurosim CV | "
+             "neurosim corr |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for k, p in enumerate(pops):
+        a, b = ours[:, k], theirs[:, k]
+        cv = np.mean([e[k][0] for e in extra])
+        cc = np.mean([e[k][1] for e in extra])
+        diff = 100 * (a.mean() / b.mean() - 1)
+        lines.append(f"| {p} | {a.mean():.3f} ± {a.std():.3f} | {b.mean():.3f} ± {b.std():.3f} "
+                     f"| {diff:+.1f} % | {cv:.2f} | {cc:.4f} |")  # fmt: skip
+    md = "\n".join(lines)
+    with open(os.path.join(args.out, "pd14_table.md"), "w") as f:
+        f.write(md + "\n")
+    with open(os.path.join(args.out, "pd14.json"), "w") as f:
+        json.dump({"neurosim": ours.tolist(), "nest": theirs.tolist()}, f)
+    print(md)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("model", choices=("brunel",))
+    ap.add_argument("model", choices=("brunel", "pd14"))
     ap.add_argument("--scale", type=float, default=0.25)
     ap.add_argument("--J", type=float, default=0.1)
     ap.add_argument("--seeds", type=int, default=3)
@@ -236,6 +291,9 @@ def main(argv=None):
     ap.add_argument("--out", default="validation_out")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
+    if args.model == "pd14":
+        pd14(args)
+        return 0
     rows, summary, dists, spectra = brunel(args)
     md = table(rows, summary, f"Brunel model A, scale {args.scale:g}, {args.seeds} seeds, "
                f"{args.duration:g} ms after {args.transient:g} ms")  # fmt: skip
