@@ -5,7 +5,11 @@ refractory period outlasts the run); the spike reaches the receptors at the end 
 the synaptic variable has its post-spike value from ``t0 = dt`` on. Trace sample ``m`` (the
 state after step ``m``) is then at time ``s = m dt`` after onset.
 
-Two checks per shape, in float64:
+Default (``Exact`` integrator): the current-based PSPs equal the continuous closed forms to
+rounding (float64) at every sample (:func:`test_current_psps_exact_by_default`).
+
+The old behaviour, reachable with ``integrator=ExpEuler()``, is checked twice per shape, in
+float64 (:func:`test_current_psps_match_closed_forms`):
 
 1. *Implementation*: the neuron integrates ``v`` with the synaptic variable held at its value
    at the start of each step (exact exponential Euler for the LIF), i.e.
@@ -94,18 +98,38 @@ def _check(u_sim, current, exact, t_peak):
     assert bound.max() < 0.1 * u_exact.max()  # the check is informative (~dt/tau_s)
 
 
+def _three_shapes(w, ts, tr, td, **kw):
+    return {
+        "exp": (_post_lif(**kw), dict(w=w, synapse=ns.synapses.Exponential(ts))),
+        "alpha": (_post_lif(**kw), dict(w=w, synapse=ns.synapses.Alpha(ts))),
+        "dual": (_post_lif(**kw), dict(w=w, synapse=ns.synapses.DualExponential(tr, td))),
+    }
+
+
+def test_current_psps_exact_by_default():
+    """LIF default (``Exact``): every sample equals the continuous PSP to float64 rounding."""
+    w, ts, tr, td = 100.0, 2.0, 1.0, 5.0  # pA, ms
+    tp_dual = tr * td / (td - tr) * np.log(td / tr)
+    norm = 1.0 / (np.exp(-tp_dual / td) - np.exp(-tp_dual / tr))
+    with jax.enable_x64(True):
+        v = _run_one_spike(_three_shapes(w, ts, tr, td))
+    u = {k: x[:, 0] - E_L for k, x in v.items()}
+    s = DT * np.arange(N_STEPS)  # sample m (the state after step m) is at s = m dt
+    exact = {
+        "exp": _exp_psp(s, w, ts),
+        "alpha": _alpha_psp(s, w, ts),
+        "dual": w * norm * (_exp_psp(s, 1.0, td) - _exp_psp(s, 1.0, tr)),
+    }
+    for k in u:
+        np.testing.assert_allclose(u[k], exact[k], rtol=1e-10, atol=1e-12, err_msg=k)
+
+
 def test_current_psps_match_closed_forms():
     w, ts, tr, td = 100.0, 2.0, 1.0, 5.0  # pA, ms
     tp_dual = tr * td / (td - tr) * np.log(td / tr)
     norm = 1.0 / (np.exp(-tp_dual / td) - np.exp(-tp_dual / tr))
     with jax.enable_x64(True):
-        v = _run_one_spike(
-            {
-                "exp": (_post_lif(), dict(w=w, synapse=ns.synapses.Exponential(ts))),
-                "alpha": (_post_lif(), dict(w=w, synapse=ns.synapses.Alpha(ts))),
-                "dual": (_post_lif(), dict(w=w, synapse=ns.synapses.DualExponential(tr, td))),
-            }
-        )
+        v = _run_one_spike(_three_shapes(w, ts, tr, td, integrator=ns.integrators.ExpEuler()))
     u = {k: x[:, 0] - E_L for k, x in v.items()}  # sample m: s = m dt after onset
     _check(u["exp"], lambda s: w * np.exp(-s / ts), lambda s: _exp_psp(s, w, ts), 0.0)
     _check(

@@ -131,9 +131,24 @@ class ExpEuler(AbstractIntegrator):
 
 
 class Exact(ExpEuler):
-    """Exact propagator for diagonal linear systems ``dy/dt = a y + b`` with ``a, b`` constant.
+    """Exact integration of linear subthreshold dynamics (Rotter & Diesmann 1999).
 
-    This is the exponential-Euler update, which is exact (to rounding) in that case; the
-    separate name documents the intent (e.g. an LIF with current input held over the step).
-    For non-linear ``f`` it reduces to exponential Euler.
+    On its own (a vector field with its input held over the step) this is the
+    exponential-Euler update, exact for ``dy/dt = a y + b`` with constant ``a, b``. Its
+    purpose is the pair *linear membrane + linear current kinetics*: a neuron that declares a
+    linear membrane (:class:`neurosim.neurons.AbstractLinearNeuron`, e.g. ``LIF``) and uses
+    ``Exact`` (the LIF default) is driven by the network with each current-based receptor's
+    *membrane average* over the step
+    (:meth:`neurosim.synapses.AbstractLinearKinetics.membrane_average`) instead of its value
+    at the start of the step, which makes the membrane step the exact propagator of the
+    LIF + exponential / alpha / dual-exponential current system (no ``dt/tau_s`` bias; see
+    :mod:`neurosim.integrators._propagators`). Conductance-based receptors are held at their
+    start-of-step value (exponential Euler with a frozen conductance: first order in ``dt``,
+    measured in ``docs/integration.md``). Pass :class:`ExpEuler` to hold every receptor
+    (neurosim's behaviour before exact integration). For non-linear ``f`` it reduces to
+    exponential Euler.
+
+    Example:
+        >>> import neurosim as ns
+        >>> lif = ns.neurons.LIF(10, integrator=ns.integrators.Exact())  # the default
     """

@@ -2,6 +2,7 @@
 state, and the simulation loops."""
 
 from ._builder import NetworkBuilder
+from ._conventions import Conventions
 from ._couplings import (
     AbstractCrossCoupling,
     CurrentDrive,
@@ -16,6 +17,7 @@ from ._inputs_waveforms import RampCurrent, SinusoidalCurrent
 from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
 from ._multiscale_builder import check_rate_parts
 from ._network import Network, NetworkState, Plan
+from ._poisson_input import PoissonInput, PoissonInputSlot
 from ._readouts import AbstractReadout, PopulationRate, SynapticLFP
 from ._record import Trace
 from ._result import SimulationError, SimulationResult
@@ -27,6 +29,9 @@ from ._structure import Input, Population, Projection, Receptor
 
 __all__ = [
     "NetworkBuilder",
+    "Conventions",
+    "PoissonInput",
+    "PoissonInputSlot",
     "AbstractProjectionDynamics",
     "ProjectionDrive",
     "Transmission",

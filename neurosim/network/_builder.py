@@ -19,11 +19,13 @@ from ..synapses import (
     check_receptor,
     resolve_synapse,
 )
+from ._conventions import resolve_conventions
 from ._dynamics import AbstractProjectionDynamics
 from ._gap import Electrical
 from ._inputs import AbstractCurrent
 from ._multiscale_builder import MultiscaleMixin
 from ._network import Network
+from ._poisson_input import PoissonInput, PoissonInputSlot
 from ._readout_builder import ReadoutMixin
 from ._structure import Input, Population, Projection, Receptor
 
@@ -109,6 +111,13 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
     the projection's position, or by an explicit ``key``); everything is validated there, so
     :meth:`build` cannot fail.
 
+    Args:
+        key: key that seeds connectivity sampling (default ``jax.random.key(0)``).
+        conventions: timing conventions of the network: ``"default"`` (Brian2's schedule),
+            ``"nest"`` (NEST's: delay = total latency, ``round(t_ref/dt)`` refractory steps,
+            spikes stamped at the end of their step) or a
+            :class:`neurosim.network.Conventions`; see :mod:`neurosim.network._conventions`.
+
     Example:
         >>> import jax, neurosim as ns
         >>> b = ns.NetworkBuilder(key=jax.random.key(0))
@@ -120,8 +129,10 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
         >>> net = b.build()
     """
 
-    def __init__(self, key=None):
+    def __init__(self, key=None, *, conventions=None):
         self._key = key if key is not None else jax.random.key(0)
+        self._conventions = resolve_conventions(conventions)
+        self._poisson: list[PoissonInputSlot] = []
         self._pops: list[dict] = []
         self._projections: list[Projection] = []
         self._inputs: list[Input] = []
@@ -391,6 +402,82 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
         self._inputs.append(Input(name=name, target=i, target_slice=sl, current=current))
         return name
 
+    def add_poisson_input(
+        self,
+        target: str,
+        *,
+        rate_hz,
+        weight,
+        synapse: AbstractKinetics | SynapseModel | None = None,
+        output: AbstractOutput | None = None,
+        receptor: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Independent Poisson input to every neuron of ``target``, at any rate, no synapses.
+
+        Each step, neuron ``j`` receives ``K_j ~ Poisson(rate_hz_j * dt / 1000)`` input spikes
+        and its receptor takes ``weight_j * K_j`` (NEST's ``poisson_generator`` connected
+        one-to-one, Brian2's ``PoissonInput``); rates far above ``1/dt`` are exact (a
+        :class:`~neurosim.neurons.PoissonSource` population saturates at one spike per step).
+        The input acts from the next step on, like a spike delivered with the minimal delay.
+        See :class:`neurosim.network.PoissonInput` (gradients).
+
+        Args:
+            target: population or group name (neurons, not spike sources).
+            rate_hz: total input rate per neuron (Hz, >= 0): a number or one per neuron.
+            weight: increment per input spike (nS for COBA, pA for CUBA, mV for Delta): a
+                number or one per neuron.
+            synapse: kinetics (``ns.synapses.Exponential(tau)``) or a receptor preset
+                (``ns.synapses.AMPA()``); the receptor is then found or created as in
+                :meth:`connect` (equal kinetics and output share it). Omit it to feed an
+                existing receptor named ``receptor``.
+            output: output rule, as in :meth:`connect` (not with a preset).
+            receptor: receptor name (with ``synapse``: as in :meth:`connect`; without: an
+                existing receptor of the target population, e.g. one made by ``connect``).
+            name: default ``"poisson{k}->target"``.
+
+        Returns:
+            The input's name.
+
+        Example:
+            >>> import jax, neurosim as ns
+            >>> b = ns.NetworkBuilder()
+            >>> b.add_population("E", ns.neurons.LIF(10))
+            'E'
+            >>> b.add_poisson_input("E", rate_hz=16_000.0, weight=87.8,
+            ...                     synapse=ns.synapses.Exponential(0.5))
+            'poisson0->E'
+        """
+        i, sl = self._resolve(target, "target")
+        pop = self._pops[i]
+        if isinstance(pop["neuron"], AbstractSpikeSource):
+            raise ValueError(
+                f"target {target!r} is a spike source ({type(pop['neuron']).__name__}); it "
+                "cannot receive input"
+            )
+        source = PoissonInput(rate_hz, weight).bind(sl[1] - sl[0])  # validates first
+        if synapse is None:
+            if output is not None:
+                raise ValueError("output= needs synapse= (the kinetics of a new receptor)")
+            names = [rec.name for rec in pop["receptors"]]
+            if receptor not in names:
+                raise ValueError(
+                    f"add_poisson_input to {target!r}: give synapse= (kinetics, e.g. "
+                    "ns.synapses.Exponential(2.0)) or receptor= naming an existing receptor of "
+                    f"population {pop['name']!r}; it has {names}"
+                )
+            r = names.index(receptor)
+        else:
+            synapse, output, preset_name = resolve_synapse(synapse, output)
+            check_receptor(synapse, output, pop["neuron"])
+            r = self._receptor(i, synapse, output, receptor, preset_name)
+        name = name if name is not None else f"poisson{len(self._poisson)}->{target}"
+        self._new_name(name)
+        self._poisson.append(
+            PoissonInputSlot(name=name, target=i, target_slice=sl, receptor=r, source=source)
+        )
+        return name
+
     # -- result ---------------------------------------------------------------------------
     def build(self) -> Network:
         """The immutable network."""
@@ -416,4 +503,6 @@ class NetworkBuilder(MultiscaleMixin, ReadoutMixin):
             node_couplings=tuple(self._node_couplings),
             cross=tuple(self._cross),
             readouts=tuple(self._readouts),
+            poisson_inputs=tuple(self._poisson),
+            conventions=self._conventions,
         )

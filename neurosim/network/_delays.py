@@ -88,11 +88,14 @@ def delays_dtype(delays):
     return delays.dtype
 
 
-def _destination(step, dt, n_slots: int, n_post: int):
-    """``dest(tgt, valid, d_ms)``: flat ring index ``((step + d) % D) * n_post + tgt``."""
+def _destination(step, dt, n_slots: int, n_post: int, rule=(0, 0)):
+    """``dest(tgt, valid, d_ms)``: flat ring index ``((step + d) % D) * n_post + tgt``,
+    ``d = clip(round(d_ms/dt) - offset, minimum, D - 1)`` with ``rule = (offset, minimum)``
+    (:meth:`neurosim.network.Conventions.synapse_delay_rule`)."""
+    offset, minimum = rule
 
     def dest(tgt, valid, d_ms):
-        d = jnp.clip(_steps(d_ms, dt), 0, n_slots - 1)
+        d = jnp.clip(_steps(d_ms, dt) - offset, min(minimum, n_slots - 1), n_slots - 1)
         return jnp.where(valid, ((step + d) % n_slots) * n_post + tgt, n_slots * n_post)
 
     return dest
@@ -138,10 +141,10 @@ def _ell_rows(conn: ELL, delays, spikes, dest):
     return _block_rows(conn.k), scatter_rows
 
 
-def _deliver_events(conn, delays, spikes, ring, step, dt):
+def _deliver_events(conn, delays, spikes, ring, step, dt, rule=(0, 0)):
     """Add the synapses of the spiking rows into ``ring`` (blocks of rows, fixed windows)."""
     n_slots, n_post = ring.shape
-    dest = _destination(step, dt, n_slots, n_post)
+    dest = _destination(step, dt, n_slots, n_post, rule)
     flat = ring.reshape(-1)
     if isinstance(conn, ProceduralBernoulli):
         flat = conn.scatter_delayed(spikes, flat, dest, delays, events=True)
@@ -152,10 +155,10 @@ def _deliver_events(conn, delays, spikes, ring, step, dt):
     return flat.reshape(n_slots, n_post)
 
 
-def _deliver_all(conn, delays, x, ring, step, dt):
+def _deliver_all(conn, delays, x, ring, step, dt, rule=(0, 0)):
     """Reference: every synapse, masked by ``x`` (linear in ``x``, the weights and ``ring``)."""
     n_slots, n_post = ring.shape
-    dest = _destination(step, dt, n_slots, n_post)
+    dest = _destination(step, dt, n_slots, n_post, rule)
     flat = ring.reshape(-1)
     x = jnp.asarray(x)
     if isinstance(conn, ProceduralBernoulli):
@@ -173,12 +176,12 @@ def _deliver_all(conn, delays, x, ring, step, dt):
 
 
 @functools.cache
-def _delayed_op(backend: str):
+def _delayed_op(backend: str, rule: tuple[int, int] = (0, 0)):
     @jax.custom_jvp
     def op(conn, delays, spikes, ring, step, dt):
         if backend in ("reference", "dense"):
-            return _deliver_all(conn, delays, spikes, ring, step, dt)
-        return _deliver_events(conn, delays, spikes, ring, step, dt)
+            return _deliver_all(conn, delays, spikes, ring, step, dt, rule)
+        return _deliver_events(conn, delays, spikes, ring, step, dt, rule)
 
     def jvp(primals, tangents):
         conn, delays, spikes, ring, step, dt = primals
@@ -188,17 +191,18 @@ def _delayed_op(backend: str):
         tan = zero if isinstance(ring_dot, SymbolicZero) else ring_dot.astype(out.dtype)
         # Spike tangents go through every synapse (surrogate gradients of silent neurons).
         if not isinstance(spikes_dot, SymbolicZero):
-            tan = tan + _deliver_all(conn, delays, spikes_dot, zero, step, dt)
+            tan = tan + _deliver_all(conn, delays, spikes_dot, zero, step, dt, rule)
         w_dot = conn.weight_tangent(conn_dot)
         if not isinstance(w_dot, SymbolicZero):
-            tan = tan + _deliver_all(conn.with_weights(w_dot), delays, spikes, zero, step, dt)
+            w = conn.with_weights(w_dot)
+            tan = tan + _deliver_all(w, delays, spikes, zero, step, dt, rule)
         return out, tan
 
     op.defjvp(jvp, symbolic_zeros=True)
     return op
 
 
-def deliver_delayed(conn, delays, spikes, ring, step, dt, backend: str = "auto"):
+def deliver_delayed(conn, delays, spikes, ring, step, dt, backend: str = "auto", *, rule=(0, 0)):
     """One step of per-synapse delayed delivery: ``(new ring, input arriving now)``.
 
     Example:
@@ -220,11 +224,13 @@ def deliver_delayed(conn, delays, spikes, ring, step, dt, backend: str = "auto")
         step: integer step counter ``s``.
         dt: time step (ms).
         backend: ``"auto"``/``"loop"`` (spiking rows only) or ``"reference"`` (all synapses).
+        rule: ``(offset, minimum)``: steps are ``max(round(d/dt) - offset, minimum)``
+            (:meth:`neurosim.network.Conventions.synapse_delay_rule`; default ``(0, 0)``).
 
     Returns:
         The ring with this step's slot cleared, and that slot's content ``(n_post,)``.
     """
-    ring = _delayed_op(backend)(conn, delays, spikes, ring, step, dt)
+    ring = _delayed_op(backend, tuple(int(r) for r in rule))(conn, delays, spikes, ring, step, dt)
     slot = step % ring.shape[0]
     now = lax.dynamic_index_in_dim(ring, slot, keepdims=False)
     return lax.dynamic_update_index_in_dim(ring, jnp.zeros_like(now), slot, 0), now

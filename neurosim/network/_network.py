@@ -9,10 +9,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..synapses import Delta
+from ._conventions import Conventions
 from ._delays import delays_dtype, ring_length
 from ._gap import Electrical
 from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
 from ._multiscale_init import init_scales
+from ._poisson_input import PoissonInputSlot
 from ._structure import Input, Population, Projection
 
 __all__ = ["Network", "NetworkState", "Plan"]
@@ -75,7 +78,8 @@ class NetworkState(eqx.Module):
 
 class Network(eqx.Module):
     """An immutable network pytree: spiking populations, projections, inputs, gap junctions,
-    rate (neural-mass) populations, their couplings, cross-scale couplings and readouts.
+    rate (neural-mass) populations, their couplings, cross-scale couplings, readouts,
+    per-neuron Poisson inputs, and its timing :class:`Conventions`.
 
     Build one with :class:`neurosim.NetworkBuilder` (or a built-in model from
     :mod:`neurosim.models`). Parameters are array leaves (changing them never recompiles);
@@ -90,6 +94,8 @@ class Network(eqx.Module):
     node_couplings: tuple[NodeCoupling, ...] = ()
     cross: tuple[CrossCoupling, ...] = ()
     readouts: tuple[ReadoutSlot, ...] = ()
+    poisson_inputs: tuple[PoissonInputSlot, ...] = ()
+    conventions: Conventions = eqx.field(static=True, default=Conventions())
 
     # -- structure ------------------------------------------------------------------------
     @property
@@ -140,10 +146,19 @@ class Network(eqx.Module):
                 out[p.name] = (o, o + p.n)
         return out
 
+    def onto_jump(self, pr: Projection) -> bool:
+        """True if projection ``pr`` feeds Delta kinetics (voltage jumps)."""
+        return isinstance(self.populations[pr.post].receptors[pr.receptor].kinetics, Delta)
+
     def plan(self, dt: float) -> Plan:
         """Delay lengths in steps and ring sizes for a concrete ``dt`` (ms)."""
         dt = float(dt)
-        delay_steps = tuple(int(round(pr.delay / dt)) for pr in self.projections)
+        conv = self.conventions
+        jumps = [self.onto_jump(pr) for pr in self.projections]
+        delay_steps = tuple(  # per-synapse delays live in their own ring: no spike history
+            0 if pr.synapse_delays is not None else conv.delay_steps(pr.delay, dt, jump)
+            for pr, jump in zip(self.projections, jumps, strict=True)
+        )
         ring = [0] * len(self.populations)
         for pr, d in zip(self.projections, delay_steps, strict=True):
             if d > 0:
@@ -151,10 +166,13 @@ class Network(eqx.Module):
         future = tuple(
             0
             if pr.synapse_delays is None
-            else ring_length(
-                pr.max_delay, delays_dtype(pr.synapse_delays), dt, pr.conn.n_post, pr.name
+            else max(
+                ring_length(
+                    pr.max_delay, delays_dtype(pr.synapse_delays), dt, pr.conn.n_post, pr.name
+                ),
+                conv.synapse_delay_rule(jump)[1] + 1,
             )
-            for pr in self.projections
+            for pr, jump in zip(self.projections, jumps, strict=True)
         )
         node_ring = [0] * len(self.rate_populations)
         for nc in self.node_couplings:

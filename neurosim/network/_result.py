@@ -22,7 +22,9 @@ class SimulationResult:
     same name in ``trace_times``.
 
     Attributes:
-        spike_times: spike times (ms, float64), sorted.
+        spike_times: spike times (ms, float64), sorted: a spike of step ``i`` is stamped
+            ``i dt`` (default) or ``(i + 1) dt`` (NEST conventions,
+            :class:`neurosim.network.Conventions`).
         spike_indices: global neuron indices (populations concatenated in network order).
         traces: per trace name, array ``(n_samples, n_indices)``.
         trace_times: per trace name, sample times (ms): ``t_start + every * dt * (1, 2, ...)``

@@ -393,7 +393,7 @@ def simulate(
         specs, collector, start_step, n_steps, completed, dt, status
     )
     result = SimulationResult(
-        spike_times=steps * dt,
+        spike_times=(steps + network.conventions.stamp_offset) * dt,
         spike_indices=idx,
         traces=traces,
         trace_times=trace_times,

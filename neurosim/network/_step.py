@@ -87,17 +87,36 @@ def neurons(net: Network, state: NetworkState, i_ext, source_rates, k_neu, dt):
     for i, p in enumerate(net.populations):
         k = jax.random.fold_in(k_neu, i)
         if isinstance(p.neuron, AbstractSpikeSource):  # drive: None, or a rate (Hz)
-            st, s = p.neuron.step(state.neurons[i], source_rates[i], step, dt, k)
+            # sources read the step counter of their stamp (NEST: step i is stamped i + 1)
+            src_step = step + net.conventions.stamp_offset
+            st, s = p.neuron.step(state.neurons[i], source_rates[i], src_step, dt, k)
             new_neurons.append(st)
             spikes.append(s)
             continue
-        drive = p.drive(state.receptors[i], state.neurons[i].get("v"))
+        drive = p.drive(state.receptors[i], state.neurons[i].get("v"), dt)
         if gap[i] is not None:
             drive = drive + gap[i]
         st, s = p.neuron.step(state.neurons[i], drive.with_current(i_ext[i]), step, dt, k)
+        if net.conventions.refractory == "nest":
+            st = nest_refractory(p.neuron, st, s, dt)
         new_neurons.append(st)
         spikes.append(s)
     return tuple(new_neurons), tuple(spikes)
+
+
+def nest_refractory(neuron, st, spikes, dt):
+    """NEST's refractory length: ``round(t_ref/dt)`` held steps after the spike step.
+
+    Neurons count the steps still held in ``state["refractory"]`` and restart it at
+    ``round(t_ref/dt) - 1`` after a spike (neurosim's default, see
+    :func:`neurosim.neurons.refractory_update`); NEST's ``RefractoryCounts`` holds one step
+    more. Models without that counter are unchanged.
+    """
+    if "refractory" not in st or not hasattr(neuron, "t_ref"):
+        return st
+    ref = st["refractory"]
+    steps = jnp.round(neuron.t_ref / dt).astype(ref.dtype)
+    return {**st, "refractory": jnp.where(spikes > 0, steps, ref)}
 
 
 # -- phase 3: delivery ------------------------------------------------------------------------
@@ -124,7 +143,14 @@ def delivery(net: Network, plan: Plan, state: NetworkState, spikes, dt):
             )
         if pr.synapse_delays is not None:  # per-synapse delays: ring of future input
             rings[j], out = deliver_delayed(
-                conn, pr.synapse_delays, values, rings[j], step, dt, pr.backend
+                conn,
+                pr.synapse_delays,
+                values,
+                rings[j],
+                step,
+                dt,
+                pr.backend,
+                rule=net.conventions.synapse_delay_rule(net.onto_jump(pr)),
             )
         else:
             out = event_matvec(conn, values, backend=pr.backend)
@@ -135,6 +161,19 @@ def delivery(net: Network, plan: Plan, state: NetworkState, spikes, dt):
         increments[pr.post][pr.receptor] = out if cur is None else cur + out
     rings = tuple(rings) if state.delay_rings else state.delay_rings
     return increments, tuple(new_projections), rings
+
+
+# -- phase 3b: per-neuron Poisson input --------------------------------------------------------
+def poisson_inputs(net: Network, state: NetworkState, increments, key, dt):
+    """Add every Poisson input's counts x weight of this step to its receptor's increments."""
+    for j, slot in enumerate(net.poisson_inputs):
+        _, x = slot.source.step({}, None, state.step, dt, jax.random.fold_in(key, j))
+        p = net.populations[slot.target]
+        if slot.target_slice != (0, p.n):
+            x = _add_slice(jnp.zeros((p.n,), x.dtype), slot.target_slice, x)
+        cur = increments[slot.target][slot.receptor]
+        increments[slot.target][slot.receptor] = x if cur is None else cur + x
+    return increments
 
 
 # -- phase 4: receptors -----------------------------------------------------------------------
@@ -197,8 +236,8 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
        junctions see the membrane potentials at ``t``); threshold and reset;
     3. delivery: spikes (of this step, or of step ``i - d`` for delay ``d``) pass through the
        projections' dynamics and event-driven operators;
-    4. receptors decay exactly over ``dt`` and take the delivered increments, so spikes act
-       from step ``i + 1`` on;
+    4. receptors decay exactly over ``dt`` and take the delivered increments (and the counts
+       of per-neuron Poisson inputs), so spikes act from step ``i + 1`` on;
     5. rate nodes integrate from ``t`` to ``t + dt`` with their input ``c(t)`` held; their
        outputs enter the delay rings; spiking -> rate signals and the rate couplings give
        ``c(t + dt)``;
@@ -217,6 +256,8 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
     i_ext, new_inputs, source_rates = external_inputs(net, state, k_inp, dt, node_values)
     new_neurons, spikes = neurons(net, state, i_ext, source_rates, k_neu, dt)
     increments, new_projections, rings = delivery(net, plan, state, spikes, dt)
+    if net.poisson_inputs:
+        increments = poisson_inputs(net, state, increments, jax.random.fold_in(k_step, 0x9015), dt)
     new_receptors = receptors(net, state, increments, dt)
     new = dict(
         step=step + 1,

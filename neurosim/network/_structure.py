@@ -6,9 +6,9 @@ import equinox as eqx
 import jax
 
 from .._init import AbstractInit
-from ..neurons import AbstractNeuron, AbstractSpikeSource, SynapticDrive
+from ..neurons import AbstractLinearNeuron, AbstractNeuron, AbstractSpikeSource, SynapticDrive
 from ..ops import AbstractConnectivity
-from ..synapses import AbstractKinetics, AbstractOutput
+from ..synapses import CUBA, AbstractKinetics, AbstractLinearKinetics, AbstractOutput
 from ._dynamics import AbstractProjectionDynamics
 from ._inputs import AbstractCurrent
 
@@ -42,15 +42,40 @@ class Population(eqx.Module):
     def n(self) -> int:
         return self.neuron.n
 
-    def drive(self, receptor_states, v=None) -> SynapticDrive:
-        """Total synaptic drive from all receptors.
+    def drive(self, receptor_states, v=None, dt=None) -> SynapticDrive:
+        """Total synaptic drive from all receptors over the coming step.
 
         ``v`` (mV): the membrane potential at the start of the step, passed to output rules
         that depend on it (:class:`neurosim.synapses.MgBlock`); ``None`` for spike sources.
+
+        Exact integration: when ``dt`` (ms) is given and the neuron declares an exact linear
+        membrane (:meth:`neurosim.neurons.AbstractLinearNeuron.exact_membrane`, e.g. an LIF
+        with the default ``Exact`` integrator), every current-based receptor (``CUBA`` output,
+        linear kinetics) contributes its membrane average over the step for the membrane rate
+        ``(g_L + g)/C``, ``g`` the conductance of the other receptors held over the step, so
+        the held-input membrane update reproduces the exact propagator (exact for CUBA-only
+        populations; with conductances, exact for the frozen-conductance step). Other
+        receptors contribute their value at the start of the step.
         """
+        exact = None
+        if dt is not None and isinstance(self.neuron, AbstractLinearNeuron):
+            exact = self.neuron.exact_membrane()
         total = SynapticDrive.zeros(self.n)
+        averaged = []
         for rec, st in zip(self.receptors, receptor_states, strict=True):
+            if (
+                exact is not None
+                and isinstance(rec.output, CUBA)
+                and isinstance(rec.kinetics, AbstractLinearKinetics)
+            ):
+                averaged.append((rec, st))
+                continue
             total = total + rec.output.drive(rec.kinetics.value(st), v)
+        if averaged:
+            g_l, c_m = exact
+            rate = (g_l + total.conductance) / c_m
+            for rec, st in averaged:
+                total = total + rec.output.drive(rec.kinetics.membrane_average(st, dt, rate), v)
         return total
 
 

@@ -2,7 +2,7 @@
 
 from ._adex import ADEX_NAUD_2008, AdEx, ExpIF
 from ._alif import ALIF
-from ._base import AbstractNeuron, AbstractSpikeSource, SynapticDrive
+from ._base import AbstractLinearNeuron, AbstractNeuron, AbstractSpikeSource, SynapticDrive
 from ._fhn import FitzHughNagumo
 from ._hh import TraubMiles
 from ._hh1952 import HodgkinHuxley
@@ -27,6 +27,7 @@ from ._surrogate import (
 
 __all__ = [
     "AbstractNeuron",
+    "AbstractLinearNeuron",
     "AbstractSpikeSource",
     "SynapticDrive",
     "LIF",

@@ -13,6 +13,7 @@ from .._component import AbstractComponent
 
 __all__ = [
     "AbstractNeuron",
+    "AbstractLinearNeuron",
     "AbstractSpikeSource",
     "SynapticDrive",
     "refractory_update",
@@ -86,6 +87,26 @@ class AbstractNeuron(AbstractComponent):
     @abc.abstractmethod
     def step(self, state: dict, drive: SynapticDrive, i, dt, key) -> tuple[dict, jax.Array]:
         """One step of ``dt`` ms under ``drive``; returns ``(state, spikes)``."""
+
+
+class AbstractLinearNeuron(AbstractNeuron):
+    """A neuron whose subthreshold membrane is linear: ``C dv/dt = -g_L (v - E_L) + I``.
+
+    Implement ``exact_membrane() -> (g_l, c_m) | None``: the leak conductance (nS) and
+    capacitance (pF), each ``(n,)``, when the neuron integrates its membrane exactly for an
+    input held over the step (its integrator is :class:`~neurosim.integrators.Exact`), else
+    ``None``. The network then feeds current-based receptors with their membrane average over
+    the step (exact integration, Rotter & Diesmann 1999); with ``None`` they are held at their
+    start-of-step value.
+
+    Example:
+        >>> import neurosim as ns
+        >>> g_l, c_m = ns.neurons.LIF(2, tau_m=20.0, g_l=10.0).exact_membrane()  # 10 nS, 200 pF
+    """
+
+    @abc.abstractmethod
+    def exact_membrane(self) -> tuple[jax.Array, jax.Array] | None:
+        """``(g_l nS, c_m pF)`` if the membrane step is exact for held input, else ``None``."""
 
 
 class AbstractSpikeSource(AbstractComponent):

@@ -8,14 +8,14 @@ import jax.numpy as jnp
 
 from .._init import AbstractInit, as_init
 from .._validate import as_param, check_finite, check_nonnegative, check_positive, check_size
-from ..integrators import AbstractIntegrator, ExpEuler
-from ._base import AbstractNeuron, SynapticDrive, refractory_update, reset_value
+from ..integrators import AbstractIntegrator, Exact
+from ._base import AbstractLinearNeuron, SynapticDrive, refractory_update, reset_value
 from ._surrogate import AbstractSurrogate, FastSigmoid
 
 __all__ = ["LIF"]
 
 
-class LIF(AbstractNeuron):
+class LIF(AbstractLinearNeuron):
     r"""Leaky integrate-and-fire neuron.
 
     .. math::
@@ -35,8 +35,11 @@ class LIF(AbstractNeuron):
         i_e: constant bias current (pA).
         v_init: initial membrane potential (mV): a number or an initializer
             (e.g. ``ns.init.Normal(-55.0, 2.0)``).
-        integrator: an integrator object (default exponential Euler, exact for the LIF with
-            drive held over the step).
+        integrator: an integrator object. Default :class:`~neurosim.integrators.Exact`: in a
+            network, current-based exponential/alpha/dual-exponential receptors are then
+            integrated exactly with the membrane (Rotter & Diesmann 1999); conductances are
+            held over the step (exponential Euler). ``ExpEuler()`` holds every receptor at its
+            start-of-step value (the behaviour before exact integration).
         surrogate: surrogate derivative of the spike nonlinearity.
         detach_reset: if True (default, as recommended by Zenke & Vogels 2021) the reset
             does not carry gradient through the spike.
@@ -91,7 +94,7 @@ class LIF(AbstractNeuron):
         self.g_l = as_param(g_l, n, "g_l")
         self.i_e = as_param(i_e, n, "i_e")
         self.v_init = as_init(e_l if v_init is None else v_init)
-        self.integrator = integrator if integrator is not None else ExpEuler()
+        self.integrator = integrator if integrator is not None else Exact()
         self.surrogate = surrogate if surrogate is not None else FastSigmoid()
         self.detach_reset = bool(detach_reset)
 
@@ -100,6 +103,11 @@ class LIF(AbstractNeuron):
             "v": self.v_init.sample(key, (self.n,)),
             "refractory": jnp.zeros((self.n,), jnp.int32),
         }
+
+    def exact_membrane(self):
+        if isinstance(self.integrator, Exact):
+            return self.g_l, self.tau_m * self.g_l
+        return None
 
     def vector_field(self, v, drive: SynapticDrive, i_ext):
         """``dv/dt`` (mV/ms)."""

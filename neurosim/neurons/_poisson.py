@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from .._validate import as_param, check_nonnegative, check_size
+from .._validate import as_param, check_nonnegative, check_size, is_concrete
 from ._base import AbstractSpikeSource
 
 __all__ = ["PoissonSource"]
@@ -15,11 +18,15 @@ __all__ = ["PoissonSource"]
 class PoissonSource(AbstractSpikeSource):
     """``n`` independent Poisson spike trains with rate ``rate`` (Hz).
 
-    Each step emits a spike with probability ``rate * dt / 1000`` (Bernoulli approximation,
-    exact in the limit ``rate * dt << 1``; rates above ``1000/dt`` Hz saturate at one spike per
-    step). A source has no state and receives no synapses. As a component its ``drive`` is
-    ``None`` or an additional rate (Hz, shape ``(n,)``, e.g. a neural-mass node's output
-    through a rate-to-spiking coupling): the step then uses ``max(rate + drive, 0)``.
+    Each step emits a spike with probability ``p = rate * dt / 1000`` (Bernoulli: exact mean,
+    count variance lower by the factor ``1 - p``). ``init`` refuses rates above ``1000/dt`` Hz
+    (``p > 1`` would saturate at one spike per step) and warns above ``p = 0.1``; for
+    background input at such rates use
+    :meth:`neurosim.NetworkBuilder.add_poisson_input` (Poisson counts per neuron and step, any
+    rate, no stored synapses). A source has no state and receives no synapses. As a component
+    its ``drive`` is ``None`` or an additional rate (Hz, shape ``(n,)``, e.g. a neural-mass
+    node's output through a rate-to-spiking coupling): the step then uses
+    ``max(rate + drive, 0)``.
 
     Example:
         >>> import jax, neurosim as ns
@@ -36,6 +43,7 @@ class PoissonSource(AbstractSpikeSource):
         self.rate = as_param(rate, n, "rate")
 
     def init(self, key, dt) -> dict:
+        _check_saturation(self.rate, dt)
         return {}
 
     def step(self, state, drive, i, dt, key):
@@ -43,3 +51,31 @@ class PoissonSource(AbstractSpikeSource):
         p = rate * (dt * 1e-3)
         u = jax.random.uniform(key, (self.n,), dtype=self.rate.dtype)
         return state, (u < p).astype(self.rate.dtype)
+
+
+SATURATION_WARN_P = 0.1  # spike probability per step above which the Bernoulli step misleads
+
+
+def _check_saturation(rate, dt) -> None:
+    """Refuse ``rate * dt > 1`` (saturation), warn above ``SATURATION_WARN_P`` (host values)."""
+    if not (is_concrete(rate) and is_concrete(dt)):
+        return
+    r_max = float(np.max(np.asarray(rate))) if np.size(rate) else 0.0
+    dt = float(dt)
+    p = r_max * dt * 1e-3
+    fix = (
+        "; for background input at this rate use NetworkBuilder.add_poisson_input(target, "
+        "rate_hz=..., weight=..., synapse=...) (Poisson counts per neuron, any rate)"
+    )
+    if p > 1.0:
+        raise ValueError(
+            f"PoissonSource rate {r_max:g} Hz exceeds 1/dt = {1e3 / dt:g} Hz at dt = {dt:g} ms: "
+            f"one Bernoulli draw per step would saturate at {1e3 / dt:g} Hz" + fix
+        )
+    if p > SATURATION_WARN_P:
+        warnings.warn(
+            f"PoissonSource rate {r_max:g} Hz is {p:.0%} of 1/dt = {1e3 / dt:g} Hz at dt = "
+            f"{dt:g} ms: one Bernoulli draw per step loses {p:.0%} of the count variance "
+            "(at most one spike per step)" + fix,
+            stacklevel=3,
+        )

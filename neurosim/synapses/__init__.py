@@ -2,7 +2,7 @@
 
 from ._dual import Alpha, DualExponential
 from ._gap import GapJunctions
-from ._kinetics import AbstractKinetics, Delta, Exponential
+from ._kinetics import AbstractKinetics, AbstractLinearKinetics, Delta, Exponential
 from ._outputs import COBA, CUBA, AbstractOutput, MgBlock, VoltageJump, mg_block
 from ._receptors import (
     AMPA,
@@ -16,6 +16,7 @@ from ._receptors import (
 
 __all__ = [
     "AbstractKinetics",
+    "AbstractLinearKinetics",
     "Delta",
     "Exponential",
     "DualExponential",

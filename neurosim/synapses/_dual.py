@@ -36,7 +36,8 @@ import jax
 import jax.numpy as jnp
 
 from .._validate import as_float_array, check, check_positive
-from ._kinetics import AbstractKinetics, linear_step
+from ..integrators import exp_kernel, exp_kernel2
+from ._kinetics import AbstractLinearKinetics, linear_step
 
 __all__ = ["DualExponential", "Alpha", "chain_response", "peak_time"]
 
@@ -66,13 +67,21 @@ def peak_time(tau_rise, tau_decay):
     return tau_decay * _log1p_over(tau_decay / tau_rise - 1.0)
 
 
+def _chain_average(state, dt, rate, tau_rise, tau_decay):
+    """Membrane average of the chain's ``g`` over ``dt`` for a membrane of rate ``rate``."""
+    x, g = state["x"], state["g"]
+    r_d, r_r = 1.0 / tau_decay, 1.0 / tau_rise
+    held = exp_kernel(dt, rate, 0.0)
+    return (g * exp_kernel(dt, rate, r_d) + x * exp_kernel2(dt, rate, r_r, r_d)) / held
+
+
 def _decay_chain(state, dt, tau_rise, tau_decay):
     x, g = state["x"], state["g"]
     g_new = g * jnp.exp(-dt / tau_decay) + x * chain_response(dt, tau_rise, tau_decay)
     return {"x": x * jnp.exp(-dt / tau_rise), "g": g_new}
 
 
-class DualExponential(AbstractKinetics):
+class DualExponential(AbstractLinearKinetics):
     r"""Dual-exponential (difference-of-exponentials, "beta") synapse, normalised to peak ``w``.
 
     One spike of weight ``w`` at ``t = 0`` gives
@@ -127,11 +136,14 @@ class DualExponential(AbstractKinetics):
         kappa = 1.0 / chain_response(self.t_peak, self.tau_rise, self.tau_decay)
         return {"x": state["x"] + kappa * x, "g": state["g"]}
 
+    def membrane_average(self, state, dt, rate):
+        return _chain_average(state, dt, rate, self.tau_rise, self.tau_decay)
+
     def value(self, state):
         return state["g"]
 
 
-class Alpha(AbstractKinetics):
+class Alpha(AbstractLinearKinetics):
     r"""Alpha-function synapse, normalised to peak ``w`` at ``t = tau``.
 
     One spike of weight ``w`` at ``t = 0`` gives :math:`g(t) = w\,(t/\tau)\,e^{1 - t/\tau}`
@@ -171,6 +183,9 @@ class Alpha(AbstractKinetics):
 
     def add(self, state, x):
         return {"x": state["x"] + (jnp.e / self.tau) * x, "g": state["g"]}
+
+    def membrane_average(self, state, dt, rate):
+        return _chain_average(state, dt, rate, self.tau, self.tau)
 
     def value(self, state):
         return state["g"]

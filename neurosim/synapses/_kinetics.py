@@ -18,8 +18,9 @@ import jax.numpy as jnp
 from .._component import AbstractComponent, replace_static
 from .._init import AbstractInit, as_init
 from .._validate import as_float_array, check_bound, check_positive, check_size
+from ..integrators import exp_kernel
 
-__all__ = ["AbstractKinetics", "Delta", "Exponential", "linear_step"]
+__all__ = ["AbstractKinetics", "AbstractLinearKinetics", "Delta", "Exponential", "linear_step"]
 
 
 class AbstractKinetics(AbstractComponent):
@@ -69,6 +70,46 @@ class AbstractKinetics(AbstractComponent):
         """The synaptic variable seen by the output rule (conductance nS or current pA)."""
 
 
+class AbstractLinearKinetics(AbstractKinetics):
+    r"""Linear kinetics with a time course: exact decay, additive input, membrane average.
+
+    Besides the component methods, implement
+
+    * ``decay(state, dt)``: the state after ``dt`` ms without input (exact);
+    * ``add(state, x)``: the state after the increments ``x`` ``(n,)`` arrive;
+    * ``membrane_average(state, dt, rate)``: the constant value that, held over the next
+      ``dt`` ms, has the same effect on a linear membrane of decay rate ``rate`` (1/ms,
+      ``(g_L + g)/C``) as the true time course of :meth:`value`:
+
+      .. math::
+          \bar I = \frac{\int_0^{dt} e^{-\lambda (dt - s)} I(s)\, ds}
+                         {\int_0^{dt} e^{-\lambda (dt - s)}\, ds}.
+
+      Current-based receptors (``CUBA``) on a neuron with the
+      :class:`~neurosim.integrators.Exact` integrator are fed this value, which makes the
+      membrane step the exact propagator of Rotter & Diesmann (1999); see
+      :mod:`neurosim.integrators._propagators`.
+
+    Example:
+        >>> import jax.numpy as jnp, neurosim as ns
+        >>> syn = ns.synapses.Exponential(2.0).bind(1)
+        >>> st = syn.add(syn.init(None, 0.1), jnp.array([100.0]))
+        >>> i_bar = syn.membrane_average(st, 0.1, 1 / 20.0)  # < 100 pA: it decays in the step
+    """
+
+    @abc.abstractmethod
+    def decay(self, state: dict, dt) -> dict:
+        """The state after ``dt`` ms without input."""
+
+    @abc.abstractmethod
+    def add(self, state: dict, x) -> dict:
+        """The state after increments ``x`` ``(n,)`` arrive."""
+
+    @abc.abstractmethod
+    def membrane_average(self, state: dict, dt, rate):
+        """Value held over ``dt`` ms equivalent, for a membrane of rate ``rate`` (1/ms)."""
+
+
 def linear_step(kinetics, state: dict, drive, dt) -> tuple[dict, jax.Array]:
     """The step of linear kinetics: exact decay over ``dt``, then the increments ``drive``."""
     st = kinetics.decay(state, dt)
@@ -110,7 +151,7 @@ class Delta(AbstractKinetics):
         return state["jump"]
 
 
-class Exponential(AbstractKinetics):
+class Exponential(AbstractLinearKinetics):
     r"""Exponentially decaying synapse: :math:`dg/dt = -g/\tau`, ``g += w`` at each spike.
 
     The decay is integrated exactly, ``g(t + dt) = g(t) exp(-dt/tau)``.
@@ -148,6 +189,10 @@ class Exponential(AbstractKinetics):
 
     def add(self, state, x):
         return {"g": state["g"] + x}
+
+    def membrane_average(self, state, dt, rate):
+        held = exp_kernel(dt, rate, 0.0)
+        return state["g"] * (exp_kernel(dt, rate, 1.0 / self.tau) / held)
 
     def value(self, state):
         return state["g"]
