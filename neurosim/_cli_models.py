@@ -3,7 +3,7 @@
 Their options (``--scale``, ``--k-scale``, ``--background``; ``--g``, ``--eta``, ``--J``)
 live here; ``neurosim/cli.py`` only registers them and calls :func:`build`. ``--n`` does not
 apply (the size follows ``--scale``); ``summary.json`` records the network's neuron count as
-``n`` and the options under ``model_options``.
+``n`` and the options under ``checks.model_options``.
 """
 
 from __future__ import annotations
@@ -54,11 +54,10 @@ def _synapses(args, opts) -> tuple[int, int]:
     if args.model == "potjans_diesmann":
         p = models.potjans_diesmann_parameters(opts["scale"], opts["k_scale"], opts["background"])
         n = int(p["sizes"].sum())
-        ext = int((p["sizes"] * p["k_ext"]).sum()) if opts["background"] == "poisson" else 0
-        return n, int(p["n_synapses"].sum()) + ext
+        return n, int(p["n_synapses"].sum())  # the Poisson drive stores no synapses
     p = models.brunel2000_parameters(opts["g"], opts["eta"], opts["J"], scale=opts["scale"])
     n = p["n_e"] + p["n_i"]
-    return n, n * (2 * p["c_e"] + p["c_i"])
+    return n, n * (p["c_e"] + p["c_i"])
 
 
 def build(args, fail):

@@ -6,7 +6,6 @@ import pytest
 from scipy import special, stats
 
 import neurosim as ns
-from neurosim.models._background import nest_delay
 
 N_FULL = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948])
 K_EXT = np.array([1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100])
@@ -71,22 +70,26 @@ def test_pd14_builds_with_the_parameters():
     for i, name in enumerate(ns.models.PD14_POPULATIONS):
         assert pops[name].n == p["sizes"][i]
         np.testing.assert_allclose(np.asarray(pops[name].neuron.i_e), p["dc"][i], rtol=1e-6)
-    assert pops["bg"].n == 20 * p["k_ext"].max()
+    assert "bg" not in pops  # the Poisson drive is a per-neuron input, not a population
     projs = {q.name: q for q in net.projections}
-    total = sum(projs[n].conn.nnz for n in projs if not n.startswith("bg"))
-    assert total == p["n_synapses"].sum()
-    bg = projs["bg->L6E"]
-    assert bg.conn.nnz == p["k_ext"][6] * p["sizes"][6]
-    d = np.asarray(projs["L23E->L23E"].synapse_delays)
-    assert d.min() >= 0.0
+    assert sum(q.conn.nnz for q in projs.values()) == p["n_synapses"].sum()
+    bg = {q.name: q for q in net.poisson_inputs}["bg->L6E"]
+    np.testing.assert_allclose(np.asarray(bg.source.rate_hz), 8.0 * p["k_ext"][6])
+    np.testing.assert_allclose(np.asarray(bg.source.weight), p["weight_ext"], rtol=1e-6)
+    assert net.conventions.delay == "total"  # NEST: the delay is the whole latency
+    d = np.asarray(projs["L23I->L23E"].synapse_delays)
+    assert d.min() >= 0.05  # NEST redraws below dt/2
+    w = np.asarray(projs["L23I->L23E"].conn.weights)[: projs["L23I->L23E"].conn.nnz]
+    assert w.max() <= 0.0  # inhibitory weights keep their sign
 
 
-def test_nest_delay_steps_match_nest_redraw():
-    """NEST: d ~ N(mu, s) redrawn below dt/2, latency round(d/dt) steps. The shifted,
-    clipped initializer plus connect's extra step gives that distribution (χ² on steps)."""
+def test_redrawn_delay_steps_match_nest():
+    """NEST: d ~ N(mu, s) redrawn below dt/2, latency max(round(d/dt), 1) steps: χ² of the
+    steps of ns.init.TruncatedNormal(mu, s, low=dt/2) against that distribution."""
     mu, s, dt = 0.75, 0.375, 0.1
-    d = np.asarray(nest_delay(mu, s, dt).sample(jax.random.key(0), (100_000,)), np.float64)
-    steps = np.round(d / dt).astype(int) + 1
+    init = ns.init.TruncatedNormal(mu, s, low=0.5 * dt)
+    d = np.asarray(init.sample(jax.random.key(0), (100_000,)), np.float64)
+    steps = np.maximum(np.round(d / dt).astype(int), 1)
     k = np.arange(1, 40)
     lo = np.where(k == 1, 0.5 * dt, (k - 0.5) * dt)
     z = 1 - special.ndtr((0.5 * dt - mu) / s)
@@ -97,7 +100,6 @@ def test_nest_delay_steps_match_nest_redraw():
     exp = pk[keep] * d.size
     obs_k = obs[keep]
     assert stats.chisquare(obs_k, exp * obs_k.sum() / exp.sum()).pvalue > 1e-3
-    assert nest_delay(1.5, None, dt) == pytest.approx(1.4)
 
 
 def test_brunel_structure():
@@ -107,14 +109,17 @@ def test_brunel_structure():
     assert p["nu_thr"] == pytest.approx(20.0 / (0.1 * 10 * 20.0) * 1e3)
     assert net.index_ranges()["E"] == (0, 100) and net.index_ranges()["I"] == (100, 125)
     projs = {q.name: q for q in net.projections}
-    for name, k, w in (("E->P", 10, 0.1), ("I->P", 2, -0.5), ("bg->P", 10, 0.1)):
+    for name, k, w in (("E->P", 10, 0.1), ("I->P", 2, -0.5)):
         c = projs[name].conn
         idx = np.asarray(c.indices)[: c.nnz]
         np.testing.assert_array_equal(np.bincount(idx, minlength=125), k)  # in-degree
         np.testing.assert_allclose(np.asarray(c.weights), w, rtol=1e-6)
-        assert projs[name].delay == pytest.approx(1.4)  # + one step = NEST's 1.5 ms
-    pops = {q.name: q for q in net.populations}
-    np.testing.assert_allclose(np.asarray(pops["bg"].neuron.rate), p["nu_ext"])
+        assert projs[name].delay == pytest.approx(1.5)  # total latency (NEST conventions)
+    assert net.conventions.delay == "total" and net.conventions.refractory == "nest"
+    (bg,) = net.poisson_inputs
+    np.testing.assert_allclose(np.asarray(bg.source.rate_hz), p["c_e"] * p["nu_ext"])
+    np.testing.assert_allclose(np.asarray(bg.source.weight), 0.1, rtol=1e-6)
+    assert [q.name for q in net.populations] == ["P"]
 
 
 def test_brunel_mean_field_is_self_consistent():

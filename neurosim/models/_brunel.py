@@ -20,7 +20,6 @@ import numpy as np
 from .. import connectivity, init, neurons, synapses
 from ..network import Network, NetworkBuilder
 from ..theory import siegert_rate
-from ._background import add_poisson_pool, connect_pool, nest_delay
 
 __all__ = ["brunel2000", "brunel2000_parameters", "brunel2000_mean_field"]
 
@@ -112,10 +111,12 @@ def brunel2000(
     ``"E"`` (``N_E``) and ``"I"`` (``N_E/4``), fixed in-degrees (multapses and autapses
     allowed, as NEST's ``fixed_indegree``), ``v(0) ~ U(0, theta)``.
 
-    External drive: ``C_E`` Poisson inputs of ``nu_ext`` per neuron with weight ``J`` (a pool
-    of Poisson sources, see :mod:`neurosim.models._background`). Spikes arriving during the
-    refractory period are lost (as in NEST's ``iaf_psc_delta``). The delay is NEST's total
-    latency (``round(delay/dt)`` steps). Mean-field rate: :func:`brunel2000_mean_field`.
+    External drive: each neuron its own Poisson train of ``C_E nu_ext`` with weight ``J``
+    (:meth:`~neurosim.NetworkBuilder.add_poisson_input`, no stored synapses). Spikes arriving
+    during the refractory period are lost (as in NEST's ``iaf_psc_delta``). NEST's timing
+    conventions (``NetworkBuilder(conventions="nest")``: the delay is the total latency,
+    ``round(t_ref/dt)`` refractory steps, spikes stamped at the end of their step).
+    Mean-field rate: :func:`brunel2000_mean_field`.
 
     Args:
         g: relative strength of inhibition; eta: ``nu_ext / nu_thr``; J: EPSP (mV).
@@ -138,14 +139,15 @@ def brunel2000(
         n, tau_m=TAU_M, e_l=0.0, v_th=THETA, v_reset=V_R, t_ref=T_REF,
         v_init=init.Uniform(0.0, THETA),
     )  # fmt: skip
-    b = NetworkBuilder(key=key)
+    b = NetworkBuilder(key=key, conventions="nest")
     b.add_population("P", lif, groups={"E": p["n_e"], "I": p["n_i"]})
-    add_poisson_pool(b, p["c_e"], p["nu_ext"])
-    syn, out, d = synapses.Delta(), synapses.VoltageJump(), nest_delay(delay, None, dt)
+    syn, out, d = synapses.Delta(), synapses.VoltageJump(), float(delay)
     for pre, k, w, salt in (("E", p["c_e"], J, 1), ("I", p["c_i"], -g * J, 2)):
         b.connect(
             pre, "P", connectivity.FixedInDegree(k, allow_multapses=True), weight=w,
             synapse=syn, output=out, delay=d, key=jax.random.fold_in(key, salt),
         )  # fmt: skip
-    connect_pool(b, "P", p["c_e"], J, syn, out, d, key=jax.random.fold_in(key, 3))
+    b.add_poisson_input(
+        "P", rate_hz=p["c_e"] * p["nu_ext"], weight=J, synapse=syn, output=out, name="bg->P"
+    )
     return b.build()

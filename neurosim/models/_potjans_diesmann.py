@@ -15,7 +15,6 @@ import numpy as np
 
 from .. import connectivity, init, neurons, synapses
 from ..network import Network, NetworkBuilder
-from ._background import add_poisson_pool, connect_pool, nest_delay
 
 __all__ = ["potjans_diesmann", "potjans_diesmann_parameters", "PD14_POPULATIONS"]
 
@@ -142,15 +141,18 @@ def potjans_diesmann(
     exponential currents (``tau_syn = 0.5 ms``), :class:`~neurosim.connectivity.FixedTotalNumber`
     connectivity (multapses and autapses allowed), normal weights redrawn to keep their sign
     (:class:`~neurosim.init.TruncatedNormal`, s.d. 10 %), normal delays (1.5 ms excitatory,
-    0.75 ms inhibitory, s.d. 50 %) redrawn below ``dt/2`` and delivered with NEST's latency
-    (``round(d/dt)`` steps), populations named ``L23E, L23I, ... L6I``. Scaling and DC
+    0.75 ms inhibitory, s.d. 50 %) redrawn below ``dt/2``, NEST's timing conventions
+    (``NetworkBuilder(conventions="nest")``: the delay is the total latency, ``round(t_ref/dt)``
+    refractory steps, spikes stamped at the end of their step), exact integration (the LIF
+    default), populations named ``L23E, L23I, ... L6I``. Scaling and DC
     compensation: :func:`potjans_diesmann_parameters`. At ``scale = 1`` (77,169 neurons,
     ~0.3 billion synapses) NEST's reference rates are L23E 0.903 ... L6I 7.829 Hz.
 
     Background (8 Hz per external input, ``K_ext`` inputs per neuron, 1.5 ms delay):
-    ``"poisson"`` (each neuron's own Poisson drive, here from a shared pool of sources, see
-    :mod:`neurosim.models._background`) or ``"dc"`` (its mean as a constant current, NEST's
-    ``poisson_input=False``).
+    ``"poisson"`` (each neuron its own Poisson train of ``8 K_ext`` Hz,
+    :meth:`~neurosim.NetworkBuilder.add_poisson_input`, no stored synapses; acting from the next
+    step, which for a stationary drive equals NEST's 1.5 ms delay) or ``"dc"`` (its mean as a
+    constant current, NEST's ``poisson_input=False``).
 
     Args:
         scale: neuron-number scaling in (0, 1] (NEST's ``N_scaling``).
@@ -159,7 +161,7 @@ def potjans_diesmann(
         background: ``"poisson"`` or ``"dc"``.
         key: connectivity and weight/delay key (default ``jax.random.key(0)``).
         dt: the time step the network will be run with (ms): delays are redrawn below
-            ``dt/2`` and converted to NEST's latency for it.
+            ``dt/2`` (then at least one step, as in NEST).
         v0: initial potentials, ``"optimized"`` (per population, the example's default) or
             ``"original"`` (N(-58, 10) mV).
 
@@ -175,7 +177,7 @@ def potjans_diesmann(
     if not (isinstance(dt, (int, float)) and 0 < dt <= 1.5):
         raise ValueError(f"dt must be a number in (0, 1.5] ms, got {dt!r}")
     key = key if key is not None else jax.random.key(0)
-    b = NetworkBuilder(key=key)
+    b = NetworkBuilder(key=key, conventions="nest")
     syn, out = synapses.Exponential(TAU_SYN), synapses.CUBA()
     for i, name in enumerate(PD14_POPULATIONS):
         mean, std = (V0_OPTIMIZED[0][i], V0_OPTIMIZED[1][i]) if v0 == "optimized" else (-58.0, 10.0)
@@ -191,8 +193,6 @@ def potjans_diesmann(
             v_init=init.Normal(float(mean), float(std)),
         )
         b.add_population(name, lif)
-    if background == "poisson":
-        add_poisson_pool(b, int(p["k_ext"].max()), BG_RATE)
     for i, post in enumerate(PD14_POPULATIONS):
         for j, pre in enumerate(PD14_POPULATIONS):
             n_syn = int(p["n_synapses"][i, j])
@@ -208,12 +208,12 @@ def potjans_diesmann(
                 weight=init.TruncatedNormal(w, abs(w) * W_REL_STD, **bounds),
                 synapse=syn,
                 output=out,
-                delay=nest_delay(d, d * DELAY_REL_STD, dt),
+                delay=init.TruncatedNormal(d, d * DELAY_REL_STD, low=0.5 * dt),
                 key=jax.random.fold_in(key, 8 * i + j),
             )
         if background == "poisson":
-            connect_pool(
-                b, post, int(p["k_ext"][i]), p["weight_ext"], syn, out,
-                nest_delay(DELAY_POISSON, None, dt), key=jax.random.fold_in(key, 100 + i),
+            b.add_poisson_input(
+                post, rate_hz=float(p["k_ext"][i]) * BG_RATE, weight=p["weight_ext"],
+                synapse=syn, output=out, name=f"bg->{post}",
             )  # fmt: skip
     return b.build()
