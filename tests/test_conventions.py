@@ -111,8 +111,9 @@ def _first_change(conventions, delay, kinetics, var, per_synapse=False):
     d = np.array([delay]) if per_synapse else delay
     b.connect("src", "post", ns.connectivity.from_dense(np.ones((1, 1))), synapse=kinetics, delay=d)
     res = ns.simulate(
-        b.build(), 6.0, DT, key=jax.random.key(1), record=[f"post.{var}"], progress=False
-    )
+        b.build(), 6.0, DT, key=jax.random.key(1), record=[f"post.{var}"], progress=False,
+        record_spikes="all",
+    )  # fmt: skip
     x = res.traces[f"post.{var}"][:, 0]
     ref = -65.0 if var == "v" else 0.0
     t = res.trace_times[f"post.{var}"]
