@@ -66,6 +66,7 @@ def _fail(message: str, code: int = 2):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from ._cli_models import NEST_MODELS, add_options
     from .models import MODELS
     from .ops import BACKENDS
 
@@ -79,7 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     r = sub.add_parser("run", help="simulate a built-in network or a config", formatter_class=fmt)
     r.add_argument(
-        "model", nargs="?", help=f"built-in network ({', '.join(MODELS)}) or a config file (.toml)"
+        "model",
+        nargs="?",
+        help=f"built-in network ({', '.join([*MODELS, *NEST_MODELS])}) or a config file (.toml)",
     )
     r.add_argument("--n", type=int, default=4000, help="number of neurons")
     r.add_argument(
@@ -115,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_config_arguments(r)
     _cli_stream.add_arguments(r)
+    add_options(r)
     b = sub.add_parser("bench", help="run the benchmark suite", formatter_class=fmt)
     b.add_argument("--sizes", default="4000", help="comma-separated network sizes")
     b.add_argument("--models", default="coba", help="comma-separated models")
@@ -244,6 +248,8 @@ def _check_size(args, tiny, n_steps: int, connectivity: str) -> dict:
 
 def _cmd_run(args) -> int:
     from ._cli_config import config_run, is_config_run
+    from ._cli_models import NEST_MODELS
+    from ._cli_models import build as build_nest_model
     from .models import MODELS
 
     if is_config_run(args, _fail):  # neurosim run net.toml: see _cli_config.py
@@ -264,8 +270,8 @@ def _cmd_run(args) -> int:
         return _simulate_and_write(
             c.args, c.network, c.n_steps, checks, c.build_s, "config", stream, c.extra, c.record
         )
-    if args.model not in MODELS:
-        _fail(f"unknown model {args.model!r}; choose from {', '.join(MODELS)}")
+    if args.model not in MODELS and args.model not in NEST_MODELS:
+        _fail(f"unknown model {args.model!r}; choose from {', '.join([*MODELS, *NEST_MODELS])}")
     if args.n < 1:
         _fail(f"--n must be >= 1, got {args.n}")
     if not args.duration > 0 or not math.isfinite(args.duration):
@@ -279,7 +285,25 @@ def _cmd_run(args) -> int:
         args.out = args.resume  # continue the run in that directory
     _check_out(args.out)
 
+    if args.model in NEST_MODELS:
+        net, kwargs, checks, build_s = build_nest_model(args, _fail)
+    else:
+        net, kwargs, checks, build_s = _build(args, n_steps)
+    connectivity = kwargs.get("connectivity", args.connectivity)
+    settings = {"model": args.model, "n": args.n, "duration_ms": float(args.duration)}
+    settings.update(dt_ms=float(args.dt), seed=args.seed, connectivity=connectivity)
+    try:
+        stream = _cli_stream.open_stream(args, settings)
+    except ValueError as e:
+        _fail(str(e))
+    return _simulate_and_write(args, net, n_steps, checks, build_s, connectivity, stream)
+
+
+def _build(args, n_steps: int):
+    """``(network, kwargs, checks, build_s)`` of a Brette benchmark network, pre-flighted."""
     import jax
+
+    from .models import MODELS
 
     try:
         from .models import resolve_connectivity
@@ -302,20 +326,11 @@ def _cmd_run(args) -> int:
         _fail(str(e))
     checks = _check_dt(args, tiny)
     checks.update(_check_size(args, tiny, n_steps, kwargs.get("connectivity", "stored")))
-    settings = {"model": args.model, "n": args.n, "duration_ms": float(args.duration)}
-    settings.update(dt_ms=float(args.dt), seed=args.seed)
-    settings["connectivity"] = kwargs.get("connectivity", args.connectivity)
-    try:
-        stream = _cli_stream.open_stream(args, settings)
-    except ValueError as e:
-        _fail(str(e))
     try:
         net = MODELS[args.model](n=args.n, key=jax.random.key(args.seed), **kwargs)
     except ValueError as e:
         _fail(str(e))
-    build_s = time.perf_counter() - t0
-    connectivity = kwargs.get("connectivity", args.connectivity)
-    return _simulate_and_write(args, net, n_steps, checks, build_s, connectivity, stream)
+    return net, kwargs, checks, time.perf_counter() - t0
 
 
 def _simulate_and_write(

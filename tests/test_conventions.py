@@ -120,7 +120,9 @@ def _latencies(conventions, per_synapse):
         d = np.array([delay]) if per_synapse else delay
         b.connect("src", name, ns.connectivity.from_dense(np.ones((1, 1))), synapse=kin, delay=d)
     rec = [f"{k}.{var}" for k, (_, _, var) in cases.items()]
-    res = ns.simulate(b.build(), 4.0, DT, key=jax.random.key(1), record=rec, progress=False)
+    res = ns.simulate(
+        b.build(), 4.0, DT, key=jax.random.key(1), record=rec, progress=False, record_spikes="all"
+    )
     assert res.spikes("src")[0].tolist() == pytest.approx([1.0])  # the given time, either way
     out = {}
     for k, r in zip(cases, rec, strict=True):

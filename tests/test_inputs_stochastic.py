@@ -100,7 +100,7 @@ def test_spike_times_are_placed_exactly():
     times = [[0.0, 0.3, 12.5, 99.9], [], [0.3, 50.0]]
     b = ns.NetworkBuilder()
     b.add_population("gen", ns.inputs.SpikeTimes(3, times, dt=dt))
-    res = ns.simulate(b.build(), 100.0, dt, key=jax.random.key(0))
+    res = ns.simulate(b.build(), 100.0, dt, key=jax.random.key(0), record_spikes="all")
     exp = sorted((t, i) for i, ts in enumerate(times) for t in ts)
     np.testing.assert_allclose(res.spike_times, [t for t, _ in exp], atol=1e-9)
     np.testing.assert_array_equal(res.spike_indices, [i for _, i in exp])

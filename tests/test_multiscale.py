@@ -223,7 +223,9 @@ def test_population_rate_and_lfp_readouts_against_numpy():
     b.couple("src", "wong", ns.network.PopulationActivity(G=0.01, tau=tau), delay=0.2)
     net = b.build()
     record = ["rate", "lfp", "P.v", "P.AMPA.g", "P.GABA.g", "wong.input"]
-    res = ns.simulate(net, n_steps * dt, dt, key=jax.random.key(1), record=record)
+    res = ns.simulate(
+        net, n_steps * dt, dt, key=jax.random.key(1), record=record, record_spikes="all"
+    )
     steps, idx = np.round(res.spike_times / dt).astype(int), res.spike_indices
     src = np.zeros((n_steps, 20))
     m = idx < 20  # the source's neurons come first
@@ -292,7 +294,10 @@ def test_rate_drive_sets_the_rate_of_a_poisson_source():
     b.couple("wong", "src", ns.network.RateDrive(G=G, variable="r_e"), delay=d * dt)
     net = b.build()
     s0 = net.init_state(jax.random.key(1), dt)
-    res = ns.simulate(net, n_steps * dt, dt, key=jax.random.key(2), state=s0, record=["wong.r_e"])
+    res = ns.simulate(
+        net, n_steps * dt, dt, key=jax.random.key(2), state=s0, record=["wong.r_e"],
+        record_spikes="src",
+    )  # fmt: skip
     r0 = float(net.rate_populations[0].model.observables(s0.nodes[0], s0.node_input[0])["r_e"][0])
     r = np.concatenate([[r0], res.traces["wong.r_e"][:, 0]])  # r_E at step boundaries 0..n
     p = G * r[np.maximum(np.arange(n_steps) - d, 0)] * dt * 1e-3

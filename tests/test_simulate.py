@@ -144,9 +144,47 @@ def test_poisson_source_rate():
     b = ns.NetworkBuilder()
     b.add_population("S", ns.neurons.PoissonSource(2000, rate=40.0))
     net = b.build()
-    res = ns.simulate(net, 500.0, DT, key=jax.random.key(0))
+    res = ns.simulate(net, 500.0, DT, key=jax.random.key(0), record_spikes=["S"])
     expected = 2000 * 40.0 * 0.5
     assert abs(res.n_spikes - expected) < 5 * np.sqrt(expected)
+
+
+def test_record_spikes_selects_populations():
+    """Sources are off by default; named populations only; same spikes as recording all."""
+    b = ns.NetworkBuilder(key=jax.random.key(0))
+    b.add_population("S", ns.neurons.PoissonSource(40, rate=200.0))
+    b.add_population("A", ns.neurons.LIF(8, i_e=300.0, t_ref=1.0), groups={"A1": 3, "A2": 5})
+    b.add_population("B", ns.neurons.LIF(5, i_e=260.0))
+    b.connect("S", "A", ns.connectivity.FixedProbability(0.3), weight=20.0,
+              synapse=ns.synapses.Exponential(2.0))  # fmt: skip
+    net = b.build()
+    k = jax.random.key(1)
+    full = ns.simulate(net, 20.0, DT, key=k, record_spikes="all")
+    default = ns.simulate(net, 20.0, DT, key=k)
+    only_b = ns.simulate(net, 20.0, DT, key=k, record_spikes="B")
+    none = ns.simulate(net, 20.0, DT, key=k, record_spikes=())
+    off = net.offsets()
+    src = full.spike_indices < off["A"]
+    assert src.sum() > 0 and (~src).sum() > 0
+    assert full.spikes_recorded == ("S", "A", "B") and default.spikes_recorded == ("A", "B")
+    np.testing.assert_array_equal(default.spike_indices, full.spike_indices[~src])
+    np.testing.assert_array_equal(default.spike_times, full.spike_times[~src])
+    in_b = full.spike_indices >= off["B"]
+    np.testing.assert_array_equal(only_b.spike_indices, full.spike_indices[in_b])
+    assert none.n_spikes == 0 and none.spikes_recorded == ()
+    assert set(default.group_rates_hz) == {"A1", "A2", "B"}
+    assert set(only_b.group_rates_hz) == {"B"}
+    assert only_b.rate_hz == pytest.approx(full.group_rates_hz["B"])
+    t, _ = default.spikes("A2")
+    assert t.size == np.count_nonzero(
+        (full.spike_indices >= off["A"] + 3) & (full.spike_indices < off["B"])
+    )
+    with pytest.raises(ValueError, match="were not recorded"):
+        only_b.spikes("A")
+    with pytest.raises(ValueError, match="is a group of population 'A'"):
+        ns.simulate(net, 1.0, DT, key=k, record_spikes=["A1"])
+    with pytest.raises(ValueError, match="record_spikes names populations"):
+        ns.simulate(net, 1.0, DT, key=k, record_spikes=["nope"])
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.5, 1.3])

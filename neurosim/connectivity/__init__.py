@@ -22,12 +22,14 @@ from ._generators import (
     from_dense,
     from_edges,
 )
+from ._total import FixedTotalNumber
 
 __all__ = [
     "AbstractGenerator",
     "FixedProbability",
     "FixedInDegree",
     "FixedOutDegree",
+    "FixedTotalNumber",
     "AllToAll",
     "from_dense",
     "from_edges",

@@ -242,6 +242,7 @@ def save_result(result, path, *, metadata: dict | None = None) -> None:
         "status": str(result.status),
         "message": str(result.message),
         "devices": [str(d) for d in result.devices],
+        "spikes_recorded": None if result.spikes_recorded is None else list(result.spikes_recorded),
         "index_ranges": {k: list(v) for k, v in net.index_ranges().items()} if net else {},
         "metadata": metadata or {},
     }
@@ -275,6 +276,9 @@ def load_result(path, *, network=None):
         status=meta["status"],
         message=meta["message"],
         devices=meta["devices"],
+        spikes_recorded=None
+        if meta.get("spikes_recorded") is None
+        else tuple(meta["spikes_recorded"]),
     )
     res.metadata = {**meta["metadata"], "index_ranges": meta["index_ranges"]}
     return res

@@ -35,6 +35,8 @@ class SimulationResult:
         compile_s: trace + compile time of the simulation loop (0 when reused from cache).
         run_s: wall time of the simulation loop, host transfers included.
         status: ``"ok"`` or ``"fault"`` (non-finite state; see ``message``).
+        spikes_recorded: names of the populations whose spikes were recorded
+            (``simulate(record_spikes=...)``; default all but spike sources); ``None``: all.
     """
 
     spike_times: np.ndarray
@@ -52,6 +54,16 @@ class SimulationResult:
     status: str = "ok"
     message: str = ""
     devices: list = field(default_factory=list)
+    spikes_recorded: tuple | None = None
+
+    def _recorded(self, pop_name: str) -> bool:
+        return self.spikes_recorded is None or pop_name in self.spikes_recorded
+
+    def _population_of(self, name: str) -> str:
+        for p in self.network.populations:
+            if p.name == name or any(g == name for g, *_ in p.groups):
+                return p.name
+        return name
 
     @property
     def ok(self) -> bool:
@@ -66,6 +78,13 @@ class SimulationResult:
         ranges = self.network.index_ranges()
         if name not in ranges:
             raise ValueError(f"unknown population or group {name!r}; known: {list(ranges)}")
+        pop = self._population_of(name)
+        if not self._recorded(pop):
+            raise ValueError(
+                f"the spikes of population {pop!r} were not recorded (recorded: "
+                f"{list(self.spikes_recorded)}); simulate with record_spikes=[..., {pop!r}] "
+                "or record_spikes='all'"
+            )
         a, b = ranges[name]
         m = (self.spike_indices >= a) & (self.spike_indices < b)
         return self.spike_times[m], self.spike_indices[m] - a
@@ -87,25 +106,36 @@ class SimulationResult:
         return self.n_steps * self.dt
 
     @property
-    def group_rates_hz(self) -> dict[str, float]:
-        """Mean firing rate (Hz) per group (or population when it has no groups).
+    def recorded_groups(self) -> dict[str, tuple[int, int]]:
+        """Global ``(start, stop)`` of each group (or group-less population) whose spikes were
+        recorded, as used by :attr:`group_rates_hz` and the raster plot."""
+        return {
+            name: r
+            for name, r in self.network.rate_groups().items()
+            if self._recorded(self._population_of(name))
+        }
 
-        (:attr:`rate_hz` is the mean over all neurons with dynamics.)
+    @property
+    def group_rates_hz(self) -> dict[str, float]:
+        """Mean firing rate (Hz) per group (or population when it has no groups), for the
+        populations whose spikes were recorded.
+
+        (:attr:`rate_hz` is the mean over all recorded neurons with dynamics.)
         """
         t = self.simulated_ms
         out = {}
-        for name, (a, b) in self.network.rate_groups().items():
+        for name, (a, b) in self.recorded_groups.items():
             cnt = np.count_nonzero((self.spike_indices >= a) & (self.spike_indices < b))
             out[name] = float(cnt / (b - a) / (t * 1e-3)) if t > 0 else 0.0
         return out
 
     @property
     def rate_hz(self) -> float:
-        """Mean firing rate over all neurons (spike sources excluded)."""
+        """Mean firing rate over all recorded neurons (spike sources excluded)."""
         t = self.simulated_ms
         n, cnt, off = 0, 0, 0
         for p in self.network.populations:
-            if not isinstance(p.neuron, AbstractSpikeSource):
+            if not isinstance(p.neuron, AbstractSpikeSource) and self._recorded(p.name):
                 n += p.n
                 cnt += np.count_nonzero(
                     (self.spike_indices >= off) & (self.spike_indices < off + p.n)

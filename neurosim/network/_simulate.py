@@ -12,6 +12,7 @@ import numpy as np
 
 from .._driver import HashableTree, OnFault, check_on_fault, compile_cached, finish, progress_bar
 from .._validate import check_key, check_positive
+from ..neurons import AbstractSpikeSource
 from ..ops import any_nonfinite, unpack_spike_bits
 from ._network import Network, NetworkState, Plan, nonfinite_variables
 from ._record import TraceSpec, read_trace, resolve_traces
@@ -38,12 +39,24 @@ def decode_packed_spikes(packed: np.ndarray, n: int) -> tuple[np.ndarray, np.nda
 
 
 def _chunk_fn(
-    dyn, static, plan: Plan, specs: tuple[TraceSpec, ...], capacity: int, state, key, dt, n_active
+    dyn,
+    static,
+    plan: Plan,
+    specs: tuple[TraceSpec, ...],
+    rec: tuple[int, ...],
+    capacity: int,
+    state,
+    key,
+    dt,
+    n_active,
 ):
-    """Run up to ``capacity`` steps (``n_active`` of them) and fill fixed-size record buffers."""
+    """Run up to ``capacity`` steps (``n_active`` of them) and fill fixed-size record buffers
+    (spikes of the populations ``rec``, traces ``specs``)."""
     _TRACE_COUNT[0] += 1
     net = eqx.combine(dyn, static.tree)
-    spike_buf = tuple(jnp.zeros((capacity, (p.n + 7) // 8), jnp.uint8) for p in net.populations)
+    spike_buf = tuple(
+        jnp.zeros((capacity, (net.populations[j].n + 7) // 8), jnp.uint8) for j in rec
+    )
     trace_buf = tuple(
         jnp.zeros(
             (capacity // s.every, *read_trace(net, s, state).shape), read_trace(net, s, state).dtype
@@ -58,8 +71,8 @@ def _chunk_fn(
         i, st, sb, tb = c
         st, spikes = network_step(net, plan, st, key, dt)
         sb = tuple(
-            jax.lax.dynamic_update_index_in_dim(b, jnp.packbits(s > 0), i, 0)
-            for b, s in zip(sb, spikes, strict=True)
+            jax.lax.dynamic_update_index_in_dim(b, jnp.packbits(spikes[j] > 0), i, 0)
+            for b, j in zip(sb, rec, strict=True)
         )
         tb = tuple(
             jax.lax.dynamic_update_index_in_dim(b, read_trace(net, s, st), i // s.every, 0)
@@ -77,7 +90,7 @@ def _chunk_fn(
 
 
 def _chunk_capacity(
-    net: Network, n_steps: int, every: int, chunk_steps: int | None, specs=()
+    net: Network, n_steps: int, every: int, chunk_steps: int | None, specs=(), rec=None
 ) -> int:
     if chunk_steps is not None:
         if isinstance(chunk_steps, bool) or not isinstance(chunk_steps, (int, np.integer)):
@@ -86,7 +99,8 @@ def _chunk_capacity(
         if cap < 1:
             raise ValueError(f"chunk_steps must be >= 1, got {chunk_steps}")
     elif net.populations:
-        bytes_per_step = sum((p.n + 7) // 8 for p in net.populations)
+        pops = net.populations if rec is None else [net.populations[j] for j in rec]
+        bytes_per_step = sum((p.n + 7) // 8 for p in pops)
         cap = max(1, min(_MAX_CHUNK_STEPS, _SPIKE_BUFFER_BYTES // max(bytes_per_step, 1), n_steps))
     else:
         bytes_per_step = max(1, sum(8 * len(s.indices) // s.every for s in specs))
@@ -96,6 +110,36 @@ def _chunk_capacity(
 
 
 # -- phases of simulate -----------------------------------------------------------------------
+def resolve_record_spikes(network: Network, record_spikes) -> tuple[int, ...]:
+    """Indices of the populations whose spikes are recorded (see :func:`simulate`)."""
+    pops = network.populations
+    if record_spikes is None:
+        return tuple(j for j, p in enumerate(pops) if not isinstance(p.neuron, AbstractSpikeSource))
+    if record_spikes == "all" or record_spikes is True:
+        return tuple(range(len(pops)))
+    if record_spikes is False:
+        return ()
+    if isinstance(record_spikes, str):
+        record_spikes = (record_spikes,)
+    names = {p.name: j for j, p in enumerate(pops)}
+    groups = {g: p.name for p in pops for g, *_ in p.groups}
+    out = set()
+    for name in record_spikes:
+        if name not in names:
+            hint = (
+                f" ({name!r} is a group of population {groups[name]!r}: record the population "
+                "and select the group with result.spikes(name))"
+                if name in groups
+                else ""
+            )
+            raise ValueError(
+                f"record_spikes names populations; {name!r} is not one{hint}. Populations: "
+                f"{list(names)} (or None: all but spike sources, 'all', or ())"
+            )
+        out.add(names[name])
+    return tuple(sorted(out))
+
+
 def _validate(network, duration, dt, on_fault) -> tuple[float, int]:
     """Checked ``(dt, n_steps)``."""
     if not isinstance(network, Network):
@@ -131,15 +175,17 @@ def _initial_state(network: Network, state, key, dt: float, n_steps: int):
 class _Collector:
     """Host-side record of the chunks: decoded spikes and trace blocks."""
 
-    def __init__(self, network: Network, specs):
+    def __init__(self, network: Network, specs, rec: tuple[int, ...]):
         self.network, self.specs = network, specs
-        self.offsets = list(network.offsets().values())
+        offsets = list(network.offsets().values())
+        self.pops = [network.populations[j] for j in rec]
+        self.offsets = [offsets[j] for j in rec]
         self.spike_steps, self.spike_idx = [], []
         self.traces = {s.name: [] for s in specs}
 
     def add(self, out, n_active: int, first_step: int) -> None:
         _, sb, tb, _ = out
-        for p, off, buf in zip(self.network.populations, self.offsets, sb, strict=True):
+        for p, off, buf in zip(self.pops, self.offsets, sb, strict=True):
             # Slice on the host: a device-side slice would compile once per new length.
             steps, idx = decode_packed_spikes(np.asarray(buf)[:n_active], p.n)
             self.spike_steps.append(steps + first_step)
@@ -258,6 +304,7 @@ def simulate(
     key,
     state: NetworkState | None = None,
     record=(),
+    record_spikes=None,
     chunk_steps: int | None = None,
     progress: bool | None = None,
     on_fault: OnFault = "raise",
@@ -280,6 +327,11 @@ def simulate(
             ``result.final_state`` to continue a run.
         record: :class:`neurosim.Trace` objects (or ``"pop.var"`` strings): neuron, receptor,
             projection and rate-node variables, observables and readouts.
+        record_spikes: populations whose spikes are recorded: ``None`` (default) every
+            population except spike sources (:class:`~neurosim.neurons.AbstractSpikeSource`,
+            e.g. a pool of Poisson inputs), ``"all"``, a population name or a sequence of them,
+            or ``()`` for none. Unrecorded populations cost nothing to store; the result's
+            ``spikes_recorded`` lists the recorded ones.
         chunk_steps: steps per chunk (default: sized to keep spike buffers ~32 MB).
         progress: show a progress bar (default: automatically for runs > 2 s).
         on_fault: ``"raise"`` a :class:`SimulationError` (carrying the partial result) when a
@@ -306,9 +358,10 @@ def simulate(
     dt, n_steps = _validate(network, duration, dt, on_fault)
     state, k_run, start_step = _initial_state(network, state, key, dt, n_steps)
     specs = resolve_traces(network, record, state)
+    rec = resolve_record_spikes(network, record_spikes)
     plan = network.plan(dt)
     every = math.lcm(*(s.every for s in specs)) if specs else 1
-    capacity = _chunk_capacity(network, n_steps, every, chunk_steps, specs)
+    capacity = _chunk_capacity(network, n_steps, every, chunk_steps, specs, rec)
 
     dyn, static = eqx.partition(network, eqx.is_array)
     static = HashableTree(static)
@@ -316,11 +369,11 @@ def simulate(
     exe, compile_s = compile_cached(
         _COMPILED,
         _chunk_fn,
-        4,
-        (static, plan, specs, capacity),
+        5,
+        (static, plan, specs, rec, capacity),
         (dyn, state, k_run, dt_arr, jnp.asarray(capacity, jnp.int32)),
     )
-    collector = _Collector(network, specs)
+    collector = _Collector(network, specs, rec)
     bar = progress_bar(n_steps, dt, progress)
     t0 = time.perf_counter()
     try:
@@ -339,7 +392,7 @@ def simulate(
         completed = first_bad - start_step
         keep = steps < first_bad
         steps, idx = steps[keep], idx[keep]
-    if len(network.populations) > 1:
+    if len(rec) > 1:
         # Each (chunk, population) block is sorted by (step, index), chunks are in time order
         # and population offsets increase, so a stable sort by step restores (step, index).
         order = np.argsort(steps, kind="stable")
@@ -363,5 +416,6 @@ def simulate(
         status=status,
         message=message,
         devices=[str(d) for d in jax.devices()],
+        spikes_recorded=tuple(network.populations[j].name for j in rec),
     )
     return finish(result, on_fault)

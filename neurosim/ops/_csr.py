@@ -68,7 +68,10 @@ class CSR(AbstractConnectivity):
         if w.ndim == 1:
             if w.shape[0] != nnz:
                 raise ValueError(f"weights must be a scalar or have shape ({nnz},), got {w.shape}")
-            w = jnp.concatenate([w, jnp.zeros(pad, w.dtype)])
+            # padded on the host: a device concatenate compiles once per new length, i.e. once
+            # per projection when a network has many (the microcircuit: 64)
+            w_host = np.asarray(w)
+            w = jnp.asarray(np.concatenate([w_host, np.zeros(pad, w_host.dtype)]))
         elif w.ndim != 0:
             raise ValueError(f"weights must be a scalar or 1-D, got shape {w.shape}")
         return cls(

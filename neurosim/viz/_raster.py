@@ -43,7 +43,9 @@ def raster(
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    groups = result.network.rate_groups()
+    groups = getattr(result, "recorded_groups", None)  # only populations with recorded spikes
+    if groups is None:
+        groups = result.network.rate_groups()
     n_total = sum(b - a for a, b in groups.values())
     t0, t_sim = result.t_start, result.simulated_ms
     width = min(float(bin_ms), t_sim) if t_sim > 0 else float(bin_ms)
