@@ -149,7 +149,7 @@ def test_spike_times_off_grid_warn_with_the_error_and_land_on_the_nearest_step()
     b.add_population("X", ns.inputs.SpikeTimes(1, [1.03, 1.07]))
     net = b.build()
     with pytest.warns(UserWarning, match=r"largest error 0.03 ms: 1.0[37] -> 1(.1)? ms"):
-        res = ns.simulate(net, 2.0, DT, key=jax.random.key(0))
+        res = ns.simulate(net, 2.0, DT, key=jax.random.key(0), record_spikes="all")
     np.testing.assert_allclose(res.spike_times, [1.0, 1.1], atol=1e-9)
 
 
