@@ -54,7 +54,14 @@ def test_jansen_rit_bifurcations_in_p_grimbert_faugeras_2006():
     and 315.70 Hz (Grimbert & Faugeras 2006, Neural Comput. 18:3052, Fig. 3), printed to
     0.01 Hz (tolerance 0.005 Hz plus corrector precision). Between the Hopf at 89.83 Hz and
     the fold of the lower branch the column is bistable (rest vs alpha cycle); the folds
-    bound the S-shaped part of the fixed-point curve."""
+    bound the S-shaped part of the fixed-point curve.
+
+    The paper's text available to us gives no numbers for the two folds (saddle-nodes), so
+    they are compared with an independent AUTO-07p continuation of the same model and
+    parameters that follows the paper: pclus/auto-tutorial, docs/2-Examples/Jansen-Rit.md
+    (LP at p = 1.13586E+02 and -4.13014E+01 Hz, HB at -1.21475E+01 Hz). AUTO prints six
+    significant digits (+-5e-4 Hz at 113.586) and locates LP points to its own tolerance:
+    1e-3 Hz."""
     with jax.enable_x64(True):
         s = dyn.system(ns.rates.JansenRit(1))
         br = dyn.continuation(s, "p", np.zeros(6), {"p": -0.1}, ds=0.05, n_steps=220,
@@ -62,6 +69,8 @@ def test_jansen_rit_bifurcations_in_p_grimbert_faugeras_2006():
     hz = {k: sorted(1e3 * e.params["p"] for e in br.of(k)) for k in ("hopf", "fold")}
     np.testing.assert_allclose(hz["hopf"], [-12.15, 89.83, 315.70], atol=0.006)
     assert len(hz["fold"]) == 2
+    np.testing.assert_allclose(hz["fold"], [-41.3014, 113.586], atol=1e-3)
+    assert abs(hz["hopf"][0] - (-12.1475)) < 1e-3  # AUTO's first Hopf point, same source
     lo_fold, hi_fold = hz["fold"]
     assert -60.0 < lo_fold < hz["hopf"][0] and hz["hopf"][1] < hi_fold < 140.0
     # lower branch stable from p = -100 Hz up to the upper fold (rest state)

@@ -10,7 +10,8 @@
   (``ns.viz.phase_plane``).
 * :func:`continuation` (pseudo-arclength, folds and Hopf points), :func:`two_parameter`
   (fold / Hopf curves), :func:`limit_cycle` (shooting) (``ns.viz.bifurcation``).
-* :func:`slow_points` (Sussillo & Barak 2013).
+* :func:`slow_points` (Sussillo & Barak 2013), e.g. of a trained ``ns.train.RateRNN``
+  (``system(rnn)``).
 
 Example:
     >>> import neurosim as ns

@@ -150,8 +150,9 @@ def slow_points(
     spread of the starts are merged.
 
     Args:
-        system: a :class:`System` (e.g. :func:`step_map` of a trained layer, or
-            :func:`from_function`). starts: ``(m, dim)``. p: parameters.
+        system: a :class:`System` (e.g. :func:`system` of a trained ``ns.train.RateRNN``,
+            :func:`step_map` of a trained layer, or :func:`from_function`). starts:
+            ``(m, dim)``. p: parameters.
         tol: keep points with ``q < tol`` (default ``sqrt(eps)`` times the median ``q`` of
             the starts). max_iter: iterations.
 

@@ -161,6 +161,13 @@ class _RateSystem(System):
         return g
 
 
+class _FlatSystem(System):
+    model: eqx.Module
+
+    def bind(self, q):
+        return lambda x: self.model.vector_field(x, q["u"])
+
+
 class _FunctionSystem(System):
     fun: Callable = eqx.field(static=True)
 
@@ -197,10 +204,14 @@ def system(
     drive=None,
     i_ext=0.0,
     c=0.0,
+    u=None,
 ) -> System:
     """The vector field of a neurosim neuron, rate node or coupled rate network.
 
-    Derived from the model's own ``vector_field``. A neuron's spike/reset rule and its
+    Derived from the model's own ``vector_field``. A model with ``flat_state = True``
+    (``ns.train.RateRNN``) is one vector ``x`` of ``model.n`` variables (``"x[0]"``, ...)
+    with ``dx/dt = model.vector_field(x, u)``; its weights are traced, so one compiled
+    analysis serves any trained copy of the same shape. A neuron's spike/reset rule and its
     refractoriness are not part of the flow (``held`` is False); ``v_peak`` cut-offs of the
     models stay (their vector fields are evaluated below the peak).
 
@@ -218,6 +229,8 @@ def system(
         i_ext: default external current for neurons (pA; parameter ``"i_ext"``).
         c: default coupling input for rate nodes (parameter ``"c"``; added to the network's
             coupling when ``coupling`` is given).
+        u: default input ``(model.n_in,)`` of a flat-state model (parameter ``"u"``;
+            default zeros).
 
     Returns:
         A :class:`System`; its parameters are the model's array fields (values of ``unit``;
@@ -232,6 +245,8 @@ def system(
     """
     if not isinstance(model, eqx.Module) or not hasattr(model, "vector_field"):
         raise TypeError(f"model must be a neurosim model with vector_field, got {type(model)}")
+    if getattr(model, "flat_state", False):
+        return _flat_system(model, u)
     n = int(model.n)
     if not 0 <= int(unit) < n:
         raise ValueError(f"unit must be in [0, {n}) for a model of n={n}, got {unit}")
@@ -282,6 +297,17 @@ def system(
     defaults = {k: v[unit] for k, v in fields.items() if v.shape[:1] == (n,)}
     defaults.update(held, i_ext=jnp.asarray(i_ext, _float()))
     return _NeuronSystem(free_, defaults, model, drive, all_vars, unit, array_state, has_held)
+
+
+def _flat_system(model, u) -> System:
+    n, n_in = int(model.n), int(model.n_in)
+    u = jnp.zeros((n_in,), _float()) if u is None else jnp.asarray(u, _float())
+    if u.shape != (n_in,):
+        raise ValueError(
+            f"u must have shape (n_in,) = ({n_in},) for this {type(model).__name__}, got "
+            f"{u.shape}; pass one input vector"
+        )
+    return _FlatSystem(tuple(f"x[{i}]" for i in range(n)), {"u": u}, model)
 
 
 def from_function(fun: Callable, names, params: dict | None = None) -> System:

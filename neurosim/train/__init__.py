@@ -9,8 +9,10 @@
 * Losses, regularisers and encoders; parameter subsets (:func:`trainable`) and range
   transforms (:class:`Positive`, :class:`Bounded`); a compiled optax train step
   (:func:`make_train_step`) and epoch loop (:func:`fit`).
-* Tasks (:func:`randman`, :func:`yinyang`, :func:`digits`, :func:`store_recall`) and readers
-  for SHD and N-MNIST files.
+* A continuous-time leaky tanh rate RNN (:class:`RateRNN`, :func:`make_rate_rnn`) whose
+  ``vector_field`` ``ns.dynamics`` analyses (slow points after training).
+* Tasks (:func:`randman`, :func:`yinyang`, :func:`digits`, :func:`store_recall`,
+  :func:`flip_flop`) and readers for SHD and N-MNIST files.
 
 Surrogate spike functions live with the neurons (``ns.neurons.FastSigmoid``, ...).
 """
@@ -45,9 +47,10 @@ from ._params import (
     trainable,
     unwrap,
 )
+from ._rate_rnn import RateRNN, make_rate_rnn
 from ._scan import scan, truncated_bptt
 from ._snn import SNN, LeakyReadout, SNNOutput, make_snn
-from ._tasks import digits, randman, store_recall, yinyang
+from ._tasks import digits, flip_flop, randman, store_recall, yinyang
 from ._trainer import fit, init_opt_state, make_train_step, predict_batched, print_epoch
 
 __all__ = [
@@ -60,6 +63,9 @@ __all__ = [
     "make_snn",
     "default_neuron",
     "psp_peak",
+    # continuous-time rate network
+    "RateRNN",
+    "make_rate_rnn",
     # through time
     "scan",
     "truncated_bptt",
@@ -107,6 +113,7 @@ __all__ = [
     "yinyang",
     "digits",
     "store_recall",
+    "flip_flop",
     "load_shd",
     "read_nmnist",
     "events_to_frames",

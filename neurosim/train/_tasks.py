@@ -11,7 +11,7 @@ import numpy as np
 
 from .._validate import check_size
 
-__all__ = ["randman", "yinyang", "digits", "store_recall"]
+__all__ = ["randman", "yinyang", "digits", "store_recall", "flip_flop"]
 
 
 def _rng(seed) -> np.random.Generator:
@@ -206,3 +206,51 @@ def store_recall(
     labels = bits[np.arange(n_samples), store].astype(np.int32)
     mask = active[:, :, 1].astype(np.float32)
     return spikes, labels, mask
+
+
+def flip_flop(
+    seed=0,
+    n_samples: int = 256,
+    *,
+    n_bits: int = 3,
+    n_steps: int = 200,
+    p_pulse: float = 0.02,
+    pulse_steps: int = 5,
+):
+    """The n-bit flip-flop memory task (Sussillo & Barak 2013, *Neural Comput.* 25:626).
+
+    Each of ``n_bits`` input channels is 0 except for pulses of ``+1`` or ``-1`` (random sign)
+    lasting ``pulse_steps`` steps; a pulse starts at each step with probability ``p_pulse``
+    when none is running on that channel, and every channel starts with one at ``t = 0`` so
+    that the target is defined throughout. Output channel ``k`` must hold the sign of the last
+    pulse on input ``k`` (from its first step until the next pulse): ``2^n_bits`` memories.
+
+    Returns:
+        ``(u, y)``: inputs and targets, each ``(n_samples, n_steps, n_bits)`` float32.
+
+    Example:
+        >>> import neurosim as ns
+        >>> u, y = ns.train.flip_flop(0, 4, n_bits=2, n_steps=50)
+        >>> u.shape, sorted(set(y.ravel().tolist()))
+        ((4, 50, 2), [-1.0, 1.0])
+    """
+    n_samples, n_bits = check_size("n_samples", n_samples), check_size("n_bits", n_bits)
+    n_steps, pulse_steps = check_size("n_steps", n_steps), check_size("pulse_steps", pulse_steps)
+    if not 0.0 <= p_pulse <= 1.0:
+        raise ValueError(f"p_pulse must be a probability in [0, 1], got {p_pulse}")
+    rng = _rng(seed)
+    u = np.zeros((n_samples, n_steps, n_bits), np.float32)
+    y = np.zeros_like(u)
+    left = np.zeros((n_samples, n_bits), int)  # steps left of the running pulse
+    sign = np.zeros((n_samples, n_bits), np.float32)
+    held = np.zeros((n_samples, n_bits), np.float32)
+    for t in range(n_steps):
+        start = (left == 0) & ((rng.uniform(size=left.shape) < p_pulse) | (t == 0))
+        new_sign = np.where(rng.uniform(size=left.shape) < 0.5, -1.0, 1.0)
+        sign = np.where(start, new_sign, sign)
+        left = np.where(start, pulse_steps, left)
+        held = np.where(start, sign, held)
+        u[:, t] = np.where(left > 0, sign, 0.0)
+        y[:, t] = held
+        left = np.maximum(left - 1, 0)
+    return u, y
