@@ -9,6 +9,7 @@ receives, so they have no state.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -50,6 +51,7 @@ class InhomogeneousPoisson(AbstractSpikeSource):
     """
 
     n: int = eqx.field(static=True)
+    step_counter: ClassVar[str] = "interval"  # step i spans [i dt, (i+1) dt) in any convention
     rates: jax.Array | None
     rate_fn: Callable | None = eqx.field(static=True)
     rate_dt: jax.Array | None
