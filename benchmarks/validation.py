@@ -10,8 +10,13 @@ Gutzen et al. 2018, Front Neuroinform 12:90). Brunel also: the population-rate s
 Usage (from the repository root; NEST in ~/.neurosim-anchors/nest, bash
 ../shared/anchors/setup.sh nest):
     PYTHONPATH=$PWD python benchmarks/validation.py brunel --scale 0.25 --seeds 3 --out val/
-    PYTHONPATH=$PWD python benchmarks/validation.py pd14 --scale 0.02 --seeds 2 --out val/
+    PYTHONPATH=$PWD python benchmarks/validation.py pd14 --scale 1 --duration 1000 \
+        --transient 200 --seeds 1 --threads 2 [--hpc] --out val/
 Writes OUT/<model>_table.md, OUT/<model>_*.png and OUT/<model>.json; prints the table.
+pd14 (K_scaling 1: in-degrees of the full model at any scale): neurosim and NEST
+(benchmarks/reference/pd14_nest.py) each run in their own process, one after the other, and
+save their spikes to OUT (reused when present); the table adds the 10 % / 0.3 Hz rate check,
+the NEST example's full-scale rates, and build/transient/run times and peak RSS per process.
 """
 
 from __future__ import annotations
@@ -28,16 +33,6 @@ from scipy import signal, stats
 
 NEST_PY = os.path.expanduser(os.environ.get("NEST_PY", "~/.neurosim-anchors/nest/bin/python"))
 HERE = os.path.dirname(os.path.abspath(__file__))
-PD14_NEST = os.environ.get("PD14_NEST") or next(
-    (
-        p
-        for p in (
-            os.path.join(HERE, *[".."] * k, "shared", "anchors", "pd14_nest.py") for k in (2, 3)
-        )
-        if os.path.exists(p)
-    ),
-    "pd14_nest.py",
-)  # fmt: skip  (the repository's ../shared/anchors, also from a worktree one level deeper)
 BRUNEL_STATES = {  # Brunel (2000) Fig. 8: (g, eta)
     "SR": (3.0, 2.0),
     "AI": (6.0, 4.0),
