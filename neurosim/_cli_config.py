@@ -113,6 +113,7 @@ def config_run(args, fail, whole_steps, check_out) -> ConfigRun:
         fail(str(e))
     n = sum(p.n for p in net.populations)
     options = {**vars(args), **{k: run[k] for k in _OVERRIDES}, "model": cfg.name, "n": n}
+    options["record_spikes"] = run.get("record_spikes")  # read by _cli_stream.open_stream
     extra = {"config": str(path), "rate_populations": [rp.name for rp in net.rate_populations]}
     build_s = time.perf_counter() - t0
     return ConfigRun(argparse.Namespace(**options), net, n_steps, record, extra, build_s)
