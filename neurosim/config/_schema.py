@@ -330,7 +330,7 @@ def _record(v, at: Where) -> list:
 
 
 def _run(tbl, at):
-    check_keys(tbl, at, ("dt", "duration", "seed", "record", "record_spikes"))
+    check_keys(tbl, at, ("dt", "duration", "seed", "record", "record_spikes", "allow_coarse_dt"))
     out = {
         "dt": number(tbl.get("dt", 0.1), at.key("dt"), "time", lo=0.0, lo_open=True),
         "duration": number(
@@ -339,6 +339,8 @@ def _run(tbl, at):
         "seed": integer(tbl.get("seed", 0), at.key("seed"), lo=0),
         "record": _record(tbl.get("record", []), at.key("record")),
     }
+    if "allow_coarse_dt" in tbl:
+        out["allow_coarse_dt"] = value(tbl["allow_coarse_dt"], at.key("allow_coarse_dt"), "bool")
     if "record_spikes" in tbl:
         out["record_spikes"] = parts.record_spikes(tbl["record_spikes"], at.key("record_spikes"))
     if out["seed"] > SEED_MAX:
