@@ -134,7 +134,7 @@ def gap_junction(tbl: dict, at: Where) -> dict:
     out["connectivity"] = conn
     w = value(tbl["weight"], at.key("weight"), "number", "conductance")
     if isinstance(w, float) and w < 0:
-        at.key("weight").fail(f"must be >= 0 nS (a junction conductance), got {w:g}")
+        at.key("weight").fail(f"must be >= 0 nS, got {w:g}; a junction is a conductance")
     out["weight"] = w
     return out
 
