@@ -39,7 +39,7 @@ rate = 50.0
 pre = "E"
 post = "P"
 connectivity = { generator = "FixedTotalNumber", n = 30 }
-weight = { dist = "truncated_normal", loc = 1.0, std = 0.5, low = 0.0 }
+weight = { dist = "truncated_normal", loc = 1.0, std = 0.5, low = 0.0, high = 2.0 }
 delay = { dist = "clipped", of = { dist = "normal", loc = 1.5, std = 0.75 }, low = 0.1 }
 synapse = { model = "Exponential", tau = 5.0 }
 output = { model = "COBA", e_rev = 0.0 }
@@ -89,7 +89,7 @@ def test_new_parts_build_what_the_builder_calls_build():
         "E",
         "P",
         ns.connectivity.FixedTotalNumber(30),
-        weight=ns.init.TruncatedNormal(1.0, 0.5, low=0.0),
+        weight=ns.init.TruncatedNormal(1.0, 0.5, low=0.0, high=2.0),
         delay=ns.init.Clipped(ns.init.Normal(1.5, 0.75), low=0.1),
         dynamics=ns.plasticity.Stack(
             ns.plasticity.TsodyksMarkram(U=0.2, tau_rec=200.0),
@@ -140,7 +140,7 @@ def test_conventions_table_and_record_spikes_reach_the_run(tmp_path):
 _DYN = '{ model = "TsodyksMarkram", U = 0.5, tau_rec = 800.0 }'
 _POISSON_RATE = 'rate = "8 kHz"'
 _GAP_W = 'weight = "0.2 nS"'
-_TN = '{ dist = "truncated_normal", loc = 1.0, std = 0.5, low = 0.0 }'
+_TN = '{ dist = "truncated_normal", loc = 1.0, std = 0.5, low = 0.0, high = 2.0 }'
 
 # (what is changed in _BASE, the key path the error must name, text of what is allowed)
 MALFORMED = [
@@ -196,7 +196,7 @@ MALFORMED = [
     ("n = 30", "n = -1", "projections[0].connectivity.n", "must be an integer >= 0, got -1"),
     ("n = 30", "n = 2.5", "projections[0].connectivity.n", "must be an integer, got 2.5"),
     ("n = 30", "m = 30", "projections[0].connectivity.m", "allowed here: allow_autapses"),
-    (_TN, _TN.replace("low = 0.0", "low = 2.0, high = 1.0"), "weight", "needs low < high"),
+    (_TN, _TN.replace("low = 0.0", "low = 2.5"), "weight", "needs low < high"),
     (_TN, _TN.replace("low", "lo"), "projections[0].weight.lo", "did you mean 'low'"),
     (_TN, _TN.replace("std = 0.5", "std = -0.5"), "weight.std", "must be >= 0 nS, got -0.5"),
     (
@@ -206,6 +206,12 @@ MALFORMED = [
         "must stay >= 0 ms, got {'dist': 'clipped'",
     ),
     ("of = { dist", "of = { kind", "projections[0].delay.of", "must be a distribution table"),
+    (
+        _TN,
+        _TN.replace("high = 2.0", "high = 3.0"),
+        "projections[0].weight",
+        "PairSTDP needs initial weights in [w_min, w_max] = [0, 2], but weight = ",
+    ),
     ('of = { dist = "normal", loc = 1.5, std = 0.75 }', "of = 1.5", "delay.of", "must be a table"),
 ]
 
@@ -224,6 +230,7 @@ def test_values_the_constructors_refuse_name_the_dynamics_entry():
     cfg = ns.config.loads(bad, source="net.toml")  # U's range is the constructor's to check
     with pytest.raises(ns.config.ConfigError, match=r"net.toml: projections\[1\].dynamics: "):
         cfg.builder()
-    two_rules = _BASE.replace(_DYN, '[{ model = "PairSTDP" }, { model = "TripletSTDP" }]')
+    rules = '[{ model = "PairSTDP", w_max = 2.0 }, { model = "TripletSTDP", w_max = 2.0 }]'
+    two_rules = _BASE.replace(_DYN, rules)
     with pytest.raises(ns.config.ConfigError, match=r"projections\[1\].dynamics: .*own"):
         ns.config.loads(two_rules, source="net.toml").builder()

@@ -173,6 +173,7 @@ def _projection(tbl, at):
         out["delay"] = d
     if "dynamics" in tbl:
         out["dynamics"] = parts.dynamics(tbl["dynamics"], at.key("dynamics"))
+        parts.check_plastic_weights(out, at)
     if "salt" in tbl:
         out["salt"] = parts.salt(tbl["salt"], at.key("salt"))
     return out

@@ -25,6 +25,7 @@ __all__ = [
     "literal_choices",
     "salt",
     "check_generator",
+    "check_plastic_weights",
     "CONVENTIONS",
 ]
 
@@ -86,6 +87,29 @@ def dynamics(v, at: Where):
             f"of them (stacked), got {v!r} ({type(v).__name__})"
         )
     return _member(v, at)
+
+
+def check_plastic_weights(proj: dict, at: Where) -> None:
+    """An STDP rule's weights start within its ``[w_min, w_max]`` (else the network could be
+    built but not simulated): the weight's range must lie inside the bounds."""
+    import inspect
+
+    from ._values import span
+
+    rules = proj["dynamics"] if isinstance(proj["dynamics"], list) else [proj["dynamics"]]
+    for rule in rules:
+        defaults = inspect.signature(registry("dynamics")[rule["model"]]).parameters
+        if "w_min" not in defaults:
+            continue
+        w_min = rule.get("w_min", defaults["w_min"].default)
+        w_max = rule.get("w_max", defaults["w_max"].default)
+        lo, hi = span(proj["weight"])
+        if lo < w_min or hi > w_max:
+            at.key("weight").fail(
+                f"{rule['model']} needs initial weights in [w_min, w_max] = [{w_min:g}, "
+                f"{w_max:g}], but weight = {proj['weight']} ranges over [{lo:g}, {hi:g}]; "
+                "bound it (truncated_normal with low/high, uniform) or move w_min/w_max"
+            )
 
 
 def _per_neuron(v, at: Where, dim, lo=None) -> float | list:

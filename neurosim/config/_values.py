@@ -13,7 +13,7 @@ from ._errors import Where, suggest
 from ._registry import CANONICAL, INIT_BOUNDS, INIT_DISTS, UNITS, dimension
 
 __all__ = [
-    "number", "integer", "string", "boolean", "value", "table", "check_keys", "lowest"
+    "number", "integer", "string", "boolean", "value", "table", "check_keys", "lowest", "span"
 ]  # fmt: skip
 
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\s\d].*?)?\s*$")
@@ -143,21 +143,30 @@ def distribution(v: dict, at: Where, dim: str | None) -> dict:
     return out
 
 
+def span(d) -> tuple[float, float]:
+    """``(lowest, highest)`` a normalised number, list or distribution can take (+-inf:
+    unbounded)."""
+    if not isinstance(d, dict):
+        if isinstance(d, list):
+            return (min(d), max(d)) if d else (0.0, 0.0)
+        return d, d
+    if d["dist"] == "constant":
+        return d["value"], d["value"]
+    if d["dist"] == "uniform":
+        return d["low"], d["high"]
+    if d["dist"] == "clipped":
+        lo, hi = span(d["of"])
+        return max(lo, d.get("low", -math.inf)), min(hi, d.get("high", math.inf))
+    if d["std"] == 0:
+        return d["loc"], d["loc"]
+    if d["dist"] == "truncated_normal":
+        return d.get("low", -math.inf), d.get("high", math.inf)
+    return -math.inf, math.inf
+
+
 def lowest(d) -> float:
     """The smallest value a normalised number or distribution can take (-inf: unbounded)."""
-    if not isinstance(d, dict):
-        return min(d, default=0.0) if isinstance(d, list) else d
-    if d["dist"] == "constant":
-        return d["value"]
-    if d["dist"] == "uniform":
-        return d["low"]
-    if d["dist"] == "clipped" and "low" in d:
-        return max(d["low"], lowest(d["of"]))
-    if d["dist"] == "clipped":
-        return lowest(d["of"])
-    if d["dist"] == "truncated_normal" and "low" in d:
-        return d["low"]
-    return d["loc"] if d["std"] == 0 else -math.inf
+    return span(d)[0]
 
 
 def value(v, at: Where, kind: str = "number", dim: str | None = "auto"):
