@@ -142,7 +142,9 @@ def open_stream(args, settings: dict) -> Stream:
         raise ValueError(f"--segment-steps must be >= 1, got {args.segment_steps}")
     root = os.path.join(args.out, STREAM_DIR)
     if args.resume is None:
-        return Stream(root, settings, args.segment_steps, None)
+        stream = Stream(root, settings, args.segment_steps, None)
+        stream.record_spikes = getattr(args, "record_spikes", None)  # a config's [run] choice
+        return stream
     path = os.path.join(root, "progress.json")
     try:
         with open(path) as f:
@@ -179,6 +181,7 @@ class Stream:
         self.root, self.settings, self.progress = root, settings, progress
         self.segment_steps = segment_steps
         self.resumed_from_ms = None
+        self.record_spikes = None  # populations whose spikes are recorded (None: not sources)
 
     # -- files ------------------------------------------------------------------------------
     def _path(self, kind: str, k: int) -> str:
@@ -305,6 +308,7 @@ class Stream:
                         chunk_steps=None if record else seg,
                         progress=False,
                         record=record,
+                        record_spikes=self.record_spikes,
                     )
                 except SimulationError as e:
                     r, status, message, code = e.result, "fault", str(e), 3
