@@ -123,6 +123,17 @@ def _host(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def _decode(lay: Layout, rec: tuple, bufs, n_active: int, offsets):
+    """``(steps within the chunk, global indices)`` per device block of the recorded
+    populations, in increasing index order (a replicated population: its first copy)."""
+    for i, buf in zip(rec, bufs, strict=True):
+        host = _host(buf)[:, :n_active]  # (D, steps, bytes)
+        for k in range(lay.n_devices) if lay.sharded[i] else [0]:
+            steps, idx = decode_packed_spikes(host[k], lay.block[i])
+            shift = k * lay.block[i] if lay.sharded[i] else 0
+            yield steps, idx + shift + offsets[i]
+
+
 def simulate(
     network: Network,
     duration: float,
@@ -215,14 +226,9 @@ def simulate(
         if done == 0:
             jax.block_until_ready(sst)
             compile_s = time.perf_counter() - t_c  # first call: compile + first chunk
-        for i, buf in zip(rec, bufs, strict=True):
-            host = _host(buf)[:, :n_active]  # (D, steps, bytes)
-            parts = range(lay.n_devices) if lay.sharded[i] else [0]
-            for k in parts:
-                st_k, ix_k = decode_packed_spikes(host[k], lay.block[i])
-                steps_all.append(st_k + start_step + done)
-                shift = k * lay.block[i] if lay.sharded[i] else 0
-                idx_all.append(ix_k + shift + offsets[i])
+        for st_k, ix_k in _decode(lay, rec, bufs, n_active, offsets):
+            steps_all.append(st_k + start_step + done)
+            idx_all.append(ix_k)
         done += n_active
         fault = _host(sst.net.fault_step)
         if np.any(fault >= 0):
