@@ -15,8 +15,9 @@ one-line error (exit 2) rather than run something other than what was asked:
   must fit in 80 % of the available memory; for runs estimated over a minute (CPU), the
   estimated run time is printed on stderr first.
 
-Each finished segment is streamed to ``DIR/stream`` and ``--resume DIR`` continues a killed
-or failed run bitwise (:mod:`neurosim._cli_stream`).
+Each finished segment (spikes, and a config's recorded traces) is streamed to ``DIR/stream``
+and ``--resume DIR`` continues an interrupted, killed or failed run bitwise, built-in model
+or config (:mod:`neurosim._cli_stream`, :mod:`neurosim._cli_resume`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import math
 import sys
 import time
 
-from . import _cli_stream
+from . import _cli_resume
 from ._cli_checks import LONG_RUN_S, check_dt, check_out, check_size, fail, whole_steps
 from ._cli_write import simulate_and_write
 
@@ -111,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     from ._cli_config import add_config_arguments
 
     add_config_arguments(r)
-    _cli_stream.add_arguments(r)
+    _cli_resume.add_arguments(r)
     add_options(r)
     b = sub.add_parser("bench", help="run the benchmark suite", formatter_class=fmt)
     b.add_argument("--sizes", default="4000", help="comma-separated network sizes")
@@ -152,17 +153,14 @@ def _cmd_run(args) -> int:
 
     if is_config_run(args, fail):  # neurosim run net.toml: see _cli_config.py
         if args.resume is not None:
-            fail(
-                "--resume continues the runs of built-in models; a config run's finished "
-                "segments stay in OUT/stream/ (ns.io.load_state reads its state)"
-            )
+            args.out = args.resume  # continue the run in that directory
         c = config_run(args, fail, whole_steps, check_out)
         checks = check_dt(c.args, c.network)
         settings = {"model": c.args.model, "n": c.args.n, "connectivity": "config"}
         settings.update(duration_ms=float(c.args.duration), dt_ms=float(c.args.dt))
-        settings["seed"] = c.args.seed
+        settings.update(seed=c.args.seed, config=c.extra["config"], config_sha256=c.digest)
         try:
-            stream = _cli_stream.open_stream(c.args, settings)
+            stream = _cli_resume.open_stream(c.args, settings)
         except ValueError as e:
             fail(str(e))
         return simulate_and_write(
@@ -191,7 +189,7 @@ def _cmd_run(args) -> int:
     settings = {"model": args.model, "n": args.n, "duration_ms": float(args.duration)}
     settings.update(dt_ms=float(args.dt), seed=args.seed, connectivity=connectivity)
     try:
-        stream = _cli_stream.open_stream(args, settings)
+        stream = _cli_resume.open_stream(args, settings)
     except ValueError as e:
         fail(str(e))
     return simulate_and_write(args, net, n_steps, checks, build_s, connectivity, stream)
