@@ -92,7 +92,7 @@ def pd14_spec(scale=0.1, k_scale=None, background="poisson", dt=0.1, seed=0) -> 
             )
     return {
         "network": {"name": "potjans_diesmann", "conventions": "nest"},
-        "run": {"dt": dt, "duration": 1000.0, "seed": seed, "allow_coarse_dt": True},
+        "run": {"dt": dt, "duration": 1000.0, "seed": seed},
         "populations": pops,
         "projections": projections,
         "poisson_inputs": drive,

@@ -83,6 +83,33 @@ def test_grad_through_sharded_run_equals_one_device():
         assert r["grad_rel_diff"] <= 1e-10, r
 
 
+def test_sharded_record_spikes_and_stamps_equal_simulate():
+    """Both drivers make their result with ``ns.network.simulation_result``: for every
+    ``record_spikes`` choice the sharded run (2 forced CPU devices) records the same
+    populations and the same spikes as ``ns.simulate``, stamped by the same conventions
+    (NEST: ``(step + 1) * dt``); a replicated spike source is left out by default."""
+    rows = _cases("record", "2", timeout=600)
+    assert len(rows) == 2 * 5
+    expected = {"null": ["P"], '"all"': ["X", "P"], '"X"': ["X"], '["P"]': ["P"], "[]": []}
+    for r in rows:
+        want = expected[json.dumps(r["record_spikes"])]
+        assert r["recorded_ref"] == want, r
+        assert r["recorded"] == want and r["recorded_via_mesh"] == want, r
+        assert all(n > 5 for n in r["n_spikes_ref"].values()), r  # not trivially empty
+        assert r["raster_equal"], r
+        assert r["rate_hz_equal"], r
+    # End-of-step stamps (NEST): the source's first spike is a whole step later than ours.
+    t = {r["conventions"]: r["first_time_ref"] for r in rows if r["record_spikes"] == "X"}
+    assert abs(t["nest_stamps"] - t["default"] - 0.1) < 1e-9, t
+
+
+def test_total_latency_delays_are_refused_by_sharded_runs():
+    b = ns.NetworkBuilder(key=jax.random.key(0), conventions="nest")
+    b.add_population("P", ns.neurons.LIF(8))
+    with pytest.raises(ValueError, match="total-latency delays.*run it on one device"):
+        layout(b.build(), 2, 0.1)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

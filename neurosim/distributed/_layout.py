@@ -100,9 +100,8 @@ def _unsupported(net: Network) -> str:
         ("per-neuron Poisson inputs (add_poisson_input)", net.poisson_inputs),
     ]
     have = [name for name, x in parts if x]
-    c = net.conventions
-    if (c.delay, c.refractory, c.spike_time) != ("extra", "brian2", "start"):
-        have.append(f"conventions other than the default ({c!r})")
+    if net.conventions.delay != "extra":  # refractory and spike_time are the shared phases'
+        have.append(f"total-latency delays (conventions {net.conventions!r})")
     have += [f"projection {pr.name!r} with dynamics" for pr in net.projections if pr.dynamics]
     return ", ".join(have)
 

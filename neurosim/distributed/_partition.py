@@ -154,7 +154,9 @@ def local_networks(net: Network, lay: Layout) -> list[Network]:
                     max_delay=pr.max_delay,
                 )
             )
-        nets.append(Network(tuple(pops), tuple(projs), net.inputs))
+        # The conventions travel with the block: sources read their stamp's step counter
+        # and refractoriness is counted per the network's rules (shared phases).
+        nets.append(Network(tuple(pops), tuple(projs), net.inputs, conventions=net.conventions))
     return nets
 
 
