@@ -103,6 +103,25 @@ def test_sharded_record_spikes_and_stamps_equal_simulate():
     assert abs(t["nest_stamps"] - t["default"] - 0.1) < 1e-9, t
 
 
+def test_sharded_simulate_checks_its_arguments_like_simulate():
+    net = ns.models.coba(n=8, key=jax.random.key(0))
+    mesh = ns.distributed.make_mesh(1)
+    key = jax.random.key(1)
+    for kwargs, match in (
+        (dict(duration=-1.0), "duration"),
+        (dict(dt=0.0), "dt"),
+        (dict(on_fault="ignore"), "on_fault must be one of"),
+        (dict(record_spikes="nope"), "record_spikes names populations"),
+        (dict(record_spikes=3), "record_spikes must be None, 'all'"),
+    ):
+        args = {"duration": 1.0, "dt": 0.1, **kwargs}
+        with pytest.raises(ValueError, match=match):
+            ns.distributed.simulate(net, args.pop("duration"), args.pop("dt"), key=key,
+                                    mesh=mesh, **args)  # fmt: skip
+    with pytest.raises(TypeError, match="jax.random.key"):
+        ns.distributed.simulate(net, 1.0, 0.1, key=0, mesh=mesh)
+
+
 def test_total_latency_delays_are_refused_by_sharded_runs():
     b = ns.NetworkBuilder(key=jax.random.key(0), conventions="nest")
     b.add_population("P", ns.neurons.LIF(8))

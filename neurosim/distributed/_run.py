@@ -13,6 +13,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from .._driver import HashableTree, OnFault, check_on_fault
+from .._validate import check_key, check_positive
 from ..network import (
     Network,
     NetworkState,
@@ -195,6 +196,9 @@ def simulate(
             "result.final_state, or simulate on one device to record traces"
         )
     check_on_fault(on_fault)
+    check_positive("duration", duration, "ms")
+    check_positive("dt", dt, "ms")
+    key = check_key(key)
     dt = float(dt)
     n_steps = int(round(float(duration) / dt))
     if n_steps < 1:
