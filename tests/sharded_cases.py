@@ -42,6 +42,30 @@ def delays():
     return b.build(), 60.0, {"chunk_steps": 77}
 
 
+def nest_poisson():
+    """NEST conventions and per-neuron Poisson inputs (a Potjans-Diesmann-like pair of
+    populations): per-synapse and homogeneous delays, a Delta projection (the jump rule), a
+    Poisson input on a group slice and one with per-neuron rates."""
+    b = ns.NetworkBuilder(key=jax.random.key(5), conventions="nest")
+    lif = dict(tau_m=10.0, e_l=-65.0, v_th=-50.0, v_reset=-65.0, t_ref=2.0, g_l=25.0)
+    b.add_population("E", ns.neurons.LIF(48, v_init=ns.init.Normal(-58.0, 5.0), **lif),
+                     groups={"E1": 24, "E2": 24})  # fmt: skip
+    b.add_population("I", ns.neurons.LIF(16, v_init=ns.init.Normal(-58.0, 5.0), **lif))
+    exc = dict(synapse=ns.synapses.Exponential(0.5), output=ns.synapses.CUBA())
+    ftn = ns.connectivity.FixedTotalNumber
+    b.connect("E", "E", ftn(300), weight=ns.init.TruncatedNormal(90.0, 9.0, low=0.0),
+              delay=ns.init.TruncatedNormal(1.5, 0.75, low=0.05), **exc)  # fmt: skip
+    b.connect("E", "I", ftn(150), weight=90.0, delay=0.8, **exc)
+    b.connect("I", "E", ftn(200), weight=-350.0,
+              delay=ns.init.TruncatedNormal(0.75, 0.4, low=0.05), **exc)  # fmt: skip
+    b.connect("I", "E2", ns.connectivity.FixedProbability(0.2), weight=-0.5, delay=0.3,
+              synapse=ns.synapses.Delta())  # fmt: skip
+    b.add_poisson_input("E1", rate_hz=16_000.0, weight=90.0, **exc)
+    b.add_poisson_input("E2", rate_hz=np.linspace(12_000.0, 18_000.0, 24), weight=90.0, **exc)
+    b.add_poisson_input("I", rate_hz=15_000.0, weight=90.0, **exc)
+    return b.build(), 60.0, {"chunk_steps": 250}
+
+
 def brain():
     rng = np.random.default_rng(0)
     w = rng.random((4, 4))
@@ -51,7 +75,13 @@ def brain():
     return net, 60.0, {}
 
 
-CASES = {"coba": coba, "coba4k": lambda: coba(4000), "delays": delays, "brain": brain}
+CASES = {
+    "coba": coba,
+    "coba4k": lambda: coba(4000),
+    "delays": delays,
+    "brain": brain,
+    "nest_poisson": nest_poisson,
+}
 
 
 def _rel_diff(a, b) -> float:

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 import neurosim as ns
-from neurosim.distributed._layout import layout
+from neurosim.distributed._layout import layout, synapse_delay_steps_min
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -66,6 +66,30 @@ def test_identical_on_1_2_4_8_devices(case):
     _check_identical(rows, [1, 2, 4, 8])
     if case == "delays":  # min delay 0.5 ms at dt 0.1: one exchange per 6 steps
         assert rows[0]["interval"] == 6
+
+
+@pytest.mark.slow
+def test_nest_conventions_and_poisson_inputs_identical_on_1_2_4_devices():
+    rows = _cases("nest_poisson", "1,2,4")
+    _check_identical(rows, [1, 2, 4])
+    assert rows[0]["interval"] == 2  # latencies of at least one step (NEST): every 2 steps
+
+
+def test_nest_delay_rule_sets_the_exchange_interval():
+    from sharded_cases import nest_poisson
+
+    net, _, _ = nest_poisson()
+    assert net.poisson_inputs and net.conventions.spike_time == "end"
+    ee = net.projections[0]
+    m = synapse_delay_steps_min(ee, 0.1)
+    assert m >= 1
+    assert synapse_delay_steps_min(ee, 0.1, (1, 0)) == m - 1  # onto Delta under NEST
+    assert synapse_delay_steps_min(ee, 0.1, (0, m + 3)) == m + 3  # the minimum latency
+    # NEST: homogeneous Delta projection 0.3 ms -> 3 - 1 ring steps; exchange every
+    # min(latencies) + 1 steps
+    lay = layout(net, 2, 0.1)
+    assert lay.delay_steps[3] == 2
+    assert lay.interval == 1 + min(2, m, synapse_delay_steps_min(net.projections[2], 0.1))
 
 
 @pytest.mark.slow
@@ -122,11 +146,13 @@ def test_sharded_simulate_checks_its_arguments_like_simulate():
         ns.distributed.simulate(net, 1.0, 0.1, key=0, mesh=mesh)
 
 
-def test_total_latency_delays_are_refused_by_sharded_runs():
+def test_total_latency_delays_are_sharded():
+    # refused before issue 12's round; now the latency rule sets the exchange interval
     b = ns.NetworkBuilder(key=jax.random.key(0), conventions="nest")
     b.add_population("P", ns.neurons.LIF(8))
-    with pytest.raises(ValueError, match="total-latency delays.*run it on one device"):
-        layout(b.build(), 2, 0.1)
+    b.connect("P", "P", ns.connectivity.FixedProbability(0.5), weight=1.0,
+              synapse=ns.synapses.Exponential(5.0), delay=0.0)  # fmt: skip
+    assert layout(b.build(), 2, 0.1).interval == 2  # NEST: at least one step of latency
 
 
 def _free_port() -> int:

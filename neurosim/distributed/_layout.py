@@ -97,17 +97,19 @@ def _unsupported(net: Network) -> str:
         ("cross-scale couplings", net.cross),
         ("readouts", net.readouts),
         ("gap junctions", net.gap_junctions),
-        ("per-neuron Poisson inputs (add_poisson_input)", net.poisson_inputs),
     ]
     have = [name for name, x in parts if x]
-    if net.conventions.delay != "extra":  # refractory and spike_time are the shared phases'
-        have.append(f"total-latency delays (conventions {net.conventions!r})")
     have += [f"projection {pr.name!r} with dynamics" for pr in net.projections if pr.dynamics]
     return ", ".join(have)
 
 
-def synapse_delay_steps_min(pr, dt: float) -> int | None:
-    """Smallest per-synapse delay of ``pr`` in steps (the kernel's rounding), None if no synapse."""
+def synapse_delay_steps_min(pr, dt: float, rule=(0, 0)) -> int | None:
+    """Smallest per-synapse delay of ``pr`` in steps, None if no synapse.
+
+    The kernel's rounding and the network's convention ``rule = (offset, minimum)``
+    (:meth:`neurosim.network.Conventions.synapse_delay_rule`): ``max(round(d/dt) - offset,
+    minimum)``, monotone in ``d``, so the smallest delay gives the smallest step count.
+    """
     delays = pr.synapse_delays
     dtype = np.dtype(delays.dtype)
     d = np.asarray(delays, dtype)
@@ -117,7 +119,8 @@ def synapse_delay_steps_min(pr, dt: float) -> int | None:
         d = d[np.asarray(pr.conn.targets) < pr.conn.n_post]
     if d.size == 0:
         return None
-    return int(np.round(d / np.asarray(dt, dtype)).astype(np.int64).min())
+    steps = int(np.round(d / np.asarray(dt, dtype)).astype(np.int64).min())
+    return max(steps - int(rule[0]), int(rule[1]))
 
 
 def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = None) -> Layout:
@@ -131,9 +134,10 @@ def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = No
     bad = _unsupported(net)
     if bad:
         raise ValueError(
-            f"sharded runs support spiking populations, static projections (homogeneous or "
-            f"per-synapse delays) and inputs; this network also has {bad}: run it on one "
-            "device (ns.simulate without mesh=)"
+            "sharded runs support spiking populations, static projections (homogeneous or "
+            "per-synapse delays), inputs, per-neuron Poisson inputs and either timing "
+            f"convention; this network also has {bad}: run it on one device (ns.simulate "
+            "without mesh=)"
         )
     plan = net.plan(dt)
     sharded, block = [], []
@@ -171,7 +175,8 @@ def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = No
         if pr.synapse_delays is None:
             d = plan.delay_steps[j]
         else:
-            d = synapse_delay_steps_min(pr, dt)
+            rule = net.conventions.synapse_delay_rule(net.onto_jump(pr))
+            d = synapse_delay_steps_min(pr, dt, rule)
             if d is None:
                 continue
         d_min = d if d_min is None else min(d_min, d)

@@ -1,7 +1,8 @@
 """Postsynaptic partition: each device's block of neurons and their incoming synapses.
 
 Device ``k`` gets a *local network*: its block of every sharded population (parameter arrays
-sliced along the neuron axis), the replicated spike sources and inputs, and for every
+sliced along the neuron axis), the replicated spike sources, inputs and per-neuron Poisson
+inputs, the network's timing conventions, and for every
 projection the synapses onto its block, as an operator whose rows are all presynaptic neurons
 (the exchanged, global spike vector) and whose columns are the block. The blocks of a
 projection are padded to a common size (number of synapses, longest row), so that all devices
@@ -154,9 +155,17 @@ def local_networks(net: Network, lay: Layout) -> list[Network]:
                     max_delay=pr.max_delay,
                 )
             )
-        # The conventions travel with the block: sources read their stamp's step counter
-        # and refractoriness is counted per the network's rules (shared phases).
-        nets.append(Network(tuple(pops), tuple(projs), net.inputs, conventions=net.conventions))
+        # The conventions travel with the block: sources read their stamp's step counter,
+        # refractoriness and delay latencies follow the network's rules (shared phases).
+        nets.append(
+            Network(
+                tuple(pops),
+                tuple(projs),
+                net.inputs,
+                poisson_inputs=net.poisson_inputs,  # replicated: each block slices its counts
+                conventions=net.conventions,
+            )
+        )
     return nets
 
 

@@ -104,11 +104,46 @@ def _exchange(local: Network, lay: Layout, st, buffer, start, count, dt, axis):
             t = start + m
             vals = lax.dynamic_index_in_dim(glob[pr.pre], m, keepdims=False)
             vals = _slice(jnp.where(m < count, vals, 0), pr.pre_slice)
-            ring, now = deliver_delayed(pr.conn, pr.synapse_delays, vals, ring, t, dt, pr.backend)
+            ring, now = deliver_delayed(
+                pr.conn, pr.synapse_delays, vals, ring, t, dt, pr.backend, rule=_rule(local, pr)
+            )
             return lax.dynamic_update_index_in_dim(ring, now, t % ring.shape[0], 0)  # no read
 
         rings[j] = lax.fori_loop(0, lay.interval, scatter, rings[j])
     return tuple(history), tuple(rings), tuple(glob.get(i) for i in range(len(lay.size)))
+
+
+def _rule(local: Network, pr) -> tuple[int, int]:
+    """The per-synapse delay rule of ``pr`` under the network's conventions."""
+    return local.conventions.synapse_delay_rule(local.onto_jump(pr))
+
+
+def _block(x, lay: Layout, i: int, dev):
+    """Device ``dev``'s block of a global per-neuron vector of population ``i``."""
+    if not lay.sharded[i]:
+        return x
+    return lax.dynamic_slice_in_dim(x, dev * lay.block[i], lay.block[i])
+
+
+def _poisson_inputs(local: Network, lay: Layout, step, increments, k_step, dt, dev):
+    """Per-neuron Poisson counts x weight, the numbers one device draws, cut to the block.
+
+    Each input draws its whole target range with the one-device key (``fold_in(k_step,
+    0x9015)`` folded with the input's index) and keeps the device's block: bitwise the
+    one-device increments, at the cost of drawing every target neuron's count on every
+    device (O(n) per device and step; cheap next to the synapses, and exact).
+    """
+    key = jax.random.fold_in(k_step, 0x9015)
+    for j, slot in enumerate(local.poisson_inputs):
+        _, x = slot.source.step({}, None, step, dt, jax.random.fold_in(key, j))
+        i, n = slot.target, lay.size[slot.target]
+        if slot.target_slice != (0, n):
+            lo, hi = slot.target_slice
+            x = jnp.zeros((n,), x.dtype).at[lo:hi].add(x)
+        x = _block(x, lay, i, dev)
+        cur = increments[i][slot.receptor]
+        increments[i][slot.receptor] = x if cur is None else cur + x
+    return increments
 
 
 def _maybe_exchange(local, lay, st, buffer, start, count, due, dt, axis):
@@ -139,10 +174,7 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
     k_neu, k_inp = jax.random.split(k_step)
     dev = lax.axis_index(axis)
     i_ext_g, new_inputs, rates = step_inputs(InputView.of(local, lay), st, k_inp, dt, ())
-    i_ext = [
-        lax.dynamic_slice_in_dim(x, dev * b, b) if sh else x
-        for x, sh, b in zip(i_ext_g, lay.sharded, lay.block, strict=True)
-    ]
+    i_ext = [_block(x, lay, i, dev) for i, x in enumerate(i_ext_g)]
     new_neurons, spikes = step_neurons(local, st, i_ext, rates, k_neu, dt)
     buffer = tuple(
         None
@@ -172,12 +204,15 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
             src = _slice(src, pr.pre_slice)
             if pr.synapse_delays is not None:
                 rings[j], out = deliver_delayed(
-                    pr.conn, pr.synapse_delays, src, rings[j], s, dt, pr.backend
-                )
+                    pr.conn, pr.synapse_delays, src, rings[j], s, dt, pr.backend,
+                    rule=_rule(local, pr),
+                )  # fmt: skip
             else:
                 out = event_matvec(pr.conn, src, backend=pr.backend)
         cur = increments[pr.post][pr.receptor]
         increments[pr.post][pr.receptor] = out if cur is None else cur + out
+    if local.poisson_inputs:
+        increments = _poisson_inputs(local, lay, s, increments, k_step, dt, dev)
     new_receptors = step_receptors(local, st, increments, dt)
     history = tuple(
         h
