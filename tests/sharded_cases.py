@@ -66,6 +66,36 @@ def nest_poisson():
     return b.build(), 60.0, {"chunk_steps": 250}
 
 
+def multiscale():
+    """LIF E/I <-> ReducedWongWangEI(2) (tests/test_multiscale.py's mixed network): delayed
+    rate couplings, a current drive onto 2 regions of E, synaptic and population activity back
+    (one delayed, one not), a population-rate and an LFP readout (regions cut across blocks)."""
+    b = ns.NetworkBuilder(key=jax.random.key(4))
+    lif = ns.neurons.LIF(40, tau_m=20.0, e_l=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=2.0,
+                         g_l=10.0, i_e=110.0, v_init=ns.init.Uniform(-60.0, -50.0))  # fmt: skip
+    b.add_population("P", lif, groups={"E": 32, "I": 8})
+    cuba = ns.synapses.CUBA()
+    b.connect("E", "P", ns.connectivity.FixedProbability(0.4), weight=25.0, receptor="exc",
+              synapse=ns.synapses.Exponential(5.0), output=cuba, delay=0.5)  # fmt: skip
+    b.connect("I", "P", ns.connectivity.FixedProbability(0.5), weight=-60.0, receptor="inh",
+              synapse=ns.synapses.Exponential(10.0), output=cuba, delay=0.3)  # fmt: skip
+    b.add_rate_population("wong", ns.rates.ReducedWongWangEI(2))
+    W = np.array([[0.0, 1.0], [0.5, 0.0]])
+    b.couple("wong", "wong", ns.rates.LinearCoupling(W, G=0.5, delays=3.0 * W))
+    b.couple("wong", "E", ns.network.CurrentDrive(G=100.0), delay=1.0)
+    b.couple("E", "wong", ns.network.SynapticActivity("exc", G=0.002), delay=2.0)
+    b.couple("P", "wong", ns.network.PopulationActivity(G=0.01, tau=5.0))
+    b.add_readout("rate", ns.network.PopulationRate(tau=5.0), source="P", regions=5)
+    b.add_readout("lfp", ns.network.SynapticLFP(("exc", "inh")), source="E", regions=2)
+    return b.build(), 60.0, {}
+
+
+def pd():
+    """The Potjans-Diesmann microcircuit at 1 % (770 neurons in 8 populations of uneven sizes,
+    207 ... 11: padded blocks), Poisson background, NEST conventions."""
+    return ns.models.potjans_diesmann(scale=0.01, key=jax.random.key(0)), 50.0, {}
+
+
 def brain():
     rng = np.random.default_rng(0)
     w = rng.random((4, 4))
@@ -81,6 +111,8 @@ CASES = {
     "delays": delays,
     "brain": brain,
     "nest_poisson": nest_poisson,
+    "pd": pd,
+    "multiscale": multiscale,
 }
 
 
@@ -167,8 +199,10 @@ def main(case: str, counts: list[int]) -> None:
         mesh = ns.distributed.make_mesh(d)
         res = ns.distributed.simulate(net, duration, 0.1, key=key, mesh=mesh, **kw)
         lay, _ = ns.distributed.shard(net, mesh, 0.1)
-        a = (ref.final_state.neurons, ref.final_state.receptors, ref.final_state.delay_rings)
-        b = (res.final_state.neurons, res.final_state.receptors, res.final_state.delay_rings)
+        fields = ("neurons", "receptors", "delay_rings", "nodes", "node_input", "node_history",
+                  "cross", "readouts", "readout_values")  # fmt: skip
+        a = [getattr(ref.final_state, f) for f in fields]
+        b = [getattr(res.final_state, f) for f in fields]
         print(json.dumps(dict(
             devices=d,
             n_spikes_ref=int(ref.spike_indices.size),

@@ -24,6 +24,7 @@ import pytest
 
 import neurosim as ns
 from neurosim.distributed._layout import layout, synapse_delay_steps_min
+from neurosim.distributed._partition import local_networks, merge_state, split_state
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -69,10 +70,40 @@ def test_identical_on_1_2_4_8_devices(case):
 
 
 @pytest.mark.slow
-def test_nest_conventions_and_poisson_inputs_identical_on_1_2_4_devices():
-    rows = _cases("nest_poisson", "1,2,4")
-    _check_identical(rows, [1, 2, 4])
+def test_nest_conventions_and_poisson_inputs_identical_on_1_2_3_4_devices():
+    rows = _cases("nest_poisson", "1,2,3,4")  # 3: the 16 I neurons in padded blocks of 6
+    _check_identical(rows, [1, 2, 3, 4])
     assert rows[0]["interval"] == 2  # latencies of at least one step (NEST): every 2 steps
+
+
+@pytest.mark.slow
+def test_potjans_diesmann_identical_on_1_2_4_devices():
+    # 1 % microcircuit: Poisson background, NEST conventions, 8 populations none of which
+    # 4 divides (207, 58, ..., 11 neurons): every block structure is padded
+    _check_identical(_cases("pd", "1,2,4"), [1, 2, 4])
+
+
+@pytest.mark.slow
+def test_rate_populations_and_readouts_identical_on_1_2_3_4_devices():
+    # replicated nodes and readouts; 3 devices: blocks of 14 that the regions cut across
+    _check_identical(_cases("multiscale", "1,2,3,4"), [1, 2, 3, 4])
+
+
+def test_multiscale_parts_are_replicated_in_the_local_networks():
+    from sharded_cases import multiscale
+
+    net, _, _ = multiscale()
+    lay = layout(net, 3, 0.1)
+    assert lay.block == (14,) and lay.cross_delay == net.plan(0.1).cross_delay
+    for loc in local_networks(net, lay):
+        assert loc.rate_populations is net.rate_populations and loc.readouts is net.readouts
+        assert loc.cross is net.cross and loc.node_couplings is net.node_couplings
+    st = net.init_state(jax.random.key(0), 0.1)
+    back = merge_state(net, lay, split_state(net, lay, st))
+    for f in ("nodes", "node_input", "node_history", "node_fault", "cross", "readouts"):
+        for a, b in zip(jax.tree.leaves(getattr(st, f)), jax.tree.leaves(getattr(back, f)),
+                        strict=True):  # fmt: skip
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_nest_delay_rule_sets_the_exchange_interval():
@@ -200,10 +231,24 @@ def test_two_processes_same_raster_as_one(tmp_path):
 
 
 # -- bad input ---------------------------------------------------------------------------
-def test_population_not_divisible_by_mesh_is_a_clear_error():
+def test_uneven_population_is_padded_and_merges_back():
+    """50 neurons on 4 devices: blocks of 13, the last with 2 padding places (copies of
+    neuron 49); splitting a state and merging it back gives the state."""
     net = ns.models.coba(n=50, key=jax.random.key(0))
-    with pytest.raises(ValueError, match=r"'P' has 50 neurons, not divisible by the 4.*48 or 52"):
-        layout(net, 4, 0.1)
+    lay = layout(net, 4, 0.1)
+    assert lay.block == (13,) and lay.padded(0)
+    np.testing.assert_array_equal(lay.rows(0, 3), [39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49,
+                                                   49, 49])  # fmt: skip
+    local = local_networks(net, lay)
+    assert all(loc.populations[0].n == 13 for loc in local)
+    n_syn = sum(int(np.sum(np.asarray(loc.projections[0].conn.indices) < 13)) for loc in local)
+    assert n_syn == net.projections[0].conn.nnz  # every synapse on exactly one device
+    state = net.init_state(jax.random.key(1), 0.1)
+    sh = split_state(net, lay, state)
+    assert sh.net.neurons[0]["v"].shape == (4, 13)
+    back = merge_state(net, lay, sh)
+    for a, b in zip(jax.tree.leaves(state.neurons), jax.tree.leaves(back.neurons), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 def test_more_devices_than_neurons_is_a_clear_error():

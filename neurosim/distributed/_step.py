@@ -28,6 +28,7 @@ from ..network import (
 )
 from ..ops import any_nonfinite, event_matvec
 from ._layout import Layout
+from ._multiscale import is_multiscale, node_values, step_multiscale
 from ._partition import ShardedState
 
 __all__ = ["block_step", "flush", "InputView"]
@@ -82,7 +83,8 @@ def _slice(x, sl):
 def _exchange(local: Network, lay: Layout, st, buffer, start, count, dt, axis):
     """Gather the first ``count`` buffered steps; ``(history, rings, global spikes)``."""
     pops = [i for i, x in enumerate(lay.exchanged) if x]
-    glob = dict(zip(pops, _gather_fn(axis)(tuple(buffer[i] for i in pops)), strict=True))
+    gathered = _gather_fn(axis)(tuple(buffer[i] for i in pops))
+    glob = {i: g[:, : lay.size[i]] for i, g in zip(pops, gathered, strict=True)}  # no padding
     history = list(st.history)
     for i in pops:
         if history[i] is None:
@@ -122,7 +124,20 @@ def _block(x, lay: Layout, i: int, dev):
     """Device ``dev``'s block of a global per-neuron vector of population ``i``."""
     if not lay.sharded[i]:
         return x
-    return lax.dynamic_slice_in_dim(x, dev * lay.block[i], lay.block[i])
+    b = lay.block[i]
+    if lay.padded(i):  # padding places get zero
+        x = jnp.pad(x, (0, b * lay.n_devices - x.shape[0]))
+    return lax.dynamic_slice_in_dim(x, dev * b, b)
+
+
+def _mask_padding(spikes, lay: Layout, dev):
+    """Spikes of the padding places of uneven blocks set to zero (they never leave)."""
+    out = []
+    for i, x in enumerate(spikes):
+        if lay.padded(i):
+            x = jnp.where(dev * lay.block[i] + jnp.arange(lay.block[i]) < lay.size[i], x, 0)
+        out.append(x)
+    return tuple(out)
 
 
 def _poisson_inputs(local: Network, lay: Layout, step, increments, k_step, dt, dev):
@@ -173,9 +188,12 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
     k_step = jax.random.fold_in(key, s)
     k_neu, k_inp = jax.random.split(k_step)
     dev = lax.axis_index(axis)
-    i_ext_g, new_inputs, rates = step_inputs(InputView.of(local, lay), st, k_inp, dt, ())
+    view = InputView.of(local, lay)._replace(cross=local.cross)
+    i_ext_g, new_inputs, rates = step_inputs(view, st, k_inp, dt, node_values(local, lay, st, dt))
     i_ext = [_block(x, lay, i, dev) for i, x in enumerate(i_ext_g)]
+    rates = [None if r is None else _block(r, lay, i, dev) for i, r in enumerate(rates)]
     new_neurons, spikes = step_neurons(local, st, i_ext, rates, k_neu, dt)
+    spikes = _mask_padding(spikes, lay, dev)
     buffer = tuple(
         None
         if buf is None
@@ -224,8 +242,12 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
         [any_nonfinite((new_neurons[i], new_receptors[i])) for i in range(len(lay.size))]
     )
     fault = jnp.where((st.fault_step < 0) & bad, s, st.fault_step)
+    more = {}
+    if is_multiscale(local):
+        more = step_multiscale(local, lay, st, spikes, new_neurons, new_receptors, k_step, dt, axis)
     new = dataclasses.replace(
         st,
+        **more,
         step=s + 1,
         neurons=new_neurons,
         receptors=new_receptors,
