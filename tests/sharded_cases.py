@@ -66,6 +66,13 @@ def nest_poisson():
     return b.build(), 60.0, {"chunk_steps": 250}
 
 
+def procedural():
+    """COBA 64 with procedural connectivity: every device regenerates the spiking rows."""
+    net = ns.models.coba(n=64, in_degree=8.0, key=jax.random.key(0), connectivity="procedural")
+    assert isinstance(net.projections[0].conn, ns.ops.ProceduralBernoulli)
+    return net, 60.0, {}
+
+
 def multiscale():
     """LIF E/I <-> ReducedWongWangEI(2) (tests/test_multiscale.py's mixed network): delayed
     rate couplings, a current drive onto 2 regions of E, synaptic and population activity back
@@ -113,6 +120,7 @@ CASES = {
     "nest_poisson": nest_poisson,
     "pd": pd,
     "multiscale": multiscale,
+    "procedural": procedural,
 }
 
 

@@ -19,7 +19,7 @@ from jax.sharding import Mesh
 
 from ..network import Network
 from ..neurons import AbstractSpikeSource
-from ..ops import CSR, ELL
+from ..ops import CSR, ELL, ProceduralBernoulli
 
 __all__ = ["AXIS", "Layout", "make_mesh", "layout"]
 
@@ -140,9 +140,9 @@ def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = No
     """Check that ``net`` can be sharded over ``n_devices`` and return its :class:`Layout`.
 
     Raises ``ValueError`` naming the problem and its fix for: parts not supported by sharded
-    runs, a population smaller than the number of devices, connectivity that is not stored
-    (CSR, ELL), and a ``min_delay`` below one step, not a multiple of ``dt`` or above the
-    network's minimum delay.
+    runs, a population smaller than the number of devices, connectivity other than CSR, ELL
+    or procedural (procedural: homogeneous delay only), and a ``min_delay`` below one step,
+    not a multiple of ``dt`` or above the network's minimum delay.
     """
     bad = _unsupported(net)
     if bad:
@@ -170,10 +170,17 @@ def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = No
     exchanged = [False] * len(net.populations)
     d_min = None
     for j, pr in enumerate(net.projections):
-        if not isinstance(pr.conn, (CSR, ELL)):
+        if isinstance(pr.conn, ProceduralBernoulli) and pr.synapse_delays is not None:
             raise ValueError(
-                f"projection {pr.name!r} uses {type(pr.conn).__name__}; sharded runs need stored "
-                "connectivity (ns.ops.CSR or ns.ops.ELL), e.g. connectivity='stored'"
+                f"projection {pr.name!r} is procedural with per-synapse delays; sharded runs "
+                "regenerate procedural rows only with a homogeneous delay: use stored "
+                "connectivity (connectivity='stored') or one delay for the projection"
+            )
+        if not isinstance(pr.conn, (CSR, ELL, ProceduralBernoulli)):
+            raise ValueError(
+                f"projection {pr.name!r} uses {type(pr.conn).__name__}; sharded runs need "
+                "ns.ops.CSR, ns.ops.ELL or ns.ops.ProceduralBernoulli, e.g. "
+                "connectivity='stored'"
             )
         if not sharded[pr.pre]:
             continue

@@ -27,10 +27,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..network import Network, NetworkState, Population, Projection, Receptor
-from ..ops import CSR, ELL
+from ..ops import CSR, ELL, ProceduralBernoulli
 from ._layout import Layout
 
-__all__ = ["local_networks", "stack", "split_state", "merge_state", "ShardedState"]
+__all__ = [
+    "local_networks",
+    "replicated_rows",
+    "stack",
+    "split_state",
+    "merge_state",
+    "ShardedState",
+]
 
 
 class ShardedState(eqx.Module):
@@ -123,6 +130,12 @@ def _ell_blocks(conn: ELL, delays, ps0: int, b: int, D: int):
     return out
 
 
+def replicated_rows(pr: Projection) -> bool:
+    """True if every device holds the whole projection (procedural: rows regenerated from the
+    same counter streams on every device, each keeping the columns of its block)."""
+    return isinstance(pr.conn, ProceduralBernoulli)
+
+
 def local_networks(net: Network, lay: Layout) -> list[Network]:
     """One local :class:`neurosim.Network` per device (same static structure on all)."""
     D = lay.n_devices
@@ -130,6 +143,9 @@ def local_networks(net: Network, lay: Layout) -> list[Network]:
     for pr in net.projections:
         b = lay.block[pr.post]
         ps0 = pr.post_slice[0]
+        if isinstance(pr.conn, ProceduralBernoulli):  # every device regenerates the rows
+            per_proj.append([(pr.conn, None)] * D)
+            continue
         fn = _csr_blocks if isinstance(pr.conn, CSR) else _ell_blocks
         per_proj.append(fn(pr.conn, pr.synapse_delays, ps0, b, D))
     nets = []
@@ -155,7 +171,7 @@ def local_networks(net: Network, lay: Layout) -> list[Network]:
                     pre=pr.pre,
                     pre_slice=pr.pre_slice,
                     post=pr.post,
-                    post_slice=(0, lay.block[pr.post]),
+                    post_slice=pr.post_slice if replicated_rows(pr) else (0, lay.block[pr.post]),
                     receptor=pr.receptor,
                     conn=conn,
                     delay=pr.delay,

@@ -29,7 +29,7 @@ from ..network import (
 from ..ops import any_nonfinite, event_matvec
 from ._layout import Layout
 from ._multiscale import is_multiscale, node_values, step_multiscale
-from ._partition import ShardedState
+from ._partition import ShardedState, replicated_rows
 
 __all__ = ["block_step", "flush", "InputView"]
 
@@ -130,6 +130,15 @@ def _block(x, lay: Layout, i: int, dev):
     return lax.dynamic_slice_in_dim(x, dev * b, b)
 
 
+def _post_block(out, pr, lay: Layout, dev):
+    """Device ``dev``'s block of a projection's whole output (its post slice, zero outside)."""
+    n = lay.size[pr.post]
+    if pr.post_slice != (0, n):
+        lo, hi = pr.post_slice
+        out = jnp.zeros((n,), out.dtype).at[lo:hi].add(out)
+    return _block(out, lay, pr.post, dev)
+
+
 def _mask_padding(spikes, lay: Layout, dev):
     """Spikes of the padding places of uneven blocks set to zero (they never leave)."""
     out = []
@@ -220,7 +229,9 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
                 h = history[pre]
                 src = lax.dynamic_index_in_dim(h, (s - d) % h.shape[0], keepdims=False)
             src = _slice(src, pr.pre_slice)
-            if pr.synapse_delays is not None:
+            if replicated_rows(pr):  # the one-device product, this block kept
+                out = _post_block(event_matvec(pr.conn, src, backend=pr.backend), pr, lay, dev)
+            elif pr.synapse_delays is not None:
                 rings[j], out = deliver_delayed(
                     pr.conn, pr.synapse_delays, src, rings[j], s, dt, pr.backend,
                     rule=_rule(local, pr),
