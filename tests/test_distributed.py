@@ -109,6 +109,7 @@ def test_procedural_with_per_synapse_delays_is_a_clear_error():
     assert local[1].projections[0].post_slice == homogeneous.projections[0].post_slice
 
 
+@pytest.mark.slow  # ~13 s on the loaded 2-core machine (building and initialising)
 def test_multiscale_parts_are_replicated_in_the_local_networks():
     from sharded_cases import multiscale
 
