@@ -100,7 +100,8 @@ def multiscale():
 def pd():
     """The Potjans-Diesmann microcircuit at 1 % (770 neurons in 8 populations of uneven sizes,
     207 ... 11: padded blocks), Poisson background, NEST conventions."""
-    return ns.models.potjans_diesmann(scale=0.01, key=jax.random.key(0)), 50.0, {}
+    # quiet at this in-degree (~0.4 Hz): 150 ms for ~40 spikes
+    return ns.models.potjans_diesmann(scale=0.01, key=jax.random.key(0)), 150.0, {}
 
 
 def brain():
