@@ -335,3 +335,21 @@ def eqx_set_v(state, v):
     import equinox as eqx
 
     return eqx.tree_at(lambda s: s.neurons[0]["v"], state, v)
+
+
+@pytest.mark.slow
+def test_one_device_run_of_a_multiscale_network_equals_run():
+    """In-process (one CPU device): sharded ``run`` with replicated nodes and readouts."""
+    from sharded_cases import multiscale
+
+    net, _, _ = multiscale()
+    s0 = net.init_state(jax.random.key(1), 0.1)
+    key = jax.random.key(2)
+    s1, out = ns.run(net, s0, 100, 0.1, key=key)
+    t1, spikes = ns.distributed.run(net, s0, 100, 0.1, key=key, mesh=ns.distributed.make_mesh(1))
+    assert float(out.spikes["P"].sum()) > 0
+    np.testing.assert_array_equal(np.asarray(out.spikes["P"]), np.asarray(spikes["P"]))
+    for f in ("nodes", "node_input", "readout_values"):
+        for a, b in zip(jax.tree.leaves(getattr(s1, f)), jax.tree.leaves(getattr(t1, f)),
+                        strict=True):  # fmt: skip
+            np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
