@@ -162,8 +162,8 @@ def simulate(
     ``spikes_recorded`` and fault report.
 
     Args:
-        network: a network with stored connectivity (no gap junctions or plastic
-            projections); rate populations and readouts are replicated on every device.
+        network: a network with stored or procedural connectivity (no gap junctions or
+            plastic projections); rate populations and readouts are replicated.
         duration: biological time (ms); dt: time step (ms).
         key: random key (initial state when ``state`` is None, stochastic inputs).
         mesh: a 1-D mesh from :func:`neurosim.distributed.make_mesh`, at most as many
