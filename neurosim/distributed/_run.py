@@ -153,7 +153,7 @@ def simulate(
 
     The same result as :func:`neurosim.simulate` on one device: identical spike rasters and
     the same final state to float rounding (each neuron sums its synaptic inputs in the same
-    order). Every spiking population is split into equal contiguous blocks, one per device,
+    order). Every spiking population is split into contiguous blocks, one per device,
     with the synapses onto each block (postsynaptic partition); spike sources and inputs are
     replicated. Spikes are exchanged, bit-packed, with one ``all_gather`` every minimum
     delay; recorded spikes stay on their device until the end of each chunk. The result is
@@ -162,12 +162,12 @@ def simulate(
     ``spikes_recorded`` and fault report.
 
     Args:
-        network: a spiking network (stored connectivity; no rate populations, readouts, gap
-            junctions or plastic projections).
+        network: a network with stored or procedural connectivity (no gap junctions or
+            plastic projections); rate populations and readouts are replicated.
         duration: biological time (ms); dt: time step (ms).
         key: random key (initial state when ``state`` is None, stochastic inputs).
-        mesh: a 1-D mesh from :func:`neurosim.distributed.make_mesh`; its size must divide
-            every spiking population.
+        mesh: a 1-D mesh from :func:`neurosim.distributed.make_mesh`, at most as many
+            devices as the smallest spiking population (uneven blocks are padded).
         state: initial global state (default ``network.init_state(key, dt)``, as one device).
         min_delay: exchange interval (ms); default the network's minimum delay (``dt`` plus
             the shortest delay of a projection leaving a sharded population). Must be a
@@ -310,5 +310,7 @@ def run(
     out = {}
     for i, p in enumerate(net.populations):
         s = spikes[i]  # (D, n_steps, block)
-        out[p.name] = jnp.swapaxes(s, 0, 1).reshape(int(n_steps), -1) if lay.sharded[i] else s[0]
+        out[p.name] = (
+            jnp.swapaxes(s, 0, 1).reshape(int(n_steps), -1)[:, : p.n] if lay.sharded[i] else s[0]
+        )
     return merge_state(net, lay, sst), out
