@@ -55,7 +55,11 @@ def _entries(qualname: str, module: types.ModuleType) -> list[str]:
         if isinstance(obj, types.ModuleType):  # a re-exported module: link to its own page
             continue
         rows.append(f"| [`{name}`](#{qualname}.{name}) | {_summary(obj)} |")
-        body += [f"::: {qualname}.{name}", ""]
+        body += [f"::: {qualname}.{name}"]
+        if isinstance(obj, type) and any(b.__name__.endswith("Mixin") for b in obj.__mro__):
+            # A class assembled from mixins (NetworkBuilder): show the mixins' methods too.
+            body += ["    options:", "      inherited_members: true"]
+        body += [""]
     return (rows + [""] if len(rows) > 2 else []) + body
 
 

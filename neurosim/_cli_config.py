@@ -1,11 +1,15 @@
 """``neurosim run net.toml`` (or ``--config net.toml``): a network from a config file.
 
 The file's ``[run]`` section gives ``dt``, ``duration`` and ``seed``; ``--dt``, ``--duration``
-and ``--seed`` given on the command line override it. The same checks as for the built-in
-models run first (whole steps, the time step against the fastest time constant, a writable
-``--out``), and the same files are written (docs/cli.md), plus ``result.npz`` with the traces
-of ``[run] record``. A malformed config exits with status 2 and one line naming the file,
-the key path and the fix.
+and ``--seed`` given on the command line override it. ``[run] allow_coarse_dt = true`` is
+``--allow-coarse-dt`` (run, with a warning, at a step above 1/10 of the fastest time
+constant integrated with a dt error), ``[run] record_spikes`` chooses the populations
+whose spikes are written. The same checks as for the built-in models run first (whole steps,
+the time step against the fastest time constant, a writable ``--out``), and the same files are
+written (docs/cli.md), plus ``result.npz`` with the traces of ``[run] record``. Spikes and
+traces are streamed segment by segment, and ``--resume OUT`` continues an interrupted run of
+the same config (:mod:`neurosim._cli_resume`). A malformed config exits with status 2 and one
+line naming the file, the key path and the fix.
 """
 
 from __future__ import annotations
@@ -80,11 +84,13 @@ class ConfigRun(NamedTuple):
     record: list | None
     extra: dict
     build_s: float
+    digest: str  # of the normalised config (neurosim._cli_resume.config_digest)
 
 
 def config_run(args, fail, whole_steps, check_out) -> ConfigRun:
     """Load and build the config of ``args``; ``fail(message)`` exits with a one-line error,
     ``whole_steps(duration, dt)`` and ``check_out(dir)`` are the built-in run's checks."""
+    from ._cli_resume import config_digest
     from .config import ConfigError, load
 
     path = args.config if args.config is not None else args.model
@@ -113,6 +119,9 @@ def config_run(args, fail, whole_steps, check_out) -> ConfigRun:
         fail(str(e))
     n = sum(p.n for p in net.populations)
     options = {**vars(args), **{k: run[k] for k in _OVERRIDES}, "model": cfg.name, "n": n}
+    options["record_spikes"] = run.get("record_spikes")  # read by _cli_resume.open_stream
+    options["allow_coarse_dt"] = args.allow_coarse_dt or run.get("allow_coarse_dt", False)
     extra = {"config": str(path), "rate_populations": [rp.name for rp in net.rate_populations]}
     build_s = time.perf_counter() - t0
-    return ConfigRun(argparse.Namespace(**options), net, n_steps, record, extra, build_s)
+    digest = config_digest(cfg.spec)
+    return ConfigRun(argparse.Namespace(**options), net, n_steps, record, extra, build_s, digest)

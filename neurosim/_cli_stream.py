@@ -11,12 +11,15 @@ flushed, then renamed):
    finished segments and steps, and the state file.
 
 A killed run (SIGKILL, power loss after the files reached the disk) therefore keeps every
-finished segment. ``neurosim run ... --resume DIR`` (the same settings) reads
-``progress.json``, reloads the state and continues; the per-step random keys are
-``fold_in(key, step)`` of the run's key and the state holds the step counter, so the final
-spikes are bitwise those of the uninterrupted run. A write that fails (a full disk,
-``ENOSPC``) stops the run with ``"status": "failed"`` in ``summary.json`` (exit 4); the
-segments before it stay intact, and ``--resume`` continues once there is space.
+finished segment. ``neurosim run ... --resume DIR`` (the same settings, checked by
+:mod:`neurosim._cli_resume`) reads ``progress.json``, reloads the state and continues; the
+per-step random keys are ``fold_in(key, step)`` of the run's key and the state holds the step
+counter, so the final spikes are bitwise those of the uninterrupted run. A config run's traces
+(``[run] record``) are streamed the same way: its segments are a multiple of every trace's
+``every`` (their least common multiple), so each segment holds whole decimation blocks and
+the joined traces are bitwise the uninterrupted run's, sample times included. A write that
+fails (a full disk, ``ENOSPC``) stops the run with ``"status": "failed"`` in ``summary.json``
+(exit 4); the segments before it stay intact, and ``--resume`` continues once there is space.
 
 When the run finishes (``status`` ``ok``), ``spikes.npz`` holds all spikes and ``DIR/stream``
 is removed; otherwise it stays for ``--resume``.
@@ -27,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import json
+import math
 import os
 import shutil
 import signal
@@ -35,37 +39,11 @@ import threading
 
 import numpy as np
 
-__all__ = ["add_arguments", "open_stream", "Stream", "EXIT_FAILED"]
+__all__ = ["Stream", "StreamError", "EXIT_FAILED", "atomic_write", "write_json", "write_spikes"]
 
 EXIT_FAILED = 4  # an output could not be written (e.g. a full disk)
 FORMAT = "neurosim-stream-1"
 STREAM_DIR = "stream"
-SETTINGS = ("model", "n", "duration_ms", "dt_ms", "seed", "connectivity")
-_FLAG = {
-    "model": "MODEL",
-    "n": "--n",
-    "duration_ms": "--duration",
-    "dt_ms": "--dt",
-    "seed": "--seed",
-    "connectivity": "--connectivity",
-}
-
-
-def add_arguments(r) -> None:
-    """Register ``--resume`` and ``--segment-steps`` on the ``run`` sub-parser."""
-    r.add_argument(
-        "--resume",
-        metavar="DIR",
-        default=None,
-        help="continue the interrupted or killed run in DIR (same settings; bitwise the same "
-        "spikes as an uninterrupted run)",
-    )
-    r.add_argument(
-        "--segment-steps",
-        type=int,
-        default=None,
-        help="steps per segment written to DIR/stream (default: the engine's chunk, <= 2000)",
-    )
 
 
 class StreamError(Exception):
@@ -132,46 +110,6 @@ def _default_segment(net, n_steps: int) -> int:
     return max(1, min(2000, (32 << 20) // bytes_per_step, n_steps))
 
 
-def open_stream(args, settings: dict) -> Stream:
-    """The stream of this run: a fresh one, or (``--resume``) the checked interrupted one.
-
-    Raises:
-        ValueError: ``--resume`` without a resumable run, or with other settings.
-    """
-    if args.segment_steps is not None and args.segment_steps < 1:
-        raise ValueError(f"--segment-steps must be >= 1, got {args.segment_steps}")
-    root = os.path.join(args.out, STREAM_DIR)
-    if args.resume is None:
-        return Stream(root, settings, args.segment_steps, None)
-    path = os.path.join(root, "progress.json")
-    try:
-        with open(path) as f:
-            progress = json.load(f)
-    except FileNotFoundError:
-        raise ValueError(
-            f"--resume {args.resume}: there is no {path}, so nothing to resume (a finished run "
-            "removes it); start the run without --resume"
-        ) from None
-    except (OSError, ValueError) as e:
-        raise ValueError(f"--resume {args.resume}: cannot read {path} ({e})") from None
-    if progress.get("format") != FORMAT:
-        raise ValueError(f"--resume {args.resume}: {path} is not a {FORMAT} progress file")
-    old = progress["settings"]
-    diff = [k for k in SETTINGS if old.get(k) != settings.get(k)]
-    if diff:
-        what = ", ".join(f"{_FLAG[k]} {settings.get(k)} (was {old.get(k)})" for k in diff)
-        again = " ".join(
-            [f"neurosim run {old['model']}"]
-            + [f"{_FLAG[k]} {old[k]:g}" for k in ("n", "duration_ms", "dt_ms", "seed")]
-            + [f"--connectivity {old['connectivity']} --resume {args.resume}"]
-        )
-        raise ValueError(
-            f"--resume {args.resume}: the settings differ from the interrupted run's: {what}; "
-            f"repeat its settings: {again}"
-        )
-    return Stream(root, settings, args.segment_steps or progress["segment_steps"], progress)
-
-
 class Stream:
     """Writes the segments of one run and resumes from them (see the module docstring)."""
 
@@ -179,6 +117,7 @@ class Stream:
         self.root, self.settings, self.progress = root, settings, progress
         self.segment_steps = segment_steps
         self.resumed_from_ms = None
+        self.record_spikes = None  # populations whose spikes are recorded (None: not sources)
 
     # -- files ------------------------------------------------------------------------------
     def _path(self, kind: str, k: int) -> str:
@@ -239,12 +178,15 @@ class Stream:
         parts = []
         for k in range(p["segments"]):
             with np.load(self._path("seg", k), allow_pickle=False) as z:
+                names = [f[len("trace/") :] for f in z.files if f.startswith("trace/")]
                 parts.append(
                     dataclasses.replace(
                         blank,
                         spike_times=z["times_ms"],
                         spike_indices=z["indices"],
                         n_steps=int(z["n_steps"]),
+                        traces={n: z[f"trace/{n}"] for n in names},
+                        trace_times={n: z[f"trace_times/{n}"] for n in names},
                     )
                 )
         state = load_state(os.path.join(self.root, p["state"]), like=net)
@@ -259,15 +201,18 @@ class Stream:
         """Simulate in segments, streaming each; on Ctrl-C keep the finished segments.
 
         ``(result, status, message, exit code)``. With ``record`` (the traces of a config
-        run) the run is one segment, so that every trace's decimation runs uninterrupted.
-        The first SIGINT stops after the current segment; a second one stops at once (that
-        segment is lost). A failed write stops
+        run) the segments are whole multiples of the traces' ``every`` (see the module
+        docstring), streamed with the spikes. The first SIGINT stops after the current
+        segment; a second one stops at once (that segment is lost). A failed write stops
         with ``"failed"`` (exit 4); a non-finite state with ``"fault"`` (exit 3).
+
+        Raises:
+            ValueError: ``--segment-steps`` is not a multiple of the traces' ``every``.
         """
         from ._driver import progress_bar
         from .network import SimulationError, simulate
 
-        seg = n_steps if record else (self.segment_steps or _default_segment(net, n_steps))
+        seg = _segment_steps(net, n_steps, self.segment_steps, record)
         if self.progress is None:
             shutil.rmtree(self.root, ignore_errors=True)  # a previous run's segments
             os.makedirs(self.root, exist_ok=True)
@@ -302,9 +247,10 @@ class Stream:
                         dt,
                         key=key,
                         state=state,
-                        chunk_steps=None if record else seg,
+                        chunk_steps=seg,
                         progress=False,
                         record=record,
+                        record_spikes=self.record_spikes,
                     )
                 except SimulationError as e:
                     r, status, message, code = e.result, "fault", str(e), 3
@@ -344,6 +290,22 @@ class Stream:
         return res, status, message, code
 
 
+def _segment_steps(net, n_steps: int, given, record) -> int:
+    """Steps per segment: ``given`` (``--segment-steps``) or the engine's chunk; with traces
+    a multiple of the least common multiple of their ``every``."""
+    every = math.lcm(*(getattr(t, "every", 1) for t in record or ()))
+    if given is not None:
+        if given % every:
+            lo = max(every, given // every * every)
+            raise ValueError(
+                f"--segment-steps {given} must be a multiple of {every} (the least common "
+                "multiple of the [run] record entries' every), so that each segment holds "
+                f"whole trace samples; use --segment-steps {lo} or {lo + every}"
+            )
+        return given
+    return max(every, _default_segment(net, n_steps) // every * every)
+
+
 def _blank(net, dt, SimulationResult):
     return SimulationResult(
         np.zeros(0), np.zeros(0, np.int64), {}, {}, None, net, 0.0, 0.0, dt, 0, 0.0, 0.0
@@ -355,10 +317,13 @@ def _combine(net, parts, n_steps, dt, done, compile_s, run_s, status, message, k
     from .network import SimulationResult
 
     last = parts[-1] if len(parts) > k0 else _blank(net, dt, SimulationResult)
+    names = parts[-1].traces if parts else {}
     return dataclasses.replace(
         last,
         spike_times=np.concatenate([p.spike_times for p in parts] or [np.zeros(0)]),
         spike_indices=np.concatenate([p.spike_indices for p in parts] or [np.zeros(0, np.int64)]),
+        traces={n: np.concatenate([p.traces[n] for p in parts]) for n in names},
+        trace_times={n: np.concatenate([p.trace_times[n] for p in parts]) for n in names},
         t_start=0.0,
         duration=n_steps * dt,
         n_steps=done,

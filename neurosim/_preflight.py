@@ -9,8 +9,11 @@ size), so it costs milliseconds where the mistake it catches costs minutes or a 
   by ~0.5 % and errors compound over spikes (at ``dt = 1 ms`` COBA, whose fastest time
   constant is the 5 ms excitatory synapse, fires ~167 Hz instead of ~22 Hz).
   :func:`fastest_time_constant` reads every ``tau*`` field of the model and each membrane
-  time constant ``c_m / g_l``; ``dt > tau_min / DT_REFUSE_RATIO`` is refused, and ``dt >
-  tau_min / DT_WARN_RATIO`` warns.
+  time constant ``c_m / g_l``, except those integrated exactly (no dt error to bound): the
+  membrane of a neuron with an exact linear membrane (an ``LIF`` with the default ``Exact``
+  integrator) and its current-based receptors with linear kinetics (``Exponential``,
+  ``Alpha``, ``DualExponential``: the Rotter-Diesmann propagators of docs/integration.md).
+  ``dt > tau_min / DT_REFUSE_RATIO`` is refused, and ``dt > tau_min / DT_WARN_RATIO`` warns.
 * **Memory.** :func:`estimate_memory`: neuron and synapse state (measured per neuron on the
   tiny model, times a working-memory factor), stored synapses, the device spike buffers and
   the host spike arrays at an assumed rate; :func:`available_memory` is what the kernel (and
@@ -59,6 +62,8 @@ SPIKE_BUFFER_BYTES = 32 << 20  # the simulator's spike chunk buffer target (~32 
 # Rough CPU costs per neuron-step at in-degree 80 and ~20 Hz (ns), 2-core machine:
 # stored COBA 4000 x 10,000 steps in ~0.5 s; procedural 1e8 neurons ~5 s per step.
 NS_PER_NEURON_STEP = {"stored": 15.0, "procedural": 50.0}
+# The membrane time constant's names: not read for a neuron integrated exactly.
+_MEMBRANE = frozenset({"tau_m", "c_m"})
 
 
 def _concrete(x) -> np.ndarray | None:
@@ -69,13 +74,50 @@ def _concrete(x) -> np.ndarray | None:
     return a if a.size else None
 
 
-def _walk(x, path: str, seen: set, out: list) -> None:
+def _exact_parts(pop) -> tuple[bool, set]:
+    """``(membrane exact, ids of exactly integrated receptors)`` of a population.
+
+    The same rule as :meth:`neurosim.network.Population.drive`: a neuron whose
+    ``exact_membrane()`` is not None integrates its membrane exactly for a held input, and
+    feeds each current-based receptor (``CUBA`` output) with linear kinetics its exact
+    membrane average, so neither the membrane nor those synapses have a dt error. Receptors
+    with conductances (held over the step: first order in dt) or other kinetics still count.
+    """
+    from .neurons import AbstractLinearNeuron
+    from .synapses import CUBA, AbstractLinearKinetics
+
+    neuron = pop.neuron
+    if not isinstance(neuron, AbstractLinearNeuron) or neuron.exact_membrane() is None:
+        return False, set()
+    exact = {
+        id(r)
+        for r in pop.receptors
+        if isinstance(r.output, CUBA) and isinstance(r.kinetics, AbstractLinearKinetics)
+    }
+    return True, exact
+
+
+def _walk(x, path: str, seen: set, out: list, skip: frozenset = frozenset()) -> None:
+    """Collect ``(where, taus)`` of ``x``; ``skip``: field names of ``x`` not to read (the
+    membrane time constant of a neuron integrated exactly)."""
+    from .network import Population
+
     if id(x) in seen or isinstance(x, type):
+        return
+    if isinstance(x, Population):
+        exact_membrane, exact_receptors = _exact_parts(x)
+        seen.add(id(x))
+        _walk(x.neuron, f"{path}.neuron", seen, out, _MEMBRANE if exact_membrane else skip)
+        for i, r in enumerate(x.receptors):
+            if id(r) not in exact_receptors:  # exact ones: not marked seen, nothing read
+                _walk(r, f"{path}.receptors[{i}]", seen, out)
         return
     seen.add(id(x))
     if dataclasses.is_dataclass(x):
         values = {}
         for f in dataclasses.fields(x):
+            if f.name in skip:
+                continue
             try:
                 values[f.name] = getattr(x, f.name)
             except Exception:  # pragma: no cover - abstract or lazy fields
@@ -107,8 +149,13 @@ def fastest_time_constant(model, name: str = "model") -> tuple[float, str] | Non
 
     Every field named ``tau`` or ``tau_*`` (membrane, synaptic, adaptation, ...) of every
     module in the model counts, ``c_m / g_l`` (pF / nS = ms) of a conductance-based neuron,
-    and :data:`SPIKE_TAU_HH_MS` for a neuron with a sodium conductance (``g_na``, ``e_na``).
-    Non-finite and non-positive entries are ignored.
+    and :data:`SPIKE_TAU_HH_MS` for a neuron with a sodium conductance (``g_na``, ``e_na``),
+    except what is integrated exactly: the membrane (``tau_m``, ``c_m / g_l``) of a neuron
+    whose ``exact_membrane()`` is not None (``LIF`` with the ``Exact`` integrator, its
+    default) and that population's ``CUBA`` receptors with linear kinetics (``Exponential``,
+    ``Alpha``, ``DualExponential``). The same synapse on an ``Euler`` or ``ExpEuler`` LIF, or
+    with a ``COBA`` output, counts. Non-finite and non-positive entries are ignored; None
+    when nothing counts.
 
     Example:
         >>> import jax, neurosim as ns

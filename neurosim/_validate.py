@@ -39,6 +39,7 @@ __all__ = [
     "user_stacklevel",
 ]
 
+
 def _package_dir(module) -> str:
     import os
 

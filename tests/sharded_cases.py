@@ -42,6 +42,68 @@ def delays():
     return b.build(), 60.0, {"chunk_steps": 77}
 
 
+def nest_poisson():
+    """NEST conventions and per-neuron Poisson inputs (a Potjans-Diesmann-like pair of
+    populations): per-synapse and homogeneous delays, a Delta projection (the jump rule), a
+    Poisson input on a group slice and one with per-neuron rates."""
+    b = ns.NetworkBuilder(key=jax.random.key(5), conventions="nest")
+    lif = dict(tau_m=10.0, e_l=-65.0, v_th=-50.0, v_reset=-65.0, t_ref=2.0, g_l=25.0)
+    b.add_population("E", ns.neurons.LIF(48, v_init=ns.init.Normal(-58.0, 5.0), **lif),
+                     groups={"E1": 24, "E2": 24})  # fmt: skip
+    b.add_population("I", ns.neurons.LIF(16, v_init=ns.init.Normal(-58.0, 5.0), **lif))
+    exc = dict(synapse=ns.synapses.Exponential(0.5), output=ns.synapses.CUBA())
+    ftn = ns.connectivity.FixedTotalNumber
+    b.connect("E", "E", ftn(300), weight=ns.init.TruncatedNormal(90.0, 9.0, low=0.0),
+              delay=ns.init.TruncatedNormal(1.5, 0.75, low=0.05), **exc)  # fmt: skip
+    b.connect("E", "I", ftn(150), weight=90.0, delay=0.8, **exc)
+    b.connect("I", "E", ftn(200), weight=-350.0,
+              delay=ns.init.TruncatedNormal(0.75, 0.4, low=0.05), **exc)  # fmt: skip
+    b.connect("I", "E2", ns.connectivity.FixedProbability(0.2), weight=-0.5, delay=0.3,
+              synapse=ns.synapses.Delta())  # fmt: skip
+    b.add_poisson_input("E1", rate_hz=16_000.0, weight=90.0, **exc)
+    b.add_poisson_input("E2", rate_hz=np.linspace(12_000.0, 18_000.0, 24), weight=90.0, **exc)
+    b.add_poisson_input("I", rate_hz=15_000.0, weight=90.0, **exc)
+    return b.build(), 60.0, {"chunk_steps": 250}
+
+
+def procedural():
+    """COBA 64 with procedural connectivity: every device regenerates the spiking rows."""
+    net = ns.models.coba(n=64, in_degree=8.0, key=jax.random.key(0), connectivity="procedural")
+    assert isinstance(net.projections[0].conn, ns.ops.ProceduralBernoulli)
+    return net, 60.0, {}
+
+
+def multiscale():
+    """LIF E/I <-> ReducedWongWangEI(2) (tests/test_multiscale.py's mixed network): delayed
+    rate couplings, a current drive onto 2 regions of E, synaptic and population activity back
+    (one delayed, one not), a population-rate and an LFP readout (regions cut across blocks)."""
+    b = ns.NetworkBuilder(key=jax.random.key(4))
+    lif = ns.neurons.LIF(40, tau_m=20.0, e_l=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=2.0,
+                         g_l=10.0, i_e=110.0, v_init=ns.init.Uniform(-60.0, -50.0))  # fmt: skip
+    b.add_population("P", lif, groups={"E": 32, "I": 8})
+    cuba = ns.synapses.CUBA()
+    b.connect("E", "P", ns.connectivity.FixedProbability(0.4), weight=25.0, receptor="exc",
+              synapse=ns.synapses.Exponential(5.0), output=cuba, delay=0.5)  # fmt: skip
+    b.connect("I", "P", ns.connectivity.FixedProbability(0.5), weight=-60.0, receptor="inh",
+              synapse=ns.synapses.Exponential(10.0), output=cuba, delay=0.3)  # fmt: skip
+    b.add_rate_population("wong", ns.rates.ReducedWongWangEI(2))
+    W = np.array([[0.0, 1.0], [0.5, 0.0]])
+    b.couple("wong", "wong", ns.rates.LinearCoupling(W, G=0.5, delays=3.0 * W))
+    b.couple("wong", "E", ns.network.CurrentDrive(G=100.0), delay=1.0)
+    b.couple("E", "wong", ns.network.SynapticActivity("exc", G=0.002), delay=2.0)
+    b.couple("P", "wong", ns.network.PopulationActivity(G=0.01, tau=5.0))
+    b.add_readout("rate", ns.network.PopulationRate(tau=5.0), source="P", regions=5)
+    b.add_readout("lfp", ns.network.SynapticLFP(("exc", "inh")), source="E", regions=2)
+    return b.build(), 60.0, {}
+
+
+def pd():
+    """The Potjans-Diesmann microcircuit at 1 % (770 neurons in 8 populations of uneven sizes,
+    207 ... 11: padded blocks), Poisson background, NEST conventions."""
+    # quiet at this in-degree (~0.4 Hz): 150 ms for ~40 spikes
+    return ns.models.potjans_diesmann(scale=0.01, key=jax.random.key(0)), 150.0, {}
+
+
 def brain():
     rng = np.random.default_rng(0)
     w = rng.random((4, 4))
@@ -51,7 +113,16 @@ def brain():
     return net, 60.0, {}
 
 
-CASES = {"coba": coba, "coba4k": lambda: coba(4000), "delays": delays, "brain": brain}
+CASES = {
+    "coba": coba,
+    "coba4k": lambda: coba(4000),
+    "delays": delays,
+    "brain": brain,
+    "nest_poisson": nest_poisson,
+    "pd": pd,
+    "multiscale": multiscale,
+    "procedural": procedural,
+}
 
 
 def _rel_diff(a, b) -> float:
@@ -90,9 +161,46 @@ def grad(counts):
                               grad_norm=float(np.linalg.norm(np.asarray(one[0]))))))  # fmt: skip
 
 
+def record(counts):
+    """``record_spikes`` and spike stamps: sharded == one device, for every choice, with the
+    default conventions and NEST's end-of-step stamps and refractory counts (a replicated
+    Poisson source drives a sharded LIF population)."""
+    nest_like = ns.network.Conventions(refractory="nest", spike_time="end")
+    for name, conventions in (("default", None), ("nest_stamps", nest_like)):
+        b = ns.NetworkBuilder(key=jax.random.key(3), conventions=conventions)
+        b.add_population("X", ns.neurons.PoissonSource(8, rate=400.0))
+        lif = ns.neurons.LIF(16, i_e=150.0, t_ref=2.0, v_init=ns.init.Uniform(-65.0, -50.0))
+        b.add_population("P", lif)
+        b.connect("X", "P", ns.connectivity.FixedProbability(0.5), weight=3.0,
+                  synapse=ns.synapses.Exponential(5.0), output=ns.synapses.COBA(0.0))  # fmt: skip
+        net = b.build()
+        key = jax.random.key(1)
+        for choice in (None, "all", "X", ["P"], ()):
+            ref = ns.simulate(net, 30.0, 0.1, key=key, progress=False, record_spikes=choice)
+            for d in counts:
+                mesh = ns.distributed.make_mesh(d)
+                res = ns.distributed.simulate(net, 30.0, 0.1, key=key, mesh=mesh,
+                                              record_spikes=choice, chunk_steps=70)  # fmt: skip
+                via = ns.simulate(net, 30.0, 0.1, key=key, mesh=mesh, record_spikes=choice)
+                print(json.dumps(dict(
+                    devices=d, conventions=name, record_spikes=choice,
+                    recorded_ref=list(ref.spikes_recorded), recorded=list(res.spikes_recorded),
+                    recorded_via_mesh=list(via.spikes_recorded),
+                    n_spikes_ref={p.name: int(ref.spikes(p.name)[0].size)
+                                  for p in net.populations if p.name in ref.spikes_recorded},
+                    raster_equal=all(np.array_equal(ref.spike_indices, r.spike_indices)
+                                     and np.array_equal(ref.spike_times, r.spike_times)
+                                     for r in (res, via)),
+                    first_time_ref=float(ref.spike_times[0]) if ref.n_spikes else None,
+                    rate_hz_equal=ref.rate_hz == res.rate_hz,
+                )), flush=True)  # fmt: skip
+
+
 def main(case: str, counts: list[int]) -> None:
     if case == "grad":
         return grad(counts)
+    if case == "record":
+        return record(counts)
     net, duration, kw = CASES[case]()
     key = jax.random.key(1)
     ref = ns.simulate(net, duration, 0.1, key=key, progress=False, **kw)
@@ -100,8 +208,10 @@ def main(case: str, counts: list[int]) -> None:
         mesh = ns.distributed.make_mesh(d)
         res = ns.distributed.simulate(net, duration, 0.1, key=key, mesh=mesh, **kw)
         lay, _ = ns.distributed.shard(net, mesh, 0.1)
-        a = (ref.final_state.neurons, ref.final_state.receptors, ref.final_state.delay_rings)
-        b = (res.final_state.neurons, res.final_state.receptors, res.final_state.delay_rings)
+        fields = ("neurons", "receptors", "delay_rings", "nodes", "node_input", "node_history",
+                  "cross", "readouts", "readout_values")  # fmt: skip
+        a = [getattr(ref.final_state, f) for f in fields]
+        b = [getattr(res.final_state, f) for f in fields]
         print(json.dumps(dict(
             devices=d,
             n_spikes_ref=int(ref.spike_indices.size),

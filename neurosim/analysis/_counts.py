@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
+from .._validate import check_literal
 from ._signals import power_spectrum
 from ._spikes import _check
 
 __all__ = ["spike_counts", "fano_factor", "spike_train_spectrum"]
+
+Average = Literal["neurons", "population"]
 
 
 def spike_counts(times, indices, n: int, duration_ms: float, bin_ms: float, t_start: float = 0.0):
@@ -77,7 +82,7 @@ def spike_train_spectrum(
     bin_ms: float = 1.0,
     t_start: float = 0.0,
     *,
-    average: str = "neurons",
+    average: Average = "neurons",
     n_segments: int = 1,
     block: int = 256,
 ):
@@ -102,8 +107,7 @@ def spike_train_spectrum(
         >>> float(f[1:][np.argmax(p[1:])])
         40.0
     """
-    if average not in ("neurons", "population"):
-        raise ValueError(f"average must be 'neurons' or 'population', got {average!r}")
+    check_literal("average", average, Average)
     t, i = _check(times, indices)
     if average == "population":
         keep = (i >= 0) & (i < n)

@@ -2,10 +2,12 @@
 
 A config names populations (neuron models and spike sources of the zoo by class name, with
 their parameters), inputs, projections (connectivity generator, weight, delay, synapse,
-output, receptor), rate populations (neural-mass nodes), couplings (rate -> rate on a
-connectome from a file or ``tvb-data``; spiking <-> rate), readouts (population rate, LFP,
-BOLD) and the run (``dt``, ``duration``, ``seed``, recording). The schema and a tutorial are in
-``docs/config.md``; examples in ``examples/configs/``. ``neurosim run net.toml`` runs one.
+output, receptor, short-term plasticity and STDP), per-neuron Poisson inputs, gap junctions,
+rate populations (neural-mass nodes), couplings (rate -> rate on a connectome from a file or
+``tvb-data``; spiking <-> rate), readouts (population rate, LFP, BOLD), the timing
+conventions (``"nest"``) and the run (``dt``, ``duration``, ``seed``, recording). The schema
+and a tutorial are in ``docs/config.md``; examples in ``examples/configs/``.
+``neurosim run net.toml`` runs one.
 
 Every malformed config raises :class:`ConfigError` naming the file, the key path, the value
 and the fix, e.g. ``net.toml: projections[2].delay: must be >= 0 ms, got -1``.
@@ -64,7 +66,8 @@ class Config:
 
     @property
     def run(self) -> dict:
-        """The run settings: ``dt`` (ms), ``duration`` (ms), ``seed``, ``record``."""
+        """The run settings: ``dt`` (ms), ``duration`` (ms), ``seed``, ``record`` and, if
+        given, ``record_spikes``."""
         return self.spec["run"]
 
     def builder(self):
@@ -95,7 +98,10 @@ class Config:
 
         run = self.run
         key = jax.random.fold_in(jax.random.key(run["seed"]), 1)
-        args = {"key": key, "record": self.record() or None, **kwargs}
+        args = {"key": key, "record": self.record() or None}
+        if "record_spikes" in run:
+            args["record_spikes"] = run["record_spikes"]
+        args.update(kwargs)
         return simulate(self.network, run["duration"], run["dt"], **args)
 
     def with_run(self, **changes) -> Config:

@@ -1,9 +1,12 @@
 """A normalised spec -> a :class:`neurosim.NetworkBuilder`, through its public methods only.
 
-The builder is seeded with ``jax.random.key(run.seed)`` and the parts are added in the
-order of the file (populations, inputs, projections, rate populations, couplings, readouts),
-so a config and the Python code that makes the same calls build the same network; this is
-how ``examples/configs/coba.toml`` reproduces ``ns.models.coba`` bit for bit. Errors the
+The builder is seeded with ``jax.random.key(run.seed)`` (with ``[network] conventions``) and
+the parts are added in the order of the file (populations, inputs, projections, Poisson
+inputs, gap junctions, rate populations, couplings, readouts), so a config and the Python
+code that makes the same calls build the same network; this is how
+``examples/configs/coba.toml`` reproduces ``ns.models.coba`` bit for bit. A projection's
+``salt`` gives it ``key=fold_in(key(seed), salt)`` (as ``ns.models.potjans_diesmann`` keys
+each projection). Errors the
 constructors or the builder raise are re-raised as :class:`ConfigError` with the entry's
 key path.
 """
@@ -20,7 +23,7 @@ from .. import connectome as cm
 from .. import rates
 from ..network import NetworkBuilder
 from ._errors import ConfigError, Where
-from ._registry import INIT_DISTS, parameters, registry
+from ._registry import INIT_BOUNDS, INIT_DISTS, parameters, registry
 from ._schema import STRUCTURAL
 
 __all__ = ["builder"]
@@ -42,7 +45,8 @@ def _obj(v, typ: str = "number"):
     if isinstance(v, dict):
         if "dist" in v:
             cls, fields = INIT_DISTS[v["dist"]]
-            return cls(*(v[f] for f in fields))
+            bounds = {b: v[b] for b in INIT_BOUNDS.get(v["dist"], ()) if b in v}
+            return cls(*(_obj(v[f]) for f in fields), **bounds)
         return {k: _obj(x) for k, x in v.items()}
     if isinstance(v, list) and typ != "int" and not all(isinstance(x, str) for x in v):
         return np.asarray(v, dtype=np.float64)
@@ -114,11 +118,29 @@ def _regions(v):
     return v if isinstance(v, (int, type(None))) or isinstance(v[0], str) else np.asarray(v)
 
 
+def _dynamics(d):
+    """A dynamics table -> its object; a list -> ``ns.plasticity.Stack`` of them, in order."""
+    if isinstance(d, list):
+        from ..plasticity import Stack
+
+        return Stack(*(_make("dynamics", m) for m in d))
+    return _make("dynamics", d)
+
+
+def _conventions(c):
+    from ..network import Conventions
+
+    return Conventions(**c) if isinstance(c, dict) else c
+
+
 def builder(spec: dict, source: str = "<dict>", base_dir=".") -> NetworkBuilder:
     """A builder holding every part of ``spec`` (a normalised spec), not yet built."""
     base = pathlib.Path(base_dir)
     top = Where(source)
-    b = NetworkBuilder(key=jax.random.key(spec["run"]["seed"]))
+    key = jax.random.key(spec["run"]["seed"])
+    with _at(top.key("network").key("conventions")):
+        conventions = _conventions(spec["network"].get("conventions"))
+    b = NetworkBuilder(key=key, conventions=conventions)
     for i, p in enumerate(spec["populations"]):
         at = top.key("populations").item(i)
         with _at(at):
@@ -137,6 +159,8 @@ def builder(spec: dict, source: str = "<dict>", base_dir=".") -> NetworkBuilder:
             syn = _make("synapse", e["synapse"])
         with _at(at.key("output")):
             out = _make("output", e["output"]) if "output" in e else None
+        with _at(at.key("dynamics")):
+            dyn = _dynamics(e["dynamics"]) if "dynamics" in e else None
         with _at(at):
             b.connect(
                 e["pre"],
@@ -148,8 +172,32 @@ def builder(spec: dict, source: str = "<dict>", base_dir=".") -> NetworkBuilder:
                 receptor=e.get("receptor"),
                 delay=_obj(e.get("delay", 0.0)),
                 backend=e.get("backend", "auto"),
+                dynamics=dyn,
+                key=None if "salt" not in e else jax.random.fold_in(key, e["salt"]),
                 name=e.get("name"),
             )
+    for i, e in enumerate(spec["poisson_inputs"]):
+        at = top.key("poisson_inputs").item(i)
+        with _at(at.key("synapse")):
+            syn = _make("synapse", e["synapse"]) if "synapse" in e else None
+        with _at(at.key("output")):
+            out = _make("output", e["output"]) if "output" in e else None
+        with _at(at):
+            b.add_poisson_input(
+                e["target"],
+                rate_hz=_obj(e["rate"]),
+                weight=_obj(e["weight"]),
+                synapse=syn,
+                output=out,
+                receptor=e.get("receptor"),
+                name=e.get("name"),
+            )
+    for i, e in enumerate(spec["gap_junctions"]):
+        at = top.key("gap_junctions").item(i)
+        with _at(at.key("connectivity")):
+            gen = _make("generator", e["connectivity"], key="generator")
+        with _at(at):
+            b.gap_junctions(e["target"], gen, weight=_obj(e["weight"]), name=e.get("name"))
     for i, r in enumerate(spec["rate_populations"]):
         at = top.key("rate_populations").item(i)
         with _at(at):

@@ -49,13 +49,22 @@ def _inline(v) -> bool:
     return not isinstance(v, dict) or "dist" in v or len(_scalar(v)) <= 80
 
 
+def _stack(v) -> bool:
+    """A list of tables too long for one line (stacked projection dynamics): one a line."""
+    return isinstance(v, list) and bool(v) and isinstance(v[0], dict) and len(_scalar(v)) > 80
+
+
 def _table(lines: list, header: str, tbl: dict) -> None:
     lines.append(header)
     subs = []
     for k, v in tbl.items():
         if v is None:
             continue
-        if _inline(v):
+        if _stack(v):
+            lines.append(f"{_key(k)} = [")
+            lines.extend(f"    {_scalar(x)}," for x in v)
+            lines.append("]")
+        elif _inline(v):
             lines.append(f"{_key(k)} = {_scalar(v)}")
         else:
             subs.append((k, v))

@@ -23,13 +23,17 @@ def default_names(spec: dict) -> dict:
         taken |= {p["name"], *p.get("groups", {})}
     taken |= {r["name"] for r in spec["rate_populations"]}
     out = {}
-    for section in ("inputs", "projections", "couplings"):
+    for section in ("inputs", "projections", "poisson_inputs", "gap_junctions", "couplings"):
         names = []
         for i, e in enumerate(spec[section]):
             if "name" in e:
                 n = e["name"]
             elif section == "inputs":
                 n = f"input{i}->{e['target']}"
+            elif section == "poisson_inputs":
+                n = f"poisson{i}->{e['target']}"
+            elif section == "gap_junctions":
+                n = f"gap:{e['target']}"
             else:
                 n = _auto(e["pre"], e["post"], taken)
             names.append(n)
@@ -87,6 +91,12 @@ def check_references(spec: dict, top: Where) -> None:
         ref(e["pre"], at.key("pre"), set(spiking), "a spiking population or group")
         ref(e["post"], at.key("post"), set(spiking) - sources, "a neuron population or group")
         define(names["projections"][i], at.key("name"))
+    neurons = set(spiking) - sources
+    for section in ("poisson_inputs", "gap_junctions"):
+        for i, e in enumerate(spec[section]):
+            at = top.key(section).item(i)
+            ref(e["target"], at.key("target"), neurons, "a neuron population or group")
+            define(names[section][i], at.key("name"))
     for i, e in enumerate(spec["couplings"]):
         at = top.key("couplings").item(i)
         both = set(spiking) | rate
@@ -104,6 +114,11 @@ def check_references(spec: dict, top: Where) -> None:
         )
         define(e["name"], at.key("name"))
         readouts.add(e["name"])
+    chosen = spec["run"].get("record_spikes")
+    if isinstance(chosen, list):
+        pops = {p["name"] for p in spec["populations"]}
+        for i, name in enumerate(chosen):
+            ref(name, top.key("run").key("record_spikes").item(i), pops, "a spiking population")
     for i, r in enumerate(spec["run"]["record"]):
         head = r["target"].split(".", 1)[0]
         ref(

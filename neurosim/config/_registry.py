@@ -12,9 +12,20 @@ import functools
 import inspect
 import re
 
-from .. import bold, connectivity, init, inputs, integrators, network, neurons, rates, synapses
+from .. import (
+    bold,
+    connectivity,
+    init,
+    inputs,
+    integrators,
+    network,
+    neurons,
+    plasticity,
+    rates,
+    synapses,
+)
 
-__all__ = ["KINDS", "registry", "parameters", "UNITS", "dimension", "INIT_DISTS"]
+__all__ = ["KINDS", "registry", "parameters", "UNITS", "dimension", "INIT_DISTS", "INIT_BOUNDS"]
 
 # kind -> (description, [(module, base class or None for "these names")])
 KINDS = {
@@ -29,14 +40,19 @@ KINDS = {
     "readout": "an in-loop readout (ns.network, ns.bold)",
     "integrator": "an integrator (ns.integrators)",
     "surrogate": "a surrogate spike derivative (ns.neurons)",
+    "dynamics": "projection dynamics: short-term plasticity or STDP (ns.plasticity)",
 }
 
-# Values of a distribution table ({ dist = "normal", loc = -55.0, std = 2.0 }).
+# Values of a distribution table ({ dist = "normal", loc = -55.0, std = 2.0 }): the class,
+# its required fields and its optional ones (bounds, default -inf / inf).
 INIT_DISTS = {
     "normal": (init.Normal, ("loc", "std")),
     "uniform": (init.Uniform, ("low", "high")),
     "constant": (init.Constant, ("value",)),
+    "truncated_normal": (init.TruncatedNormal, ("loc", "std")),
+    "clipped": (init.Clipped, ("of",)),
 }
+INIT_BOUNDS = {"truncated_normal": ("low", "high"), "clipped": ("low", "high")}
 
 
 def _concrete(module, base):
@@ -76,11 +92,16 @@ def registry(kind: str) -> dict:
         return _concrete(integrators, integrators.AbstractIntegrator)
     if kind == "surrogate":
         return _concrete(neurons, neurons.AbstractSurrogate)
+    if kind == "dynamics":  # DendriticDelaySTDP is made by the builder (per-synapse delays)
+        found = _concrete(plasticity, network.AbstractProjectionDynamics)
+        return {k: v for k, v in found.items() if k not in ("Stack", "DendriticDelaySTDP")}
     raise KeyError(kind)
 
 
-# Keys the config sets itself (sizes, bound parts), never as a model parameter.
-_HIDDEN = {"n", "self", "renamed", "params", "model", "weights", "delays"}
+# Keys the config sets itself (sizes, bound parts), never as a model parameter; a
+# generator's ``n`` (FixedTotalNumber: synapses in all) is its own parameter.
+_HIDDEN = {"n", "self", "renamed", "params", "model", "weights", "delays", "conn"}
+_OWN = {"generator": {"n"}}
 
 
 @functools.cache
@@ -91,7 +112,8 @@ def parameters(kind: str, name: str) -> dict:
     sig = inspect.signature(target)
     out = {}
     for p in sig.parameters.values():
-        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or p.name in _HIDDEN:
+        hidden = p.name in _HIDDEN and p.name not in _OWN.get(kind, ())
+        if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL) or hidden:
             continue
         out[p.name] = (p.default is p.empty, _type_of(p))
     if kind == "readout" and name == "BOLD":  # its **params are BalloonWindkessel's
@@ -110,7 +132,7 @@ def _type_of(p) -> str:
         return "bool"
     if isinstance(p.default, str) or ann.startswith("str") or ann.startswith("Literal"):
         return "str"
-    if ann.startswith("int") or p.name in ("k", "decimate"):
+    if ann.startswith("int") or p.name in ("k", "n", "decimate"):
         return "int"
     return "number"
 

@@ -8,9 +8,10 @@ builder check beyond this is reported by :mod:`neurosim.config._build` with the 
 
 from __future__ import annotations
 
+from . import _schema_parts as parts
 from ._errors import Where, suggest
 from ._registry import KINDS, parameters, registry
-from ._values import check_keys, integer, number, string, table, value
+from ._values import check_keys, integer, lowest, number, string, table, value
 
 __all__ = ["check", "SECTIONS", "SEED_MAX", "STRUCTURAL"]
 
@@ -21,6 +22,8 @@ SECTIONS = (
     "populations",
     "inputs",
     "projections",
+    "poisson_inputs",
+    "gap_junctions",
     "rate_populations",
     "couplings",
     "readouts",
@@ -46,7 +49,7 @@ STRUCTURAL = {
     "readouts": ("name", "model", "source", "regions", "variable"),
 }
 _PROJECTION = ("name", "pre", "post", "connectivity", "weight", "delay", "synapse", "output")
-_PROJECTION += ("receptor", "backend")
+_PROJECTION += ("receptor", "backend", "dynamics", "salt")
 _KIND = {
     "populations": "neuron",
     "inputs": "current",
@@ -149,11 +152,7 @@ def _projection(tbl, at):
     out["connectivity"] = _component(
         tbl["connectivity"], at.key("connectivity"), "generator", "generator"
     )
-    conn = out["connectivity"]
-    if "p" in conn:
-        number(conn["p"], at.key("connectivity").key("p"), lo=0.0, hi=1.0)
-    if "k" in conn:
-        integer(conn["k"], at.key("connectivity").key("k"), lo=0)
+    parts.check_generator(out["connectivity"], at.key("connectivity"))
     out["synapse"] = _component(tbl["synapse"], at.key("synapse"), "synapse", "model")
     if "output" in tbl:
         out["output"] = _component(tbl["output"], at.key("output"), "output", "model")
@@ -165,9 +164,18 @@ def _projection(tbl, at):
         d = value(tbl["delay"], at.key("delay"), "number", "time")
         if isinstance(d, float) and d < 0:
             at.key("delay").fail(f"must be >= 0 ms, got {d:g}; a delay beyond the one step")
-        if isinstance(d, dict) and min(v for k, v in d.items() if k in ("low", "value")) < 0:
-            at.key("delay").fail(f"a delay distribution must stay >= 0 ms, got {d}")
+        if isinstance(d, (dict, list)) and lowest(d) < 0:
+            at.key("delay").fail(
+                f"a delay distribution must stay >= 0 ms, got {d}; bound it below, e.g. "
+                '{ dist = "truncated_normal", loc = 1.5, std = 0.75, low = 0.05 } or '
+                '{ dist = "clipped", of = {...}, low = 0.0 }'
+            )
         out["delay"] = d
+    if "dynamics" in tbl:
+        out["dynamics"] = parts.dynamics(tbl["dynamics"], at.key("dynamics"))
+        parts.check_plastic_weights(out, at)
+    if "salt" in tbl:
+        out["salt"] = parts.salt(tbl["salt"], at.key("salt"))
     return out
 
 
@@ -323,7 +331,7 @@ def _record(v, at: Where) -> list:
 
 
 def _run(tbl, at):
-    check_keys(tbl, at, ("dt", "duration", "seed", "record"))
+    check_keys(tbl, at, ("dt", "duration", "seed", "record", "record_spikes", "allow_coarse_dt"))
     out = {
         "dt": number(tbl.get("dt", 0.1), at.key("dt"), "time", lo=0.0, lo_open=True),
         "duration": number(
@@ -332,6 +340,10 @@ def _run(tbl, at):
         "seed": integer(tbl.get("seed", 0), at.key("seed"), lo=0),
         "record": _record(tbl.get("record", []), at.key("record")),
     }
+    if "allow_coarse_dt" in tbl:
+        out["allow_coarse_dt"] = value(tbl["allow_coarse_dt"], at.key("allow_coarse_dt"), "bool")
+    if "record_spikes" in tbl:
+        out["record_spikes"] = parts.record_spikes(tbl["record_spikes"], at.key("record_spikes"))
     if out["seed"] > SEED_MAX:
         at.key("seed").fail(f"must be <= {SEED_MAX} (a JAX key holds 32 bits), got {out['seed']}")
     return out
@@ -341,6 +353,8 @@ _ENTRY = {
     "populations": _population,
     "inputs": _input,
     "projections": _projection,
+    "poisson_inputs": parts.poisson_input,
+    "gap_junctions": parts.gap_junction,
     "rate_populations": _rate_population,
     "couplings": _coupling,
     "readouts": _readout,
@@ -353,8 +367,13 @@ def check(raw: dict, source: str) -> dict:
     check_keys(raw, top, SECTIONS)
     spec = {}
     net = table(raw.get("network", {}), top.key("network"))
-    check_keys(net, top.key("network"), ("name", "description"))
-    spec["network"] = {k: string(net[k], top.key("network").key(k)) for k in net}
+    check_keys(net, top.key("network"), ("name", "description", "conventions"))
+    spec["network"] = {
+        k: string(v, top.key("network").key(k)) for k, v in net.items() if k != "conventions"
+    }
+    if "conventions" in net:
+        at = top.key("network").key("conventions")
+        spec["network"]["conventions"] = parts.conventions(net["conventions"], at)
     spec["network"].setdefault("name", "network")
     spec["run"] = _run(table(raw.get("run", {}), top.key("run")), top.key("run"))
     for section, entry in _ENTRY.items():

@@ -10,9 +10,11 @@ import math
 import re
 
 from ._errors import Where, suggest
-from ._registry import CANONICAL, INIT_DISTS, UNITS, dimension
+from ._registry import CANONICAL, INIT_BOUNDS, INIT_DISTS, UNITS, dimension
 
-__all__ = ["number", "integer", "string", "boolean", "value", "table", "check_keys"]
+__all__ = [
+    "number", "integer", "string", "boolean", "value", "table", "check_keys", "lowest", "span"
+]  # fmt: skip
 
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([^\s\d].*?)?\s*$")
 
@@ -111,18 +113,60 @@ def check_keys(tbl: dict, at: Where, allowed, required=()) -> None:
 
 
 def distribution(v: dict, at: Where, dim: str | None) -> dict:
-    """``{dist = "normal", loc, std}`` / ``uniform (low, high)`` / ``constant (value)``."""
+    """``{dist = "normal", loc, std}`` / ``uniform (low, high)`` / ``constant (value)`` /
+    ``truncated_normal (loc, std; low, high optional)`` / ``clipped (of = another
+    distribution; low, high optional)``; an omitted bound is no bound (-inf / inf)."""
     kind = string(v.get("dist"), at.key("dist"), INIT_DISTS) if "dist" in v else None
     if kind is None:
         at.fail(f"a distribution needs dist = one of {list(INIT_DISTS)}")
-    fields = INIT_DISTS[kind][1]
-    check_keys(v, at, ("dist", *fields), required=fields)
+    fields, bounds = INIT_DISTS[kind][1], INIT_BOUNDS.get(kind, ())
+    check_keys(v, at, ("dist", *fields, *bounds), required=fields)
     out = {"dist": kind}
     for f in fields:
-        out[f] = number(v[f], at.key(f), dim, lo=0.0 if f == "std" else None)
+        if f == "of":
+            inner = table(v[f], at.key(f))
+            if "dist" not in inner:
+                at.key(f).fail(
+                    'must be a distribution table, e.g. of = { dist = "normal", loc = 1.5, '
+                    f"std = 0.75 }}; got {inner!r}"
+                )
+            out[f] = distribution(inner, at.key(f), dim)
+        else:
+            out[f] = number(v[f], at.key(f), dim, lo=0.0 if f == "std" else None)
+    for f in bounds:
+        if f in v:
+            out[f] = number(v[f], at.key(f), dim)
     if kind == "uniform" and not out["low"] <= out["high"]:
         at.fail(f"uniform needs low <= high, got low = {out['low']:g}, high = {out['high']:g}")
+    if "low" in bounds and "low" in out and "high" in out and not out["low"] < out["high"]:
+        at.fail(f"{kind} needs low < high, got low = {out['low']:g}, high = {out['high']:g}")
     return out
+
+
+def span(d) -> tuple[float, float]:
+    """``(lowest, highest)`` a normalised number, list or distribution can take (+-inf:
+    unbounded)."""
+    if not isinstance(d, dict):
+        if isinstance(d, list):
+            return (min(d), max(d)) if d else (0.0, 0.0)
+        return d, d
+    if d["dist"] == "constant":
+        return d["value"], d["value"]
+    if d["dist"] == "uniform":
+        return d["low"], d["high"]
+    if d["dist"] == "clipped":
+        lo, hi = span(d["of"])
+        return max(lo, d.get("low", -math.inf)), min(hi, d.get("high", math.inf))
+    if d["std"] == 0:
+        return d["loc"], d["loc"]
+    if d["dist"] == "truncated_normal":
+        return d.get("low", -math.inf), d.get("high", math.inf)
+    return -math.inf, math.inf
+
+
+def lowest(d) -> float:
+    """The smallest value a normalised number or distribution can take (-inf: unbounded)."""
+    return span(d)[0]
 
 
 def value(v, at: Where, kind: str = "number", dim: str | None = "auto"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 from functools import partial
+from typing import Literal
 
 import equinox as eqx
 import jax
@@ -26,7 +27,7 @@ from .._streams import (
     targets,
     unit_uniform,
 )
-from .._validate import check, check_size, not_a_string
+from .._validate import check, check_literal, check_size, not_a_string
 from ..ops import CSR
 
 __all__ = [
@@ -38,6 +39,9 @@ __all__ = [
     "from_dense",
     "from_edges",
 ]
+
+Format = Literal["csr", "ell"]
+"""Storage of a fixed-degree sample: ``ns.ops.CSR`` or ``ns.ops.ELL``."""
 
 _ROW_BLOCK = 1 << 15
 _HOST_FILL_MAX = 1 << 22  # synapses; larger stored builds fill device arrays in place
@@ -250,13 +254,12 @@ class _FixedDegree(AbstractGenerator):
     k: int = eqx.field(static=True)
     allow_multapses: bool = eqx.field(static=True, default=False)
     allow_autapses: bool = eqx.field(static=True, default=True)
-    format: str = eqx.field(static=True, default="csr")
+    format: Format = eqx.field(static=True, default="csr")
 
     def __check_init__(self):
         if isinstance(self.k, bool) or not isinstance(self.k, (int, np.integer)) or self.k < 0:
             raise ValueError(f"k must be an integer >= 0, got {self.k!r}")
-        if self.format not in ("csr", "ell"):
-            raise ValueError(f"format must be 'csr' or 'ell', got {self.format!r}")
+        check_literal("format", self.format, Format)
 
     def _as_format(self, csr: CSR):
         return csr.to_ell() if self.format == "ell" else csr

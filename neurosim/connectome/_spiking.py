@@ -27,16 +27,20 @@ steps (round half to even, :mod:`neurosim.network._delays`), so a long-range spi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .. import init, inputs, neurons, ops, synapses
+from .._validate import check_literal
 from ..network import NetworkBuilder
 from ._connectome import Connectome
 
 __all__ = ["RegionLayout", "SpikingBrain", "dtb_network", "apportion"]
+
+Cells = Literal["e", "i", "all"]
 
 _RESERVED = ("brain", "local_E", "local_I", "long_range", "background")
 
@@ -85,7 +89,7 @@ class RegionLayout:
         """Global ``(start, stop)`` of region ``r``'s inhibitory neurons."""
         return int(self.start[r] + self.n_e[r]), int(self.start[r] + self.size[r])
 
-    def region_rates(self, result, bin_ms: float = 10.0, cells: str = "e", t_start=None):
+    def region_rates(self, result, bin_ms: float = 10.0, cells: Cells = "e", t_start=None):
         """Per-region firing rate (Hz) in bins of ``bin_ms`` ms from a simulation's spikes.
 
         Args:
@@ -97,8 +101,7 @@ class RegionLayout:
         Returns:
             ``(bin centres (ms) (T,), rates (T, R) Hz)``.
         """
-        if cells not in ("e", "i", "all"):
-            raise ValueError(f"cells must be 'e', 'i' or 'all', got {cells!r}")
+        check_literal("cells", cells, Cells)
         if not bin_ms > 0:
             raise ValueError(f"bin_ms must be > 0 ms, got {bin_ms!r}")
         t0 = result.t_start if t_start is None else float(t_start)

@@ -1,8 +1,10 @@
 """Where each neuron lives: the 1-D device mesh, the per-population blocks, the exchange interval.
 
-A spiking population of ``n`` neurons is split into ``D`` equal, contiguous blocks (device
-``k`` owns neurons ``[k n / D, (k + 1) n / D)``); spike sources (Poisson, spike times) are
-replicated: every device computes all of them (cheap, and no spike of theirs is exchanged).
+A spiking population of ``n`` neurons is split into ``D`` contiguous blocks of
+``b = ceil(n / D)`` places (device ``k`` owns neurons ``[k b, min((k + 1) b, n))``; places past
+``n`` are inert padding: copies of the last neuron with zero input whose spikes are masked).
+Spike sources (Poisson, spike times) are replicated: every device computes all of them (cheap,
+and no spike of theirs is exchanged).
 Spikes of sharded populations are exchanged every ``interval`` steps, the minimum delay of
 the projections leaving them (NEST's min-delay scheme, in steps of the one-step minimum).
 """
@@ -17,7 +19,7 @@ from jax.sharding import Mesh
 
 from ..network import Network
 from ..neurons import AbstractSpikeSource
-from ..ops import CSR, ELL
+from ..ops import CSR, ELL, ProceduralBernoulli
 
 __all__ = ["AXIS", "Layout", "make_mesh", "layout"]
 
@@ -60,13 +62,18 @@ class Layout:
         sharded: per population, True if split over devices (neurons), False if replicated
             (spike sources).
         size: per population, its number of neurons ``n``.
-        block: per population, neurons per device (``n / D``; ``n`` when replicated).
+        block: per population, neurons per device (``ceil(n / D)``; ``n`` when replicated).
+            When ``D`` does not divide ``n`` the blocks cover ``D * block > n`` places; those
+            past ``n`` hold inert copies of the last neuron whose spikes are masked (see
+            :meth:`rows`).
         exchanged: per population, True if its spikes are exchanged (sharded and the source
             of some projection).
         interval: steps between spike exchanges (the minimum delay in steps, >= 1).
         delay_steps: per projection, its homogeneous delay in steps (``round(delay / dt)``).
         ring_len: per population, length of its spike-history ring (0: none).
         future_len: per projection with per-synapse delays, its ring of future input (0: none).
+        node_ring: per rate population, its ring of past outputs (0: none); replicated.
+        cross_delay: per cross-scale coupling, its delay in steps; replicated.
     """
 
     n_devices: int
@@ -78,6 +85,18 @@ class Layout:
     delay_steps: tuple[int, ...]
     ring_len: tuple[int, ...]
     future_len: tuple[int, ...]
+    node_ring: tuple[int, ...] = ()
+    cross_delay: tuple[int, ...] = ()
+
+    def padded(self, i: int) -> bool:
+        """True if population ``i`` is sharded with padding (``D`` does not divide ``n``)."""
+        return self.sharded[i] and self.block[i] * self.n_devices != self.size[i]
+
+    def rows(self, i: int, k: int) -> np.ndarray:
+        """Global neuron index of each place of device ``k``'s block of population ``i``,
+        clipped to the last neuron for padding places (whose values are copies)."""
+        b = self.block[i]
+        return np.minimum(k * b + np.arange(b), self.size[i] - 1)
 
     def bytes_per_exchange(self) -> int:
         """Bytes each device contributes per exchange: ``interval`` bit-packed spike vectors."""
@@ -91,24 +110,19 @@ class Layout:
 
 
 def _unsupported(net: Network) -> str:
-    parts = [
-        ("rate populations", net.rate_populations),
-        ("rate couplings", net.node_couplings),
-        ("cross-scale couplings", net.cross),
-        ("readouts", net.readouts),
-        ("gap junctions", net.gap_junctions),
-        ("per-neuron Poisson inputs (add_poisson_input)", net.poisson_inputs),
-    ]
+    parts = [("gap junctions", net.gap_junctions)]
     have = [name for name, x in parts if x]
-    c = net.conventions
-    if (c.delay, c.refractory, c.spike_time) != ("extra", "brian2", "start"):
-        have.append(f"conventions other than the default ({c!r})")
     have += [f"projection {pr.name!r} with dynamics" for pr in net.projections if pr.dynamics]
     return ", ".join(have)
 
 
-def synapse_delay_steps_min(pr, dt: float) -> int | None:
-    """Smallest per-synapse delay of ``pr`` in steps (the kernel's rounding), None if no synapse."""
+def synapse_delay_steps_min(pr, dt: float, rule=(0, 0)) -> int | None:
+    """Smallest per-synapse delay of ``pr`` in steps, None if no synapse.
+
+    The kernel's rounding and the network's convention ``rule = (offset, minimum)``
+    (:meth:`neurosim.network.Conventions.synapse_delay_rule`): ``max(round(d/dt) - offset,
+    minimum)``, monotone in ``d``, so the smallest delay gives the smallest step count.
+    """
     delays = pr.synapse_delays
     dtype = np.dtype(delays.dtype)
     d = np.asarray(delays, dtype)
@@ -118,23 +132,25 @@ def synapse_delay_steps_min(pr, dt: float) -> int | None:
         d = d[np.asarray(pr.conn.targets) < pr.conn.n_post]
     if d.size == 0:
         return None
-    return int(np.round(d / np.asarray(dt, dtype)).astype(np.int64).min())
+    steps = int(np.round(d / np.asarray(dt, dtype)).astype(np.int64).min())
+    return max(steps - int(rule[0]), int(rule[1]))
 
 
 def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = None) -> Layout:
     """Check that ``net`` can be sharded over ``n_devices`` and return its :class:`Layout`.
 
     Raises ``ValueError`` naming the problem and its fix for: parts not supported by sharded
-    runs, a population whose size the devices do not divide (or smaller than the number of
-    devices), connectivity that is not stored (CSR, ELL), and a ``min_delay`` below one step,
+    runs, a population smaller than the number of devices, connectivity other than CSR, ELL
+    or procedural (procedural: homogeneous delay only), and a ``min_delay`` below one step,
     not a multiple of ``dt`` or above the network's minimum delay.
     """
     bad = _unsupported(net)
     if bad:
         raise ValueError(
-            f"sharded runs support spiking populations, static projections (homogeneous or "
-            f"per-synapse delays) and inputs; this network also has {bad}: run it on one "
-            "device (ns.simulate without mesh=)"
+            "sharded runs support spiking populations, static projections (homogeneous or "
+            "per-synapse delays), inputs, per-neuron Poisson inputs, rate populations, "
+            "couplings and readouts (replicated), and either timing convention; this network "
+            f"also has {bad}: run it on one device (ns.simulate without mesh=)"
         )
     plan = net.plan(dt)
     sharded, block = [], []
@@ -150,21 +166,21 @@ def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = No
                 "the mesh; use a mesh with at most as many devices as neurons "
                 f"(ns.distributed.make_mesh({p.n}) or fewer)"
             )
-        if p.n % n_devices:
-            lo = (p.n // n_devices) * n_devices
-            raise ValueError(
-                f"population {p.name!r} has {p.n} neurons, not divisible by the {n_devices} "
-                f"devices of the mesh (blocks must be equal); use {lo} or {lo + n_devices} "
-                "neurons, or a mesh whose size divides every population"
-            )
-        block.append(p.n // n_devices)
+        block.append(-(-p.n // n_devices))  # ceil: the last blocks end in inert padding
     exchanged = [False] * len(net.populations)
     d_min = None
     for j, pr in enumerate(net.projections):
-        if not isinstance(pr.conn, (CSR, ELL)):
+        if isinstance(pr.conn, ProceduralBernoulli) and pr.synapse_delays is not None:
             raise ValueError(
-                f"projection {pr.name!r} uses {type(pr.conn).__name__}; sharded runs need stored "
-                "connectivity (ns.ops.CSR or ns.ops.ELL), e.g. connectivity='stored'"
+                f"projection {pr.name!r} is procedural with per-synapse delays; sharded runs "
+                "regenerate procedural rows only with a homogeneous delay: use stored "
+                "connectivity (connectivity='stored') or one delay for the projection"
+            )
+        if not isinstance(pr.conn, (CSR, ELL, ProceduralBernoulli)):
+            raise ValueError(
+                f"projection {pr.name!r} uses {type(pr.conn).__name__}; sharded runs need "
+                "ns.ops.CSR, ns.ops.ELL or ns.ops.ProceduralBernoulli, e.g. "
+                "connectivity='stored'"
             )
         if not sharded[pr.pre]:
             continue
@@ -172,7 +188,8 @@ def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = No
         if pr.synapse_delays is None:
             d = plan.delay_steps[j]
         else:
-            d = synapse_delay_steps_min(pr, dt)
+            rule = net.conventions.synapse_delay_rule(net.onto_jump(pr))
+            d = synapse_delay_steps_min(pr, dt, rule)
             if d is None:
                 continue
         d_min = d if d_min is None else min(d_min, d)
@@ -203,4 +220,6 @@ def layout(net: Network, n_devices: int, dt: float, min_delay: float | None = No
         delay_steps=plan.delay_steps,
         ring_len=plan.ring_len,
         future_len=plan.future_len,
+        node_ring=plan.node_ring,
+        cross_delay=plan.cross_delay,
     )

@@ -1,7 +1,10 @@
 """Postsynaptic partition: each device's block of neurons and their incoming synapses.
 
 Device ``k`` gets a *local network*: its block of every sharded population (parameter arrays
-sliced along the neuron axis), the replicated spike sources and inputs, and for every
+taken along the neuron axis; see :class:`~neurosim.distributed.Layout` for the padding
+of uneven blocks), the replicated spike sources, inputs and per-neuron Poisson
+inputs, the rate populations, couplings and readouts (replicated), the network's timing
+conventions, and for every
 projection the synapses onto its block, as an operator whose rows are all presynaptic neurons
 (the exchanged, global spike vector) and whose columns are the block. The blocks of a
 projection are padded to a common size (number of synapses, longest row), so that all devices
@@ -24,10 +27,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..network import Network, NetworkState, Population, Projection, Receptor
-from ..ops import CSR, ELL
+from ..ops import CSR, ELL, ProceduralBernoulli
 from ._layout import Layout
 
-__all__ = ["local_networks", "stack", "split_state", "merge_state", "ShardedState"]
+__all__ = [
+    "local_networks",
+    "replicated_rows",
+    "stack",
+    "split_state",
+    "merge_state",
+    "ShardedState",
+]
 
 
 class ShardedState(eqx.Module):
@@ -46,18 +56,26 @@ class ShardedState(eqx.Module):
     start: jax.Array
 
 
-def _take_block(module, n: int, lo: int, hi: int):
-    """``module`` with every array whose leading axis is the neuron axis sliced to ``[lo, hi)``."""
+def _rows(x, rows: np.ndarray):
+    """``x[rows]`` along the leading axis: a plain slice when ``rows`` is contiguous."""
+    lo, hi = int(rows[0]), int(rows[-1]) + 1
+    if hi - lo == rows.size:
+        return x[lo:hi]
+    return jnp.take(x, jnp.asarray(rows), axis=0)  # padding places repeat the last neuron
+
+
+def _take_block(module, n: int, rows: np.ndarray):
+    """``module`` with every array whose leading axis is the neuron axis taken at ``rows``."""
 
     def take(x):
         if eqx.is_array(x) and x.ndim >= 1 and x.shape[0] == n:
-            return x[lo:hi]
+            return _rows(x, rows)
         return x
 
     out = jax.tree.map(take, module)
     if dataclasses.is_dataclass(out) and any(f.name == "n" for f in dataclasses.fields(out)):
         out = copy.copy(out)
-        object.__setattr__(out, "n", hi - lo)
+        object.__setattr__(out, "n", int(rows.size))
     return out
 
 
@@ -112,6 +130,12 @@ def _ell_blocks(conn: ELL, delays, ps0: int, b: int, D: int):
     return out
 
 
+def replicated_rows(pr: Projection) -> bool:
+    """True if every device holds the whole projection (procedural: rows regenerated from the
+    same counter streams on every device, each keeping the columns of its block)."""
+    return isinstance(pr.conn, ProceduralBernoulli)
+
+
 def local_networks(net: Network, lay: Layout) -> list[Network]:
     """One local :class:`neurosim.Network` per device (same static structure on all)."""
     D = lay.n_devices
@@ -119,22 +143,25 @@ def local_networks(net: Network, lay: Layout) -> list[Network]:
     for pr in net.projections:
         b = lay.block[pr.post]
         ps0 = pr.post_slice[0]
+        if isinstance(pr.conn, ProceduralBernoulli):  # every device regenerates the rows
+            per_proj.append([(pr.conn, None)] * D)
+            continue
         fn = _csr_blocks if isinstance(pr.conn, CSR) else _ell_blocks
         per_proj.append(fn(pr.conn, pr.synapse_delays, ps0, b, D))
     nets = []
     for k in range(D):
         pops = []
-        for p, sh, b in zip(net.populations, lay.sharded, lay.block, strict=True):
-            if not sh:
+        for i, p in enumerate(net.populations):
+            if not lay.sharded[i]:
                 pops.append(Population(p.name, p.neuron, p.receptors, ()))
                 continue
-            lo, hi = k * b, (k + 1) * b
+            rows = lay.rows(i, k)
             recs = tuple(
-                Receptor(r.name, _take_block(r.kinetics, p.n, lo, hi), _take_block(
-                    r.output, p.n, lo, hi))
+                Receptor(r.name, _take_block(r.kinetics, p.n, rows), _take_block(
+                    r.output, p.n, rows))
                 for r in p.receptors
             )  # fmt: skip
-            pops.append(Population(p.name, _take_block(p.neuron, p.n, lo, hi), recs, ()))
+            pops.append(Population(p.name, _take_block(p.neuron, p.n, rows), recs, ()))
         projs = []
         for pr, blocks in zip(net.projections, per_proj, strict=True):
             conn, dl = blocks[k]
@@ -144,7 +171,7 @@ def local_networks(net: Network, lay: Layout) -> list[Network]:
                     pre=pr.pre,
                     pre_slice=pr.pre_slice,
                     post=pr.post,
-                    post_slice=(0, lay.block[pr.post]),
+                    post_slice=pr.post_slice if replicated_rows(pr) else (0, lay.block[pr.post]),
                     receptor=pr.receptor,
                     conn=conn,
                     delay=pr.delay,
@@ -154,7 +181,21 @@ def local_networks(net: Network, lay: Layout) -> list[Network]:
                     max_delay=pr.max_delay,
                 )
             )
-        nets.append(Network(tuple(pops), tuple(projs), net.inputs))
+        # The conventions travel with the block: sources read their stamp's step counter,
+        # refractoriness and delay latencies follow the network's rules (shared phases).
+        nets.append(
+            Network(
+                tuple(pops),
+                tuple(projs),
+                net.inputs,
+                poisson_inputs=net.poisson_inputs,  # replicated: each block slices its counts
+                rate_populations=net.rate_populations,  # replicated (see _multiscale)
+                node_couplings=net.node_couplings,
+                cross=net.cross,
+                readouts=net.readouts,
+                conventions=net.conventions,
+            )
+        )
     return nets
 
 
@@ -184,8 +225,8 @@ def split_state(net: Network, lay: Layout, state: NetworkState) -> ShardedState:
         def block(tree, i, k=k):
             if not lay.sharded[i]:
                 return tree
-            lo, hi = k * lay.block[i], (k + 1) * lay.block[i]
-            return jax.tree.map(lambda a: a[lo:hi], tree)
+            rows = lay.rows(i, k)
+            return jax.tree.map(lambda a: _rows(a, rows), tree)
 
         rings = []
         for pr, r in zip(net.projections, state.delay_rings or (None,) * len(net.projections),
@@ -220,8 +261,8 @@ def merge_state(net: Network, lay: Layout, sh: ShardedState) -> NetworkState:
     D = lay.n_devices
 
     def merge(tree, i):
-        if lay.sharded[i]:
-            return jax.tree.map(lambda x: x.reshape((-1, *x.shape[2:])), tree)
+        if lay.sharded[i]:  # blocks in order, padding places dropped
+            return jax.tree.map(lambda x: x.reshape((-1, *x.shape[2:]))[: lay.size[i]], tree)
         return jax.tree.map(lambda x: x[0], tree)
 
     rings = []
@@ -247,4 +288,16 @@ def merge_state(net: Network, lay: Layout, sh: ShardedState) -> NetworkState:
         history=tuple(None if h is None else h[0] for h in st.history),
         fault_step=fault,
         delay_rings=tuple(rings) if st.delay_rings else st.delay_rings,
+        **{  # rate populations, couplings, readouts: replicated, device 0's copy
+            f: jax.tree.map(lambda x: x[0], getattr(st, f))
+            for f in (
+                "nodes",
+                "node_input",
+                "node_history",
+                "node_fault",
+                "cross",
+                "readouts",
+                "readout_values",
+            )
+        },  # fmt: skip
     )

@@ -12,8 +12,16 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from .._driver import HashableTree, finish
-from ..network import Network, NetworkState, SimulationResult, decode_packed_spikes
+from .._driver import HashableTree, OnFault, check_on_fault
+from .._validate import check_key, check_positive
+from ..network import (
+    Network,
+    NetworkState,
+    SimulationResult,
+    decode_packed_spikes,
+    resolve_record_spikes,
+    simulation_result,
+)
 from ._layout import AXIS, Layout, layout
 from ._partition import local_networks, merge_state, split_state, stack
 from ._step import block_step, flush
@@ -54,18 +62,19 @@ def _expand(tree):
     return jax.tree.map(lambda x: x[None], tree)
 
 
-def _chunk(static, lay: Layout, capacity: int, dyn, sst, key, dt, n_active):
-    """Per device: up to ``capacity`` steps (``n_active`` of them), local spikes bit-packed."""
+def _chunk(static, lay: Layout, capacity: int, rec: tuple, dyn, sst, key, dt, n_active):
+    """Per device: up to ``capacity`` steps (``n_active`` of them), the local spikes of the
+    populations ``rec`` bit-packed."""
     local = eqx.combine(_squeeze(dyn), static.tree)
     sst = _squeeze(sst)
-    bufs = tuple(jnp.zeros((capacity, (b + 7) // 8), jnp.uint8) for b in lay.block)
+    bufs = tuple(jnp.zeros((capacity, (lay.block[i] + 7) // 8), jnp.uint8) for i in rec)
 
     def body(c):
         i, st, sb = c
         st, spikes = block_step(local, lay, st, key, dt, AXIS)
         sb = tuple(
-            jax.lax.dynamic_update_index_in_dim(b, jnp.packbits(s > 0), i, 0)
-            for b, s in zip(sb, spikes, strict=True)
+            jax.lax.dynamic_update_index_in_dim(b, jnp.packbits(spikes[j] > 0), i, 0)
+            for b, j in zip(sb, rec, strict=True)
         )
         return i + 1, st, sb
 
@@ -76,11 +85,11 @@ def _chunk(static, lay: Layout, capacity: int, dyn, sst, key, dt, n_active):
     return _expand(sst), _expand(bufs)
 
 
-def _compiled(static, lay, capacity, mesh):
-    key = (static, lay, capacity, mesh)
+def _compiled(static, lay, capacity, rec, mesh):
+    key = (static, lay, capacity, rec, mesh)
     if key not in _COMPILED:
         fn = jax.shard_map(
-            functools.partial(_chunk, static, lay, capacity),
+            functools.partial(_chunk, static, lay, capacity, rec),
             mesh=mesh,
             in_specs=(P(AXIS), P(AXIS), P(), P(), P()),
             out_specs=(P(AXIS), P(AXIS)),
@@ -115,6 +124,17 @@ def _host(x) -> np.ndarray:
     return np.asarray(x)
 
 
+def _decode(lay: Layout, rec: tuple, bufs, n_active: int, offsets):
+    """``(steps within the chunk, global indices)`` per device block of the recorded
+    populations, in increasing index order (a replicated population: its first copy)."""
+    for i, buf in zip(rec, bufs, strict=True):
+        host = _host(buf)[:, :n_active]  # (D, steps, bytes)
+        for k in range(lay.n_devices) if lay.sharded[i] else [0]:
+            steps, idx = decode_packed_spikes(host[k], lay.block[i])
+            shift = k * lay.block[i] if lay.sharded[i] else 0
+            yield steps, idx + shift + offsets[i]
+
+
 def simulate(
     network: Network,
     duration: float,
@@ -125,25 +145,29 @@ def simulate(
     state: NetworkState | None = None,
     min_delay: float | None = None,
     chunk_steps: int | None = None,
-    on_fault="raise",
+    on_fault: OnFault = "raise",
     record=(),
+    record_spikes=None,
 ) -> SimulationResult:
     """Simulate ``network`` sharded along the neuron axis over the devices of ``mesh``.
 
     The same result as :func:`neurosim.simulate` on one device: identical spike rasters and
     the same final state to float rounding (each neuron sums its synaptic inputs in the same
-    order). Every spiking population is split into equal contiguous blocks, one per device,
+    order). Every spiking population is split into contiguous blocks, one per device,
     with the synapses onto each block (postsynaptic partition); spike sources and inputs are
     replicated. Spikes are exchanged, bit-packed, with one ``all_gather`` every minimum
-    delay; recorded spikes stay on their device until the end of each chunk.
+    delay; recorded spikes stay on their device until the end of each chunk. The result is
+    made by the same function as :func:`neurosim.simulate`'s
+    (:func:`neurosim.network.simulation_result`): same spike stamps (network conventions),
+    ``spikes_recorded`` and fault report.
 
     Args:
-        network: a spiking network (stored connectivity; no rate populations, readouts, gap
-            junctions or plastic projections).
+        network: a network with stored or procedural connectivity (no gap junctions or
+            plastic projections); rate populations and readouts are replicated.
         duration: biological time (ms); dt: time step (ms).
         key: random key (initial state when ``state`` is None, stochastic inputs).
-        mesh: a 1-D mesh from :func:`neurosim.distributed.make_mesh`; its size must divide
-            every spiking population.
+        mesh: a 1-D mesh from :func:`neurosim.distributed.make_mesh`, at most as many
+            devices as the smallest spiking population (uneven blocks are padded).
         state: initial global state (default ``network.init_state(key, dt)``, as one device).
         min_delay: exchange interval (ms); default the network's minimum delay (``dt`` plus
             the shortest delay of a projection leaving a sharded population). Must be a
@@ -151,6 +175,9 @@ def simulate(
         chunk_steps: steps per compiled chunk (default up to 2000).
         on_fault: ``"raise"`` or ``"return"`` when a state becomes non-finite.
         record: must be empty: sharded runs record spikes only (the final state is returned).
+        record_spikes: populations whose spikes are recorded, as in :func:`neurosim.simulate`:
+            ``None`` (default) every population except spike sources, ``"all"``, a population
+            name or a sequence of them, or ``()`` for none.
 
     Returns:
         A :class:`neurosim.SimulationResult` (spikes, final global state; no traces).
@@ -168,10 +195,15 @@ def simulate(
             "sharded runs record spikes only (record=() ); read variables from "
             "result.final_state, or simulate on one device to record traces"
         )
+    check_on_fault(on_fault)
+    check_positive("duration", duration, "ms")
+    check_positive("dt", dt, "ms")
+    key = check_key(key)
     dt = float(dt)
     n_steps = int(round(float(duration) / dt))
     if n_steps < 1:
         raise ValueError(f"duration ({duration} ms) is shorter than one step (dt={dt} ms)")
+    rec = resolve_record_spikes(network, record_spikes)
     k_init, k_run = jax.random.split(key)
     if state is None:
         state = network.init_state(k_init, dt)
@@ -182,14 +214,14 @@ def simulate(
     dyn, static = eqx.partition(local, eqx.is_array)
     static = HashableTree(static)
     capacity = int(min(chunk_steps or 2000, n_steps))
-    exe = _compiled(static, lay, capacity, mesh)
+    exe = _compiled(static, lay, capacity, rec, mesh)
     sst = _put(split_state(network, lay, state), mesh, P(AXIS))
     dyn = _put(dyn, mesh, P(AXIS))
     k_run, dt_arr = _put((k_run, jnp.asarray(dt, jnp.result_type(float))), mesh, P())
     t0 = time.perf_counter()
     compile_s = 0.0
     offsets = np.concatenate([[0], np.cumsum(lay.size)[:-1]])
-    steps_all, idx_all = [], []
+    steps_all, idx_all = [], []  # per chunk, blocks in increasing index order
     done = 0
     while done < n_steps:
         n_active = min(capacity, n_steps - done)
@@ -198,14 +230,9 @@ def simulate(
         if done == 0:
             jax.block_until_ready(sst)
             compile_s = time.perf_counter() - t_c  # first call: compile + first chunk
-        for i, buf in enumerate(bufs):
-            host = _host(buf)[:, :n_active]  # (D, steps, bytes)
-            parts = range(lay.n_devices) if lay.sharded[i] else [0]
-            for k in parts:
-                st_k, ix_k = decode_packed_spikes(host[k], lay.block[i])
-                steps_all.append(st_k + start_step + done)
-                shift = k * lay.block[i] if lay.sharded[i] else 0
-                idx_all.append(ix_k + shift + offsets[i])
+        for st_k, ix_k in _decode(lay, rec, bufs, n_active, offsets):
+            steps_all.append(st_k + start_step + done)
+            idx_all.append(ix_k)
         done += n_active
         fault = _host(sst.net.fault_step)
         if np.any(fault >= 0):
@@ -214,41 +241,21 @@ def simulate(
     final = merge_state(network, lay, sst)
     if jax.process_count() > 1:
         final = jax.tree.map(_host, final)
-    steps = np.concatenate(steps_all) if steps_all else np.zeros(0, np.int64)
-    idx = np.concatenate(idx_all) if idx_all else np.zeros(0, np.int64)
-    order = np.lexsort((idx, steps))
-    steps, idx = steps[order], idx[order]
-    status, message, completed = "ok", "", done
-    fault = np.asarray(final.fault_step)
-    if np.any(fault >= 0):
-        first = int(fault[fault >= 0].min())
-        bad = [network.populations[i].name for i in np.flatnonzero(fault == first)]
-        status = "fault"
-        message = (
-            f"population {bad[0]!r} produced a non-finite state at step {first} "
-            f"(t = {first * dt:g} ms); results before that step are kept"
-        )
-        completed = first - start_step
-        keep = steps < first
-        steps, idx = steps[keep], idx[keep]
-    result = SimulationResult(
-        spike_times=steps * dt,
-        spike_indices=idx,
-        traces={},
-        trace_times={},
+    return simulation_result(
+        network,
+        steps=np.concatenate(steps_all) if steps_all else np.zeros(0, np.int64),
+        indices=np.concatenate(idx_all) if idx_all else np.zeros(0, np.int64),
+        recorded=rec,
         final_state=final,
-        network=network,
-        t_start=start_step * dt,
-        duration=n_steps * dt,
+        start_step=start_step,
+        n_steps=n_steps,
+        done=done,
         dt=dt,
-        n_steps=completed,
         compile_s=compile_s,
         run_s=run_s,
-        status=status,
-        message=message,
         devices=[str(d) for d in mesh.devices.flat],
+        on_fault=on_fault,
     )
-    return finish(result, on_fault)
 
 
 def run(
@@ -303,5 +310,7 @@ def run(
     out = {}
     for i, p in enumerate(net.populations):
         s = spikes[i]  # (D, n_steps, block)
-        out[p.name] = jnp.swapaxes(s, 0, 1).reshape(int(n_steps), -1) if lay.sharded[i] else s[0]
+        out[p.name] = (
+            jnp.swapaxes(s, 0, 1).reshape(int(n_steps), -1)[:, : p.n] if lay.sharded[i] else s[0]
+        )
     return merge_state(net, lay, sst), out

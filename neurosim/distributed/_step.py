@@ -28,7 +28,8 @@ from ..network import (
 )
 from ..ops import any_nonfinite, event_matvec
 from ._layout import Layout
-from ._partition import ShardedState
+from ._multiscale import is_multiscale, node_values, step_multiscale
+from ._partition import ShardedState, replicated_rows
 
 __all__ = ["block_step", "flush", "InputView"]
 
@@ -82,7 +83,8 @@ def _slice(x, sl):
 def _exchange(local: Network, lay: Layout, st, buffer, start, count, dt, axis):
     """Gather the first ``count`` buffered steps; ``(history, rings, global spikes)``."""
     pops = [i for i, x in enumerate(lay.exchanged) if x]
-    glob = dict(zip(pops, _gather_fn(axis)(tuple(buffer[i] for i in pops)), strict=True))
+    gathered = _gather_fn(axis)(tuple(buffer[i] for i in pops))
+    glob = {i: g[:, : lay.size[i]] for i, g in zip(pops, gathered, strict=True)}  # no padding
     history = list(st.history)
     for i in pops:
         if history[i] is None:
@@ -104,11 +106,68 @@ def _exchange(local: Network, lay: Layout, st, buffer, start, count, dt, axis):
             t = start + m
             vals = lax.dynamic_index_in_dim(glob[pr.pre], m, keepdims=False)
             vals = _slice(jnp.where(m < count, vals, 0), pr.pre_slice)
-            ring, now = deliver_delayed(pr.conn, pr.synapse_delays, vals, ring, t, dt, pr.backend)
+            ring, now = deliver_delayed(
+                pr.conn, pr.synapse_delays, vals, ring, t, dt, pr.backend, rule=_rule(local, pr)
+            )
             return lax.dynamic_update_index_in_dim(ring, now, t % ring.shape[0], 0)  # no read
 
         rings[j] = lax.fori_loop(0, lay.interval, scatter, rings[j])
     return tuple(history), tuple(rings), tuple(glob.get(i) for i in range(len(lay.size)))
+
+
+def _rule(local: Network, pr) -> tuple[int, int]:
+    """The per-synapse delay rule of ``pr`` under the network's conventions."""
+    return local.conventions.synapse_delay_rule(local.onto_jump(pr))
+
+
+def _block(x, lay: Layout, i: int, dev):
+    """Device ``dev``'s block of a global per-neuron vector of population ``i``."""
+    if not lay.sharded[i]:
+        return x
+    b = lay.block[i]
+    if lay.padded(i):  # padding places get zero
+        x = jnp.pad(x, (0, b * lay.n_devices - x.shape[0]))
+    return lax.dynamic_slice_in_dim(x, dev * b, b)
+
+
+def _post_block(out, pr, lay: Layout, dev):
+    """Device ``dev``'s block of a projection's whole output (its post slice, zero outside)."""
+    n = lay.size[pr.post]
+    if pr.post_slice != (0, n):
+        lo, hi = pr.post_slice
+        out = jnp.zeros((n,), out.dtype).at[lo:hi].add(out)
+    return _block(out, lay, pr.post, dev)
+
+
+def _mask_padding(spikes, lay: Layout, dev):
+    """Spikes of the padding places of uneven blocks set to zero (they never leave)."""
+    out = []
+    for i, x in enumerate(spikes):
+        if lay.padded(i):
+            x = jnp.where(dev * lay.block[i] + jnp.arange(lay.block[i]) < lay.size[i], x, 0)
+        out.append(x)
+    return tuple(out)
+
+
+def _poisson_inputs(local: Network, lay: Layout, step, increments, k_step, dt, dev):
+    """Per-neuron Poisson counts x weight, the numbers one device draws, cut to the block.
+
+    Each input draws its whole target range with the one-device key (``fold_in(k_step,
+    0x9015)`` folded with the input's index) and keeps the device's block: bitwise the
+    one-device increments, at the cost of drawing every target neuron's count on every
+    device (O(n) per device and step; cheap next to the synapses, and exact).
+    """
+    key = jax.random.fold_in(k_step, 0x9015)
+    for j, slot in enumerate(local.poisson_inputs):
+        _, x = slot.source.step({}, None, step, dt, jax.random.fold_in(key, j))
+        i, n = slot.target, lay.size[slot.target]
+        if slot.target_slice != (0, n):
+            lo, hi = slot.target_slice
+            x = jnp.zeros((n,), x.dtype).at[lo:hi].add(x)
+        x = _block(x, lay, i, dev)
+        cur = increments[i][slot.receptor]
+        increments[i][slot.receptor] = x if cur is None else cur + x
+    return increments
 
 
 def _maybe_exchange(local, lay, st, buffer, start, count, due, dt, axis):
@@ -138,12 +197,12 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
     k_step = jax.random.fold_in(key, s)
     k_neu, k_inp = jax.random.split(k_step)
     dev = lax.axis_index(axis)
-    i_ext_g, new_inputs, rates = step_inputs(InputView.of(local, lay), st, k_inp, dt, ())
-    i_ext = [
-        lax.dynamic_slice_in_dim(x, dev * b, b) if sh else x
-        for x, sh, b in zip(i_ext_g, lay.sharded, lay.block, strict=True)
-    ]
+    view = InputView.of(local, lay)._replace(cross=local.cross)
+    i_ext_g, new_inputs, rates = step_inputs(view, st, k_inp, dt, node_values(local, lay, st, dt))
+    i_ext = [_block(x, lay, i, dev) for i, x in enumerate(i_ext_g)]
+    rates = [None if r is None else _block(r, lay, i, dev) for i, r in enumerate(rates)]
     new_neurons, spikes = step_neurons(local, st, i_ext, rates, k_neu, dt)
+    spikes = _mask_padding(spikes, lay, dev)
     buffer = tuple(
         None
         if buf is None
@@ -170,14 +229,19 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
                 h = history[pre]
                 src = lax.dynamic_index_in_dim(h, (s - d) % h.shape[0], keepdims=False)
             src = _slice(src, pr.pre_slice)
-            if pr.synapse_delays is not None:
+            if replicated_rows(pr):  # the one-device product, this block kept
+                out = _post_block(event_matvec(pr.conn, src, backend=pr.backend), pr, lay, dev)
+            elif pr.synapse_delays is not None:
                 rings[j], out = deliver_delayed(
-                    pr.conn, pr.synapse_delays, src, rings[j], s, dt, pr.backend
-                )
+                    pr.conn, pr.synapse_delays, src, rings[j], s, dt, pr.backend,
+                    rule=_rule(local, pr),
+                )  # fmt: skip
             else:
                 out = event_matvec(pr.conn, src, backend=pr.backend)
         cur = increments[pr.post][pr.receptor]
         increments[pr.post][pr.receptor] = out if cur is None else cur + out
+    if local.poisson_inputs:
+        increments = _poisson_inputs(local, lay, s, increments, k_step, dt, dev)
     new_receptors = step_receptors(local, st, increments, dt)
     history = tuple(
         h
@@ -189,8 +253,12 @@ def block_step(local: Network, lay: Layout, sst: ShardedState, key, dt, axis: st
         [any_nonfinite((new_neurons[i], new_receptors[i])) for i in range(len(lay.size))]
     )
     fault = jnp.where((st.fault_step < 0) & bad, s, st.fault_step)
+    more = {}
+    if is_multiscale(local):
+        more = step_multiscale(local, lay, st, spikes, new_neurons, new_receptors, k_step, dt, axis)
     new = dataclasses.replace(
         st,
+        **more,
         step=s + 1,
         neurons=new_neurons,
         receptors=new_receptors,

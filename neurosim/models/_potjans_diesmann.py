@@ -10,13 +10,19 @@ Units: mV, ms, pA, pF, Hz.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import jax
 import numpy as np
 
 from .. import connectivity, init, neurons, synapses
+from .._validate import check_literal
 from ..network import Network, NetworkBuilder
 
 __all__ = ["potjans_diesmann", "potjans_diesmann_parameters", "PD14_POPULATIONS"]
+
+Background = Literal["poisson", "dc"]
+V0 = Literal["optimized", "original"]
 
 PD14_POPULATIONS = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
 N_FULL = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948])
@@ -91,8 +97,7 @@ def potjans_diesmann_parameters(scale=0.1, k_scale=None, background="poisson") -
     """
     scale = _check_scale("scale", scale)
     k_scale = scale if k_scale is None else _check_scale("k_scale", k_scale)
-    if background not in ("poisson", "dc"):
-        raise ValueError(f"background must be 'poisson' or 'dc', got {background!r}")
+    check_literal("background", background, Background)
     nn = np.outer(N_FULL, N_FULL).astype(np.float64)
     k_full = np.log(1.0 - CONN_P) / np.log((nn - 1.0) / nn)
     sizes = np.round(N_FULL * scale).astype(np.int64)
@@ -172,8 +177,7 @@ def potjans_diesmann(
         ('L23E', 207)
     """
     p = potjans_diesmann_parameters(scale, k_scale, background)
-    if v0 not in ("optimized", "original"):
-        raise ValueError(f"v0 must be 'optimized' or 'original', got {v0!r}")
+    check_literal("v0", v0, V0)
     if not (isinstance(dt, (int, float)) and 0 < dt <= 1.5):
         raise ValueError(f"dt must be a number in (0, 1.5] ms, got {dt!r}")
     key = key if key is not None else jax.random.key(0)

@@ -20,8 +20,8 @@ from ._multiscale_builder import check_rate_parts
 from ._network import Network, NetworkState, Plan
 from ._poisson_input import PoissonInput, PoissonInputSlot
 from ._readouts import AbstractReadout, PopulationRate, SynapticLFP
-from ._record import Trace
-from ._result import SimulationError, SimulationResult
+from ._record import Trace, resolve_record_spikes
+from ._result import SimulationError, SimulationResult, simulation_result
 from ._run import RunOutput, run
 from ._simulate import decode_packed_spikes, simulate
 from ._spike_sources import InhomogeneousPoisson, SpikeTimes
@@ -67,6 +67,8 @@ __all__ = [
     "simulate",
     "SimulationResult",
     "SimulationError",
+    "simulation_result",
+    "resolve_record_spikes",
     "decode_packed_spikes",
     "RatePopulation",
     "NodeCoupling",

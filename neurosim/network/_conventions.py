@@ -41,7 +41,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Literal
 
+from .._validate import check_literal
+
 __all__ = ["Conventions", "resolve_conventions"]
+
+DelayRule = Literal["extra", "total"]
+RefractoryRule = Literal["brian2", "nest"]
+SpikeStamp = Literal["start", "end"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,20 +69,14 @@ class Conventions:
         'nest'
     """
 
-    delay: Literal["extra", "total"] = "extra"
-    refractory: Literal["brian2", "nest"] = "brian2"
-    spike_time: Literal["start", "end"] = "start"
+    delay: DelayRule = "extra"
+    refractory: RefractoryRule = "brian2"
+    spike_time: SpikeStamp = "start"
 
     def __post_init__(self):
-        for name, allowed in (
-            ("delay", ("extra", "total")),
-            ("refractory", ("brian2", "nest")),
-            ("spike_time", ("start", "end")),
-        ):
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"Conventions {name} must be one of {allowed}, got {getattr(self, name)!r}"
-                )
+        check_literal("delay", self.delay, DelayRule)
+        check_literal("refractory", self.refractory, RefractoryRule)
+        check_literal("spike_time", self.spike_time, SpikeStamp)
 
     @classmethod
     def default(cls) -> Conventions:

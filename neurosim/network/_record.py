@@ -1,6 +1,7 @@
 """What to record: traces of state variables, observables and readouts, decimated.
 
-One convention for every part of a network: ``ns.Trace("name.var", indices=, every=)``.
+One convention for every part of a network: ``ns.Trace("name.var", indices=, every=)``; and
+whose spikes are kept (``record_spikes=``: by default every population but spike sources).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..neurons import AbstractSpikeSource
 from ._network import Network, NetworkState
 
-__all__ = ["Trace", "TraceSpec", "resolve_traces", "read_trace"]
+__all__ = ["Trace", "TraceSpec", "resolve_traces", "read_trace", "resolve_record_spikes"]
 
 
 class Trace(NamedTuple):
@@ -166,3 +168,57 @@ def read_trace(net: Network, spec: TraceSpec, state: NetworkState):
         src = state.receptors[spec.pop][spec.receptor]
     x = jnp.atleast_1d(src[spec.var])
     return x[jnp.asarray(spec.indices, dtype=jnp.int32)]
+
+
+def resolve_record_spikes(network: Network, record_spikes) -> tuple[int, ...]:
+    """Indices of the populations whose spikes are recorded, for ``record_spikes=`` of
+    :func:`neurosim.simulate` and :func:`neurosim.distributed.simulate`.
+
+    ``None``: every population except spike sources; ``"all"`` (or ``True``): every one;
+    ``()`` (or ``False``): none; a population name or a sequence of names: those.
+
+    Example:
+        >>> import jax, neurosim as ns
+        >>> b = ns.NetworkBuilder()
+        >>> b.add_population("X", ns.neurons.PoissonSource(4, rate=10.0))
+        'X'
+        >>> b.add_population("E", ns.neurons.LIF(4))
+        'E'
+        >>> net = b.build()
+        >>> from neurosim.network import resolve_record_spikes
+        >>> resolve_record_spikes(net, None), resolve_record_spikes(net, "all")
+        ((1,), (0, 1))
+    """
+    pops = network.populations
+    if record_spikes is None:
+        return tuple(j for j, p in enumerate(pops) if not isinstance(p.neuron, AbstractSpikeSource))
+    if record_spikes == "all" or record_spikes is True:
+        return tuple(range(len(pops)))
+    if record_spikes is False:
+        return ()
+    if isinstance(record_spikes, str):
+        record_spikes = (record_spikes,)
+    if not isinstance(record_spikes, (list, tuple, set, frozenset)) or not all(
+        isinstance(name, str) for name in record_spikes
+    ):
+        raise ValueError(
+            f"record_spikes must be None, 'all', a population name or a sequence of names, got "
+            f"{record_spikes!r:.80}; e.g. record_spikes=['E'] or record_spikes='all'"
+        )
+    names = {p.name: j for j, p in enumerate(pops)}
+    groups = {g: p.name for p in pops for g, *_ in p.groups}
+    out = set()
+    for name in record_spikes:
+        if name not in names:
+            hint = (
+                f" ({name!r} is a group of population {groups[name]!r}: record the population "
+                "and select the group with result.spikes(name))"
+                if name in groups
+                else ""
+            )
+            raise ValueError(
+                f"record_spikes names populations; {name!r} is not one{hint}. Populations: "
+                f"{list(names)} (or None: all but spike sources, 'all', or ())"
+            )
+        out.add(names[name])
+    return tuple(sorted(out))

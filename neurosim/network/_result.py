@@ -1,4 +1,5 @@
-"""The result of :func:`neurosim.simulate`."""
+"""The result of :func:`neurosim.simulate` and :func:`neurosim.distributed.simulate`, and
+the one function that makes it from the spikes and the final state of a run."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._driver import OnFault, finish
 from ..neurons import AbstractSpikeSource
+from ._faults import fault_report, has_fault
 from ._network import Network, NetworkState
 
-__all__ = ["SimulationResult", "SimulationError"]
+__all__ = ["SimulationResult", "SimulationError", "simulation_result"]
 
 
 @dataclass
@@ -150,3 +153,85 @@ class SimulationError(RuntimeError):
     def __init__(self, message: str, result: SimulationResult):
         super().__init__(message)
         self.result = result
+
+
+def simulation_result(
+    network: Network,
+    *,
+    steps: np.ndarray,
+    indices: np.ndarray,
+    recorded: tuple[int, ...],
+    final_state: NetworkState,
+    start_step: int,
+    n_steps: int,
+    done: int,
+    dt: float,
+    compile_s: float,
+    run_s: float,
+    devices: list,
+    status: str = "ok",
+    message: str = "",
+    traces: dict | None = None,
+    trace_times: dict | None = None,
+    on_fault: OnFault = "raise",
+) -> SimulationResult:
+    """The :class:`SimulationResult` of a run (one device or sharded), finished per ``on_fault``.
+
+    Both drivers (:func:`neurosim.simulate`, :func:`neurosim.distributed.simulate`) end here,
+    so their results agree field by field: spikes sorted by (step, index), stamped with the
+    network's conventions (``(step + stamp_offset) * dt``), ``spikes_recorded`` naming the
+    populations ``recorded`` (:func:`resolve_record_spikes`), and a neuron or rate-node fault
+    of ``final_state`` reported by name with the spikes from its step on dropped.
+
+    Args:
+        network: the simulated (global) network.
+        steps, indices: absolute step numbers and global neuron indices of the recorded
+            spikes, as blocks each sorted by (step, index): blocks in time order, and blocks
+            covering the same steps in increasing index order (so a stable sort by step
+            gives (step, index) order).
+        recorded: indices of the populations whose spikes were recorded.
+        final_state: the global state after the last step run.
+        start_step: step counter of the initial state; n_steps: steps asked for;
+            done: steps run (fewer after a fault).
+        dt: time step (ms); compile_s, run_s: timings; devices: the devices used.
+        status, message: ``"fault"`` and its message for a fault found by the driver
+            (projection state); a neuron or node fault is found here.
+        traces, trace_times: recorded traces (default none); after a fault only the samples
+            up to the last completed step are kept.
+        on_fault: ``"raise"`` (:class:`SimulationError`) or ``"return"``.
+    """
+    steps, indices = np.asarray(steps), np.asarray(indices)
+    completed = done
+    if has_fault(final_state):
+        first_bad, message = fault_report(network, final_state, start_step, dt)
+        status, completed = "fault", first_bad - start_step
+        keep = steps < first_bad
+        steps, indices = steps[keep], indices[keep]
+    traces = {} if traces is None else dict(traces)
+    trace_times = {} if trace_times is None else dict(trace_times)
+    if status == "fault":  # keep the samples up to the last completed step
+        for name, t in trace_times.items():
+            keep = t <= (start_step + completed) * dt + 1e-9
+            traces[name], trace_times[name] = traces[name][keep], t[keep]
+    if steps.size > 1 and np.any(steps[1:] < steps[:-1]):
+        order = np.argsort(steps, kind="stable")
+        steps, indices = steps[order], indices[order]
+    result = SimulationResult(
+        spike_times=(steps + network.conventions.stamp_offset) * dt,
+        spike_indices=indices,
+        traces=traces,
+        trace_times=trace_times,
+        final_state=final_state,
+        network=network,
+        t_start=start_step * dt,
+        duration=n_steps * dt,
+        dt=dt,
+        n_steps=completed,
+        compile_s=compile_s,
+        run_s=run_s,
+        status=status,
+        message=message,
+        devices=list(devices),
+        spikes_recorded=tuple(network.populations[j].name for j in recorded),
+    )
+    return finish(result, on_fault)

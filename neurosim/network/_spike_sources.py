@@ -9,7 +9,7 @@ receives, so they have no state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -28,6 +28,9 @@ from .._validate import (
 from ..neurons import AbstractSpikeSource
 
 __all__ = ["InhomogeneousPoisson", "SpikeTimes"]
+
+SameStep = Literal["refuse", "merge"]
+"""What :class:`SpikeTimes` does with spikes of one neuron that round to the same step."""
 
 
 class InhomogeneousPoisson(AbstractSpikeSource):
@@ -143,11 +146,11 @@ class SpikeTimes(AbstractSpikeSource):
     n: int = eqx.field(static=True)
     times: jax.Array  # sorted
     indices: jax.Array  # int32, same order
-    same_step: str = eqx.field(static=True)
+    same_step: SameStep = eqx.field(static=True)
 
-    def __init__(self, n: int, times, indices=None, *, dt=None, same_step="refuse"):
+    def __init__(self, n: int, times, indices=None, *, dt=None, same_step: SameStep = "refuse"):
         self.n = check_size("n", n)
-        self.same_step = check_literal("same_step", same_step, ("refuse", "merge"))
+        self.same_step = check_literal("same_step", same_step, SameStep)
         if indices is None and n == 1 and _is_flat(times):
             times = [times]  # one neuron: a flat list of its times
         if indices is None:

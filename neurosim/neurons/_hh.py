@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from .._init import AbstractInit, as_init
-from .._validate import as_param, check_finite, check_nonnegative, check_positive, check_size
+from .._validate import (
+    as_param,
+    check_finite,
+    check_literal,
+    check_nonnegative,
+    check_positive,
+    check_size,
+)
 from ..integrators import AbstractIntegrator, ExpEuler
 from ._base import AbstractNeuron, SynapticDrive, refractory_update
 from ._surrogate import AbstractSurrogate, FastSigmoid
 
 __all__ = ["TraubMiles", "x_over_expm1"]
+
+GatesInit = Literal["steady_state", "zero"]
 
 
 def x_over_expm1(x, k):
@@ -65,7 +76,7 @@ class TraubMiles(AbstractNeuron):
     t_ref: jax.Array
     i_e: jax.Array
     v_init: AbstractInit
-    gates_init: str = eqx.field(static=True)
+    gates_init: GatesInit = eqx.field(static=True)
     integrator: AbstractIntegrator
     surrogate: AbstractSurrogate
 
@@ -85,7 +96,7 @@ class TraubMiles(AbstractNeuron):
         t_ref=3.0,
         i_e=0.0,
         v_init=None,
-        gates_init: str = "steady_state",
+        gates_init: GatesInit = "steady_state",
         integrator: AbstractIntegrator | None = None,
         surrogate: AbstractSurrogate | None = None,
     ):
@@ -96,8 +107,7 @@ class TraubMiles(AbstractNeuron):
         check_nonnegative("t_ref", t_ref, "ms")
         for name, val in (("e_l", e_l), ("e_na", e_na), ("e_k", e_k), ("v_t", v_t), ("i_e", i_e)):
             check_finite(name, val)
-        if gates_init not in ("steady_state", "zero"):
-            raise ValueError(f"gates_init must be 'steady_state' or 'zero', got {gates_init!r}")
+        check_literal("gates_init", gates_init, GatesInit)
         p = lambda x, name: as_param(x, n, name)  # noqa: E731
         self.c_m, self.g_l, self.g_na, self.g_k = (
             p(c_m, "c_m"),

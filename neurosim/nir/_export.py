@@ -14,6 +14,7 @@ __all__ = ["to_nir"]
 
 
 def _arr(x, n) -> np.ndarray:
+    """``x`` broadcast to ``(n,)`` float64, a copy (NIR nodes hold per-neuron arrays)."""
     return np.broadcast_to(np.asarray(x, np.float64), (n,)).copy()
 
 

@@ -15,13 +15,9 @@ from ..network import ConstantCurrent, Network
 from ..neurons import LIF, AbstractSpikeSource
 from ..synapses import CUBA, Delta, Exponential, VoltageJump
 from . import _units as u
-from ._export import _check_lif, _neuron_node
+from ._export import _arr, _check_lif, _neuron_node
 
 __all__ = ["network_to_nir"]
-
-
-def _arr(x, n):
-    return np.broadcast_to(np.asarray(x, np.float64), (n,)).copy()
 
 
 def _unsupported(net: Network) -> list[str]:

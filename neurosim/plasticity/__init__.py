@@ -4,9 +4,11 @@ Pass an object of this package as ``dynamics=`` to :meth:`neurosim.NetworkBuilde
 """
 
 from ._delayed import DendriticDelaySTDP, with_synapse_delays
+from ._pair import PairSTDP
 from ._stack import Stack
-from ._stdp import PFISTER_GERSTNER_2006, AbstractSTDP, PairSTDP, TripletSTDP
+from ._stdp import AbstractSTDP
 from ._stp import TsodyksMarkram, tsodyks_markram_steady_state, tsodyks_markram_train
+from ._triplet import PFISTER_GERSTNER_2006, TripletSTDP
 from ._weights import plastic_weights
 
 __all__ = [

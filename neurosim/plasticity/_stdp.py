@@ -1,4 +1,6 @@
-"""Trace-based spike-timing-dependent plasticity: pair rule and triplet rule.
+"""Trace-based spike-timing-dependent plasticity: the machinery shared by the rules
+(:class:`AbstractSTDP`); the pair rule is in :mod:`neurosim.plasticity._pair`, the triplet
+rule in :mod:`neurosim.plasticity._triplet`.
 
 Weights live per synapse in the projection state (``state["w"]``, the CSR weight layout) and
 are updated event-driven: a presynaptic spike updates its CSR row, a postsynaptic spike its
@@ -15,20 +17,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._validate import (
-    as_float_array,
-    check,
-    check_finite,
-    check_literal,
-    check_nonnegative,
-    check_positive,
-    is_concrete,
-)
+from .._validate import check, check_finite, check_literal, is_concrete
 from ..network import AbstractProjectionDynamics, Transmission
 from ..ops import CSR
 from ._events import column_index, weight_update_dense, weight_update_event
 
-__all__ = ["AbstractSTDP", "PairSTDP", "TripletSTDP", "PFISTER_GERSTNER_2006"]
+__all__ = ["AbstractSTDP", "Interaction", "Update", "check_scalar"]
 
 Interaction = Literal["all_to_all", "nearest"]
 Update = Literal["event", "dense"]
@@ -36,7 +30,8 @@ INTERACTIONS: tuple[str, ...] = get_args(Interaction)
 UPDATES: tuple[str, ...] = get_args(Update)
 
 
-def _scalar(name: str, x):
+def check_scalar(name: str, x):
+    """Refuse a per-synapse or per-neuron array where a rule takes one value."""
     if jnp.ndim(x) != 0:
         raise ValueError(f"{name} must be a scalar (one value per projection), got shape {x.shape}")
 
@@ -179,234 +174,3 @@ _MAX_ELAPSED = 2**30  # steps; elapsed-time counters saturate here (traces are ~
 def _decayed(last, elapsed, taus, dt):
     gap = elapsed.astype(last.dtype) * dt
     return last * jnp.exp(-gap[None, :] / jnp.stack(taus)[:, None])
-
-
-def _soft(base, mu):
-    """``base ** mu`` for ``base >= 0`` with ``0 ** 0 = 1`` and finite gradients at mu = 0."""
-    base = jnp.maximum(base, 0.0)
-    safe = jnp.where(mu == 0, 1.0, base)
-    return jnp.where(mu == 0, 1.0, jnp.power(safe, mu))
-
-
-class PairSTDP(AbstractSTDP):
-    r"""Pair-based STDP with power-law weight dependence (additive ... multiplicative).
-
-    Traces: presynaptic :math:`x` (time constant :math:`\tau_+`), postsynaptic :math:`y`
-    (:math:`\tau_-`), each incremented by 1 at its neuron's spikes (``"all_to_all"``) or set
-    to 1 (``"nearest"``). With :math:`\tilde w = (w - w_{min}) / (w_{max} - w_{min})`:
-
-    .. math::
-        \text{pre spike: } w \leftarrow w - A_-\,\tilde w^{\mu_-}\,y, \qquad
-        \text{post spike: } w \leftarrow w + A_+\,(1 - \tilde w)^{\mu_+}\,x
-
-    then clipped to :math:`[w_{min}, w_{max}]`. For a pair with :math:`\Delta t = t_{post} -
-    t_{pre}` this gives :math:`A_+ e^{-\Delta t/\tau_+}` for :math:`\Delta t > 0` and
-    :math:`-A_- e^{\Delta t/\tau_-}` for :math:`\Delta t < 0`.
-
-    * ``mu_plus = mu_minus = 0``: additive with hard bounds (Song, Miller & Abbott 2000,
-      *Nat. Neurosci.* 3:919);
-    * ``mu_plus = 0, mu_minus = 1``: additive potentiation, multiplicative depression
-      (van Rossum, Bi & Turrigiano 2000, *J. Neurosci.* 20:8812);
-    * ``mu_plus = mu_minus = 1``: multiplicative / soft bounds; intermediate ``mu``: the
-      non-linear rule of Gütig et al. (2003, *J. Neurosci.* 23:3697).
-
-    Args:
-        tau_plus: presynaptic trace time constant (ms), > 0.
-        tau_minus: postsynaptic trace time constant (ms), > 0.
-        a_plus: potentiation amplitude (weight units, nS or pA), >= 0.
-        a_minus: depression amplitude (weight units), >= 0.
-        w_min, w_max: weight bounds (weight units), ``w_min < w_max``.
-        mu_plus, mu_minus: weight-dependence exponents, >= 0.
-        interaction: ``"all_to_all"`` (traces sum over spikes) or ``"nearest"``.
-        update: ``"event"`` or ``"dense"`` (see :class:`AbstractSTDP`).
-
-    Example:
-        >>> import neurosim as ns
-        >>> stdp = ns.plasticity.PairSTDP(tau_plus=20.0, tau_minus=20.0, a_plus=0.01,
-        ...                               a_minus=0.0105, w_max=1.0)
-    """
-
-    tau_plus: jax.Array = eqx.field(converter=as_float_array)
-    tau_minus: jax.Array = eqx.field(converter=as_float_array)
-    a_plus: jax.Array = eqx.field(converter=as_float_array)
-    a_minus: jax.Array = eqx.field(converter=as_float_array)
-    w_min: jax.Array = eqx.field(converter=as_float_array)
-    w_max: jax.Array = eqx.field(converter=as_float_array)
-    mu_plus: jax.Array = eqx.field(converter=as_float_array)
-    mu_minus: jax.Array = eqx.field(converter=as_float_array)
-    interaction: Interaction = eqx.field(static=True)
-    update: Update = eqx.field(static=True)
-
-    def __init__(
-        self,
-        *,
-        tau_plus=16.8,
-        tau_minus=33.7,
-        a_plus=0.01,
-        a_minus=0.01,
-        w_min=0.0,
-        w_max=1.0,
-        mu_plus=0.0,
-        mu_minus=0.0,
-        interaction: Interaction = "all_to_all",
-        update: Update = "event",
-    ):
-        self.tau_plus, self.tau_minus = as_float_array(tau_plus), as_float_array(tau_minus)
-        self.a_plus, self.a_minus = as_float_array(a_plus), as_float_array(a_minus)
-        self.w_min, self.w_max = as_float_array(w_min), as_float_array(w_max)
-        self.mu_plus, self.mu_minus = as_float_array(mu_plus), as_float_array(mu_minus)
-        self.interaction, self.update = interaction, update
-        for name in ("tau_plus", "tau_minus"):
-            check_positive(name, getattr(self, name), "ms")
-        for name in ("a_plus", "a_minus", "mu_plus", "mu_minus"):
-            check_nonnegative(name, getattr(self, name))
-        for name in ("tau_plus", "tau_minus", "a_plus", "a_minus", "w_min", "w_max"):
-            _scalar(name, getattr(self, name))
-        self._check_common()
-
-    def pre_taus(self):
-        return (self.tau_plus,)
-
-    def post_taus(self):
-        return (self.tau_minus,)
-
-    def _norm(self, w):
-        return (w - self.w_min) / (self.w_max - self.w_min)
-
-    def on_pre(self, w, pre, post):
-        return -self.a_minus * _soft(self._norm(w), self.mu_minus) * post[0]
-
-    def on_post(self, w, pre, post):
-        return self.a_plus * _soft(1.0 - self._norm(w), self.mu_plus) * pre[0]
-
-
-# Pfister & Gerstner (2006), J. Neurosci. 26:9673, Table 4 (visual cortex data of Sjöström et
-# al. 2001), tau_plus = 16.8 ms and tau_minus = 33.7 ms (from Bi & Poo 1998) for all sets.
-# Amplitudes are relative to the weight scale. "minimal" sets have A2+ = A3- = 0 (tau_x unused).
-PFISTER_GERSTNER_2006 = {
-    ("visual_cortex", "all_to_all", "full"): dict(
-        a2_plus=5e-10, a3_plus=6.2e-3, a2_minus=7e-3, a3_minus=2.3e-4, tau_x=101.0, tau_y=125.0
-    ),
-    ("visual_cortex", "all_to_all", "minimal"): dict(
-        a2_plus=0.0, a3_plus=6.5e-3, a2_minus=7.1e-3, a3_minus=0.0, tau_x=101.0, tau_y=114.0
-    ),
-}
-
-
-class TripletSTDP(AbstractSTDP):
-    r"""Triplet STDP (Pfister & Gerstner 2006, *J. Neurosci.* 26:9673, eqs. 3–4).
-
-    Presynaptic traces :math:`r_1` (:math:`\tau_+`), :math:`r_2` (:math:`\tau_x`),
-    postsynaptic traces :math:`o_1` (:math:`\tau_-`), :math:`o_2` (:math:`\tau_y`):
-
-    .. math::
-        \text{pre spike at } t: &\ w \leftarrow w - o_1(t)\,[A_2^- + A_3^-\,r_2(t-\epsilon)] \\
-        \text{post spike at } t: &\ w \leftarrow w + r_1(t)\,[A_2^+ + A_3^+\,o_2(t-\epsilon)]
-
-    then clipped to ``[w_min, w_max]`` (additive, hard bounds). The amplitudes are in weight
-    units: the published (relative) amplitudes times a weight scale, see
-    :meth:`from_pfister_gerstner`. All traces are read before this step's spikes are added.
-
-    Args:
-        tau_plus, tau_minus, tau_x, tau_y: trace time constants (ms), > 0.
-        a2_plus, a3_plus, a2_minus, a3_minus: pair/triplet amplitudes (weight units), >= 0.
-        w_min, w_max: weight bounds.
-        interaction: ``"all_to_all"`` (traces ``+= 1``) or ``"nearest"`` (traces set to 1).
-        update: ``"event"`` or ``"dense"``.
-
-    Example:
-        >>> import neurosim as ns
-        >>> rule = ns.plasticity.TripletSTDP.from_pfister_gerstner(
-        ...     "visual_cortex", model="minimal", w_scale=1.0, w_max=2.0)
-    """
-
-    tau_plus: jax.Array = eqx.field(converter=as_float_array)
-    tau_minus: jax.Array = eqx.field(converter=as_float_array)
-    tau_x: jax.Array = eqx.field(converter=as_float_array)
-    tau_y: jax.Array = eqx.field(converter=as_float_array)
-    a2_plus: jax.Array = eqx.field(converter=as_float_array)
-    a3_plus: jax.Array = eqx.field(converter=as_float_array)
-    a2_minus: jax.Array = eqx.field(converter=as_float_array)
-    a3_minus: jax.Array = eqx.field(converter=as_float_array)
-    w_min: jax.Array = eqx.field(converter=as_float_array)
-    w_max: jax.Array = eqx.field(converter=as_float_array)
-    interaction: Interaction = eqx.field(static=True)
-    update: Update = eqx.field(static=True)
-
-    def __init__(
-        self,
-        *,
-        tau_plus=16.8,
-        tau_minus=33.7,
-        tau_x=101.0,
-        tau_y=125.0,
-        a2_plus=5e-10,
-        a3_plus=6.2e-3,
-        a2_minus=7e-3,
-        a3_minus=2.3e-4,
-        w_min=0.0,
-        w_max=1.0,
-        interaction: Interaction = "all_to_all",
-        update: Update = "event",
-    ):
-        names = ("tau_plus", "tau_minus", "tau_x", "tau_y")
-        amps = ("a2_plus", "a3_plus", "a2_minus", "a3_minus")
-        vals = dict(
-            zip(
-                names + amps,
-                (tau_plus, tau_minus, tau_x, tau_y) + (a2_plus, a3_plus, a2_minus, a3_minus),
-                strict=True,
-            )
-        )
-        for k, v in vals.items():
-            setattr(self, k, as_float_array(v))
-        self.w_min, self.w_max = as_float_array(w_min), as_float_array(w_max)
-        self.interaction, self.update = interaction, update
-        for k in names:
-            check_positive(k, getattr(self, k), "ms")
-        for k in amps:
-            check_nonnegative(k, getattr(self, k))
-        for k in names + amps + ("w_min", "w_max"):
-            _scalar(k, getattr(self, k))
-        self._check_common()
-
-    @classmethod
-    def from_pfister_gerstner(
-        cls,
-        dataset: str = "visual_cortex",
-        *,
-        interaction: Interaction = "all_to_all",
-        model: str = "minimal",
-        w_scale=1.0,
-        w_min=0.0,
-        w_max=1.0,
-        update: Update = "event",
-    ) -> TripletSTDP:
-        """A published parameter set (:data:`PFISTER_GERSTNER_2006`), amplitudes × ``w_scale``."""
-        key = (dataset, interaction, model)
-        if key not in PFISTER_GERSTNER_2006:
-            raise ValueError(f"no published set {key}; available: {sorted(PFISTER_GERSTNER_2006)}")
-        p = dict(PFISTER_GERSTNER_2006[key])
-        for k in ("a2_plus", "a3_plus", "a2_minus", "a3_minus"):
-            p[k] = p[k] * w_scale
-        return cls(
-            tau_plus=16.8,
-            tau_minus=33.7,
-            w_min=w_min,
-            w_max=w_max,
-            interaction=interaction,
-            update=update,
-            **p,
-        )
-
-    def pre_taus(self):
-        return (self.tau_plus, self.tau_x)
-
-    def post_taus(self):
-        return (self.tau_minus, self.tau_y)
-
-    def on_pre(self, w, pre, post):
-        return -post[0] * (self.a2_minus + self.a3_minus * pre[1])
-
-    def on_post(self, w, pre, post):
-        return pre[0] * (self.a2_plus + self.a3_plus * post[1])
