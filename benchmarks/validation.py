@@ -10,8 +10,13 @@ Gutzen et al. 2018, Front Neuroinform 12:90). Brunel also: the population-rate s
 Usage (from the repository root; NEST in ~/.neurosim-anchors/nest, bash
 ../shared/anchors/setup.sh nest):
     PYTHONPATH=$PWD python benchmarks/validation.py brunel --scale 0.25 --seeds 3 --out val/
-    PYTHONPATH=$PWD python benchmarks/validation.py pd14 --scale 0.02 --seeds 2 --out val/
+    PYTHONPATH=$PWD python benchmarks/validation.py pd14 --scale 1 --duration 1000 \
+        --transient 200 --seeds 1 --threads 2 [--hpc] --out val/
 Writes OUT/<model>_table.md, OUT/<model>_*.png and OUT/<model>.json; prints the table.
+pd14 (K_scaling 1: in-degrees of the full model at any scale): neurosim and NEST
+(benchmarks/reference/pd14_nest.py) each run in their own process, one after the other, and
+save their spikes to OUT (reused when present); the table adds the 10 % / 0.3 Hz rate check,
+the NEST example's full-scale rates, and build/transient/run times and peak RSS per process.
 """
 
 from __future__ import annotations
@@ -28,16 +33,6 @@ from scipy import signal, stats
 
 NEST_PY = os.path.expanduser(os.environ.get("NEST_PY", "~/.neurosim-anchors/nest/bin/python"))
 HERE = os.path.dirname(os.path.abspath(__file__))
-PD14_NEST = os.environ.get("PD14_NEST") or next(
-    (
-        p
-        for p in (
-            os.path.join(HERE, *[".."] * k, "shared", "anchors", "pd14_nest.py") for k in (2, 3)
-        )
-        if os.path.exists(p)
-    ),
-    "pd14_nest.py",
-)  # fmt: skip  (the repository's ../shared/anchors, also from a worktree one level deeper)
 BRUNEL_STATES = {  # Brunel (2000) Fig. 8: (g, eta)
     "SR": (3.0, 2.0),
     "AI": (6.0, 4.0),
@@ -233,55 +228,153 @@ def figures(dists, spectra, out, prefix):
     return path
 
 
-def pd14(args):
-    """Per-population rates of the microcircuit, neurosim vs NEST (pd14_nest.py: K_scaling = 1,
-    rates only), several seeds each; neurosim's CV and correlation means alongside."""
-    import re
+PD14_REF = (0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829)  # NEST example, full scale
+
+
+def pd14_run_neurosim(args, seed, path):
+    """One neurosim run of the microcircuit (k_scale 1, Poisson background) in this process:
+    spikes after the transient and timings to ``path`` (npz), like the NEST reference's file."""
+    import resource
 
     import jax
 
     import neurosim as ns
 
+    t0 = time.perf_counter()
+    net = ns.models.potjans_diesmann(args.scale, 1.0, "poisson", key=jax.random.key(100 + seed))
+    jax.block_until_ready(jax.tree_util.tree_leaves(net))
+    t1 = time.perf_counter()
+    print(f"neurosim pd14 scale {args.scale:g}: built in {t1 - t0:.1f}s", flush=True)
+    warm = ns.simulate(net, args.transient, 0.1, key=jax.random.key(seed), record_spikes=(),
+                       progress=args.progress)  # fmt: skip
+    jax.block_until_ready(warm.final_state)
+    t2 = time.perf_counter()
+    print(f"neurosim pd14: transient {args.transient:g} ms in {t2 - t1:.1f}s", flush=True)
+    res = ns.simulate(net, args.duration, 0.1, key=jax.random.key(seed), state=warm.final_state,
+                      progress=args.progress)  # fmt: skip
+    t3 = time.perf_counter()
+    ranges = res.network.index_ranges()
     pops = ns.models.PD14_POPULATIONS
-    ours, theirs, extra = [], [], []
+    np.savez_compressed(
+        path, times_ms=np.asarray(res.spike_times - res.t_start, np.float64),
+        senders=np.asarray(res.spike_indices, np.int64),
+        starts=np.array([ranges[p][0] for p in pops]), stops=np.array([ranges[p][1] for p in pops]),
+        duration_ms=args.duration, build_s=t1 - t0, presim_s=t2 - t1, run_s=t3 - t2,
+        maxrss_gib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        version=ns.__version__, jax_version=jax.__version__,
+    )  # fmt: skip
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"neurosim pd14 scale={args.scale:g} build={t1 - t0:.1f}s presim={t2 - t1:.1f}s "
+          f"run={t3 - t2:.1f}s spikes={res.spike_times.size} maxrss={rss:.2f}GiB",
+          flush=True)  # fmt: skip
+
+
+def pd14(args):
+    """The microcircuit side by side: per population the rate, ISI CV and pair-correlation
+    distributions of neurosim and NEST (benchmarks/reference/pd14_nest.py, K_scaling 1), each
+    simulator run in its own process one after the other (peak RSS per process); files that
+    exist in OUT are reused, so an interrupted comparison resumes."""
+    pops = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
+    pooled = {"neurosim": {}, "nest": {}}
+    res_rows = []
     for s in range(args.seeds):
-        net = ns.models.potjans_diesmann(args.scale, 1.0, "poisson", key=jax.random.key(100 + s))
-        t, i, res, wall = run_neurosim(net, args.transient, args.duration, s)
-        ranges = {p: res.network.index_ranges()[p] for p in pops}
-        st = population_stats(t, i, ranges, args.duration, s)
-        ours.append([st[p]["rate"].mean() for p in pops])
-        extra.append([(np.mean(st[p]["cv"]), np.nanmean(st[p]["corr"])) for p in pops])
-        shown = " ".join(f"{p}={r:.2f}" for p, r in zip(pops, ours[-1], strict=True))
-        print(f"neurosim pd14 seed {s}: {shown} wall {wall:.1f}s", flush=True)
-        cmd = [NEST_PY, PD14_NEST, str(args.scale), str(args.duration), "1", "--transient",
-               str(args.transient), "--seed", str(55 + s)]  # fmt: skip
-        env = dict(os.environ, OMP_WAIT_POLICY="passive")
-        line = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-        print(line.strip(), flush=True)
-        theirs.append([float(re.search(rf" {p}=([0-9.]+)", line).group(1)) for p in pops])
-    ours, theirs = np.asarray(ours), np.asarray(theirs)
-    lines = [f"### Potjans–Diesmann, scale {args.scale:g} (K_scaling 1), {args.seeds} seeds, "
-             f"{args.duration:g} ms after {args.transient:g} ms", "",
-             "| population | neurosim (Hz) | NEST (Hz) | difference | neurosim CV | "
-             "neurosim corr |", "|---|---|---|---|---|---|"]  # fmt: skip
+        tag = f"{args.scale:g}_{args.duration:g}_{s}"
+        paths = {sim: os.path.join(args.out, f"pd14_{sim}_{tag}.npz") for sim in pooled}
+        if not os.path.exists(paths["neurosim"]) and "neurosim" in args.sims:
+            cmd = [sys.executable, os.path.abspath(__file__), "pd14-run", "--scale",
+                   str(args.scale), "--duration", str(args.duration), "--transient",
+                   str(args.transient), "--seed", str(s), "--out", paths["neurosim"]]  # fmt: skip
+            subprocess.run(cmd, check=True)
+        if not os.path.exists(paths["nest"]) and "nest" in args.sims:
+            cmd = [NEST_PY, os.path.join(HERE, "reference", "pd14_nest.py"), str(args.scale),
+                   str(args.duration), paths["nest"], "--transient", str(args.transient),
+                   "--seed", str(55 + s), "--threads", str(args.threads)]  # fmt: skip
+            if args.hpc:
+                cmd.append("--hpc")
+            env = dict(os.environ, OMP_WAIT_POLICY="passive")
+            subprocess.run(cmd, check=True, env=env)
+        if not all(os.path.exists(p) for p in paths.values()):
+            continue
+        for sim, path in paths.items():
+            z = np.load(path)
+            ranges = {p: (int(a), int(b)) for p, a, b in zip(pops, z["starts"], z["stops"],
+                                                              strict=True)}  # fmt: skip
+            st = population_stats(z["times_ms"], z["senders"], ranges, args.duration, s)
+            for pop, d in st.items():
+                for k, v in d.items():
+                    pooled[sim].setdefault((pop, k), []).append(v)
+            res_rows.append((sim, s, float(z["build_s"]), float(z["presim_s"]), float(z["run_s"]),
+                             float(z["maxrss_gib"])))  # fmt: skip
+    if not res_rows:
+        return
+    n_seeds = len(res_rows) // 2
+    lines = [f"### Potjans–Diesmann, scale {args.scale:g} (K_scaling 1, Poisson background), "
+             f"{n_seeds} seed(s), {args.duration:g} ms after {args.transient:g} ms", "",
+             "| population | rate neurosim | rate NEST | rate ref. | neurosim vs NEST | "
+             "within 10 % or 0.3 Hz | rate KS D / d | CV neurosim | CV NEST | CV KS D / d | "
+             "corr neurosim | corr NEST | corr KS D / d |", "|" + "---|" * 13]  # fmt: skip
+    summary = {}
     for k, p in enumerate(pops):
-        a, b = ours[:, k], theirs[:, k]
-        cv = np.mean([e[k][0] for e in extra])
-        cc = np.mean([e[k][1] for e in extra])
-        diff = 100 * (a.mean() / b.mean() - 1)
-        lines.append(f"| {p} | {a.mean():.3f} ± {a.std():.3f} | {b.mean():.3f} ± {b.std():.3f} "
-                     f"| {diff:+.1f} % | {cv:.2f} | {cc:.4f} |")  # fmt: skip
+        c = {q: compare(np.concatenate(pooled["neurosim"][(p, q)]),
+                        np.concatenate(pooled["nest"][(p, q)]))
+             for q in ("rate", "cv", "corr")}  # fmt: skip
+        a, b = c["rate"]["ns_mean"], c["rate"]["nest_mean"]
+        ok = abs(a - b) <= max(0.1 * b, 0.3)
+        summary[p] = dict(c, within=bool(ok), ref=PD14_REF[k])
+        ks = {q: f"{c[q]['ks_D']:.3f} / {c[q]['cohen_d']:+.2f}" for q in c}
+        lines.append(
+            f"| {p} | {a:.3f} | {b:.3f} | {PD14_REF[k]:.3f} | {100 * (a / b - 1):+.1f} % | "
+            f"{'yes' if ok else '**no**'} | {ks['rate']} | {c['cv']['ns_mean']:.3f} | "
+            f"{c['cv']['nest_mean']:.3f} | {ks['cv']} | {c['corr']['ns_mean']:.4f} | "
+            f"{c['corr']['nest_mean']:.4f} | {ks['corr']} |"
+        )  # fmt: skip
+    lines += ["", "| simulator | seed | build (s) | transient (s) | run (s) | peak RSS (GiB) |",
+              "|---|---|---|---|---|---|"]  # fmt: skip
+    for sim, s, b, pre, run, rss in res_rows:
+        lines.append(f"| {sim} | {s} | {b:.1f} | {pre:.1f} | {run:.1f} | {rss:.2f} |")
     md = "\n".join(lines)
-    with open(os.path.join(args.out, "pd14_table.md"), "w") as f:
+    with open(os.path.join(args.out, f"pd14_{args.scale:g}_table.md"), "w") as f:
         f.write(md + "\n")
-    with open(os.path.join(args.out, "pd14.json"), "w") as f:
-        json.dump({"neurosim": ours.tolist(), "nest": theirs.tolist()}, f)
+    with open(os.path.join(args.out, f"pd14_{args.scale:g}.json"), "w") as f:
+        json.dump({"summary": summary, "resources": res_rows}, f, indent=1)
     print(md)
+    dists = {("pd14", p, q): (np.concatenate(pooled["neurosim"][(p, q)]),
+                              np.concatenate(pooled["nest"][(p, q)]))
+             for p in pops for q in ("rate", "cv", "corr")}  # fmt: skip
+    print(pd14_figure(dists, pops, args.out, f"pd14_{args.scale:g}"))
+
+
+def pd14_figure(dists, pops, out, prefix):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 8, figsize=(17, 6.5), squeeze=False)
+    for c, p in enumerate(pops):
+        for r, q in enumerate(("rate", "cv", "corr")):
+            ax = axes[r, c]
+            a, b = dists[("pd14", p, q)]
+            a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+            both = np.r_[a, b]
+            if both.size == 0:
+                continue
+            lo, hi = np.percentile(both, [0.5, 99.5])
+            bins = np.linspace(lo, hi if hi > lo else lo + 1, 30)
+            ax.hist(a, bins, histtype="step", density=True, label="neurosim")
+            ax.hist(b, bins, histtype="step", density=True, label="NEST")
+            ax.set_title(f"{p} {q}", fontsize=9)
+            ax.tick_params(labelsize=7)
+    axes[0, 0].legend(fontsize=7)
+    fig.tight_layout()
+    path = os.path.join(out, f"{prefix}_distributions.png")
+    fig.savefig(path, dpi=80)
+    return path
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("model", choices=("brunel", "pd14"))
+    ap.add_argument("model", choices=("brunel", "pd14", "pd14-run"))
     ap.add_argument("--scale", type=float, default=0.25)
     ap.add_argument("--J", type=float, default=0.1)
     ap.add_argument("--seeds", type=int, default=3)
@@ -289,7 +382,15 @@ def main(argv=None):
     ap.add_argument("--transient", type=float, default=100.0)
     ap.add_argument("--states", default="", help="comma-separated subset of SR,AI,SI-fast,SI-slow")
     ap.add_argument("--out", default="validation_out")
+    ap.add_argument("--sims", default="neurosim,nest", help="pd14: simulators to run if missing")
+    ap.add_argument("--threads", type=int, default=2, help="pd14: NEST threads")
+    ap.add_argument("--hpc", action="store_true", help="pd14: NEST static_synapse_hpc")
+    ap.add_argument("--seed", type=int, default=0, help="pd14-run: seed")
+    ap.add_argument("--progress", action="store_true", help="pd14-run: progress bar")
     args = ap.parse_args(argv)
+    if args.model == "pd14-run":
+        pd14_run_neurosim(args, args.seed, args.out)
+        return 0
     os.makedirs(args.out, exist_ok=True)
     if args.model == "pd14":
         pd14(args)

@@ -22,6 +22,10 @@ from ._validate import as_float_array, check_finite, check_nonnegative, is_concr
 __all__ = ["TruncatedNormal", "Clipped"]
 
 _MAX_SIGMAS = 6.0  # the interval must reach within this many std of the mean
+# jax.random.truncated_normal returns the largest finite float at an open end of [a, b] when its
+# uniform draw lands on an end point (about 1 draw in 10^7 in float32); scaled by std that is
+# +-inf. Standard scores are capped here: mass beyond 8 std (~1e-15) is below float resolution.
+_Z_CAP = 8.0
 
 
 def _check_interval(owner: str, low, high) -> None:
@@ -120,6 +124,7 @@ class TruncatedNormal(AbstractInit):
     def _raw_sample(self, key, shape):
         a, b = self._bounds()
         z = jax.random.truncated_normal(key, a, b, shape, dtype=self.loc.dtype)
+        z = jnp.clip(z, jnp.maximum(a, -_Z_CAP), jnp.minimum(b, _Z_CAP))
         return jnp.clip(self.loc + self.std * z, self.low, self.high)
 
     def mean(self):

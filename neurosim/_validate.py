@@ -36,7 +36,35 @@ __all__ = [
     "not_a_string",
     "check_rate_per_step",
     "POISSON_WARN_P",
+    "user_stacklevel",
 ]
+
+
+def _package_dir(module) -> str:
+    import os
+
+    return os.path.dirname(os.path.abspath(module.__file__)) + os.sep
+
+
+def user_stacklevel() -> int:
+    """``stacklevel`` for a ``warnings.warn`` in the calling function that points at the user's
+    code: the first frame outside neurosim, equinox and jax (a warning raised while a module
+    is constructed or a network is set up otherwise lands in their internals).
+
+    Example:
+        >>> user_stacklevel() >= 1
+        True
+    """
+    import sys
+
+    import equinox
+
+    internal = tuple(_package_dir(m) for m in (sys.modules[__package__], equinox, jax))
+    frame, level = sys._getframe(1), 1  # the function that calls warnings.warn
+    while frame is not None and frame.f_code.co_filename.startswith(internal):
+        frame, level = frame.f_back, level + 1
+    return level
+
 
 # A Bernoulli spike source emits at most one spike per step with probability p = rate * dt:
 # its mean is exact for p <= 1 and its count variance is low by the factor (1 - p).
@@ -194,7 +222,7 @@ def check_rate_per_step(owner: str, rate, dt) -> None:
             f"mean rate is exact but the count variance is low by the factor {1 - p:.3g} (at "
             f"most one spike per step); {fix}",
             UserWarning,
-            stacklevel=3,
+            stacklevel=user_stacklevel(),
         )
 
 

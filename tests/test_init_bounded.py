@@ -71,3 +71,24 @@ def test_bad_bounds():
         ns.init.TruncatedNormal(0.0, 1.0, low=10.0)
     with pytest.raises(TypeError, match="initializer"):
         ns.init.Clipped(1.0, low=0.0)
+
+
+@pytest.mark.parametrize("lo,hi", [(0.0, np.inf), (-np.inf, 0.0)])
+def test_truncated_normal_end_point_draws_stay_finite(monkeypatch, lo, hi):
+    # jax.random.truncated_normal clamps to nextafter(lower, inf) / nextafter(upper, -inf): at an
+    # infinite side that is the largest finite float, which std * z turned into +-inf (3 of the
+    # 22 million L23I->L23E weights of the full-scale microcircuit)
+    import jax.numpy as jnp
+
+    def ends(key, lower, upper, shape, dtype):
+        big = jnp.finfo(dtype).max
+        lo_end = jnp.where(jnp.isfinite(lower), lower, -big)
+        hi_end = jnp.where(jnp.isfinite(upper), upper, big)
+        return jnp.where(jnp.arange(shape[0]) % 2 == 0, lo_end, hi_end).astype(dtype)
+
+    monkeypatch.setattr(jax.random, "truncated_normal", ends)
+    mu = 87.8 if lo == 0.0 else -351.2
+    init = ns.init.TruncatedNormal(mu, abs(mu) * 0.1, low=lo, high=hi)
+    x = np.asarray(init.sample(jax.random.key(0), (4,)))
+    assert np.all(np.isfinite(x))
+    assert np.all((x >= lo) & (x <= hi))

@@ -190,3 +190,19 @@ def test_ramp_and_sinusoid_values():
         ns.inputs.RampCurrent(3.0, 1.0, 0.0, 1.0)
     with pytest.raises(ValueError, match="frequency"):
         ns.inputs.SinusoidalCurrent(1.0, -1.0)
+
+
+@pytest.mark.parametrize("conventions", ["default", "nest"])
+def test_inhomogeneous_poisson_rate_is_taken_over_the_step_it_spikes_in(conventions):
+    # rate 0 before t = 1 ms and 1/dt after (p = 1 per step): the first spikes are drawn in
+    # the step [1.0, 1.1) ms, stamped at its start (default) or end (NEST). Under NEST
+    # conventions the source used to read its stamp step, i.e. the rate one step late.
+    dt = 0.1
+    src = ns.inputs.InhomogeneousPoisson(3, lambda t: jnp.where(t >= 1.0, 1e4, 0.0))
+    b = ns.NetworkBuilder(conventions=conventions)
+    b.add_population("src", src)
+    res = ns.simulate(b.build(), 2.0, dt, key=jax.random.key(0), record_spikes=("src",),
+                      progress=False)  # fmt: skip
+    first = float(np.min(np.asarray(res.spike_times)))
+    assert first == pytest.approx(1.0 if conventions == "default" else 1.1, abs=1e-6)
+    assert np.asarray(res.spike_times).size == 3 * 10

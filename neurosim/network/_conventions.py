@@ -30,8 +30,10 @@ delivery step and a Delta jump enters ``v`` in the step after, so under ``"nest"
 projection onto Delta kinetics is delivered one step earlier than onto a time course; both
 then match NEST. A delay below one step is an error in NEST and the one-step minimum here.
 Per-synapse delays follow the same rules. Time-given sources
-(:class:`neurosim.inputs.SpikeTimes`, :class:`neurosim.inputs.InhomogeneousPoisson`) read the
-step counter of their stamp (``i + 1`` in step ``i``).
+(:class:`neurosim.inputs.SpikeTimes`) read the step counter of their stamp (``i + 1`` in step
+``i``); rate-given ones (:class:`neurosim.inputs.InhomogeneousPoisson`) read ``i`` in either
+convention (their rate is taken over the step ``[i dt, (i+1) dt)`` that the spike is drawn
+in, whatever its stamp).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
 from .._init import AbstractInit, Constant, Uniform
-from .._validate import is_concrete
+from .._validate import is_concrete, user_stacklevel
 from ..ops import CSR, ELL, ProceduralBernoulli
 from ..ops import compact_ranks as _compact
 
@@ -154,7 +154,7 @@ def warn_delay_rounding(net, dt) -> None:
                     f"dt={dt:g} ms: rounded to {steps} steps ({steps * dt:g} ms), error "
                     f"{err:.3g} ms; use a multiple of dt for an exact delay",
                     DelayRoundingWarning,
-                    stacklevel=3,
+                    stacklevel=user_stacklevel(),
                 )
             continue
         if isinstance(pr.synapse_delays, AbstractInit):
@@ -171,7 +171,7 @@ def warn_delay_rounding(net, dt) -> None:
                 f"per-synapse delays of projection {pr.name!r} are rounded to whole steps of "
                 f"dt={dt:g} ms (largest error {err:.3g} ms{'; ' + lost if lost else ''})",
                 DelayRoundingWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
 
 

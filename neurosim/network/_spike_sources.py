@@ -9,7 +9,7 @@ receives, so they have no state.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -17,7 +17,14 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .._validate import check_literal, check_positive, check_rate_per_step, check_size, is_concrete
+from .._validate import (
+    check_literal,
+    check_positive,
+    check_rate_per_step,
+    check_size,
+    is_concrete,
+    user_stacklevel,
+)
 from ..neurons import AbstractSpikeSource
 
 __all__ = ["InhomogeneousPoisson", "SpikeTimes"]
@@ -54,6 +61,7 @@ class InhomogeneousPoisson(AbstractSpikeSource):
     """
 
     n: int = eqx.field(static=True)
+    step_counter: ClassVar[str] = "interval"  # step i spans [i dt, (i+1) dt) in any convention
     rates: jax.Array | None
     rate_fn: Callable | None = eqx.field(static=True)
     rate_dt: jax.Array | None
@@ -212,7 +220,7 @@ class SpikeTimes(AbstractSpikeSource):
                 f"{err[k]:.3g} ms: {t[k]:g} -> {steps[k] * dt:g} ms); round the times to "
                 "multiples of dt to silence this",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         pairs = np.stack([np.asarray(self.indices, np.int64), steps.astype(np.int64)], 1)
         n_dup = len(pairs) - len(np.unique(pairs, axis=0))
@@ -227,7 +235,9 @@ class SpikeTimes(AbstractSpikeSource):
                     'use a smaller dt, or pass same_step="merge" to merge them into one spike'
                 )
             warnings.warn(
-                f"{what}; merged into one spike each (same_step='merge')", UserWarning, stacklevel=3
+                f"{what}; merged into one spike each (same_step='merge')",
+                UserWarning,
+                stacklevel=user_stacklevel(),
             )
 
     def step(self, state, drive, i, dt, key):

@@ -87,8 +87,11 @@ def neurons(net: Network, state: NetworkState, i_ext, source_rates, k_neu, dt):
     for i, p in enumerate(net.populations):
         k = jax.random.fold_in(k_neu, i)
         if isinstance(p.neuron, AbstractSpikeSource):  # drive: None, or a rate (Hz)
-            # sources read the step counter of their stamp (NEST: step i is stamped i + 1)
-            src_step = step + net.conventions.stamp_offset
+            # time-given sources read the step counter of their stamp (NEST: step i is stamped
+            # i + 1); rate-given ones the step itself, whose interval their rate is taken over
+            src_step = step
+            if p.neuron.step_counter == "stamp":
+                src_step = step + net.conventions.stamp_offset
             st, s = p.neuron.step(state.neurons[i], source_rates[i], src_step, dt, k)
             new_neurons.append(st)
             spikes.append(s)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import equinox as eqx
 import jax
@@ -125,6 +125,10 @@ class AbstractSpikeSource(AbstractComponent):
     """
 
     n: eqx.AbstractVar[int]
+    # which step counter ``step`` receives in a network: "stamp" (the step of its spikes' time
+    # stamp, ``i + 1`` in step ``i`` under NEST conventions: sources given by spike times) or
+    # "interval" (``i``, the step spanning ``[i dt, (i+1) dt)``: sources given by a rate)
+    step_counter: ClassVar[str] = "stamp"
 
     @abc.abstractmethod
     def init(self, key, dt) -> dict:
