@@ -133,6 +133,9 @@ NOT_COMPONENTS = {
     "SpikingLayer",
     "LeakyReadout",
     "SNN",
+    # a trained rate network: step(x, u, dt) is the forward-Euler step its BPTT scans, over one
+    # flat state vector (ns.dynamics reads its vector_field), not a network part
+    "RateRNN",
 }
 
 
