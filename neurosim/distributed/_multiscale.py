@@ -32,9 +32,10 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ..network import Network, Plan
-from ..network._couplings import PopulationActivity
-from ..network._multiscale import (
+from ..network import (
+    Network,
+    Plan,
+    PopulationActivity,
     cross_rings,
     node_drives,
     node_history,
@@ -43,8 +44,9 @@ from ..network._multiscale import (
     rate_nodes,
     readout_drive,
     receptor_currents,
+    region_mean,
+    region_sum,
 )
-from ..network._regions import region_mean, region_sum
 from ._layout import Layout
 
 __all__ = ["GlobalView", "is_multiscale", "node_values", "step_multiscale"]

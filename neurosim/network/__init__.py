@@ -15,12 +15,26 @@ from ._dynamics import AbstractProjectionDynamics, ProjectionDrive, Transmission
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
 from ._inputs_stochastic import OUCurrent, WhiteNoiseCurrent
 from ._inputs_waveforms import RampCurrent, SinusoidalCurrent
-from ._multiscale import CrossCoupling, NodeCoupling, RatePopulation, ReadoutSlot
+from ._multiscale import (
+    CrossCoupling,
+    NodeCoupling,
+    RatePopulation,
+    ReadoutSlot,
+    cross_rings,
+    node_drives,
+    node_history,
+    node_inputs,
+    nonfinite_nodes,
+    rate_nodes,
+    readout_drive,
+    receptor_currents,
+)
 from ._multiscale_builder import check_rate_parts
 from ._network import Network, NetworkState, Plan
 from ._poisson_input import PoissonInput, PoissonInputSlot
 from ._readouts import AbstractReadout, PopulationRate, SynapticLFP
 from ._record import Trace, resolve_record_spikes
+from ._regions import region_mean, region_sum
 from ._result import SimulationError, SimulationResult, simulation_result
 from ._run import RunOutput, run
 from ._simulate import decode_packed_spikes, simulate
@@ -47,6 +61,17 @@ __all__ = [
     "step_inputs",
     "step_neurons",
     "step_receptors",
+    # phases of the multi-scale step, composed again by ns.distributed's sharded step
+    "rate_nodes",
+    "node_inputs",
+    "node_drives",
+    "node_history",
+    "nonfinite_nodes",
+    "cross_rings",
+    "readout_drive",
+    "receptor_currents",
+    "region_mean",
+    "region_sum",
     "Population",
     "Projection",
     "Receptor",
