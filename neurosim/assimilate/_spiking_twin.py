@@ -60,7 +60,7 @@ class SpikingTwin:
 
     Example:
         >>> import numpy as np, neurosim as ns
-        >>> con = ns.connectome.Connectome(np.ones((2, 2)), centres=np.eye(2) * 30.0)
+        >>> con = ns.connectome.Connectome(np.ones((2, 2)), centres=np.eye(2, 3) * 30.0)
         >>> tw = ns.assimilate.SpikingTwin(con, 40, 800.0, k_e=8, k_i=2, k_ext=4)
         >>> tw.n_neurons, tw.n_params
         (80, 2)
