@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import bold as _bold
 from .. import synapses as _syn
-from ..network._run import run as _run_net
+from ..network import run as _run_net
 from ._params import Bounded, gamma_heterogeneity, random_walk
 
 __all__ = ["SpikingTwin", "RECEPTORS"]
