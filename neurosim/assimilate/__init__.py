@@ -7,6 +7,8 @@ state augmentation, :func:`random_walk` moves them, :func:`gamma_heterogeneity` 
 Digital Twin Brain's per-neuron factors; :func:`run_filter` is the window-by-window loop.
 :func:`twin_experiment` runs the whole-brain twin (reduced Wong–Wang + BOLD on tvb-data's
 connectome, :class:`RWWTwin`) end to end; ``neurosim assimilate`` is its command line.
+:func:`spiking_twin_experiment` is twin (b): Digital-Twin-Brain-style conductance LIF regions
+with four receptors (:class:`SpikingTwin`), per-region hyperparameters recovered from BOLD.
 
 Example:
     >>> import jax, jax.numpy as jnp, neurosim as ns
@@ -15,9 +17,11 @@ Example:
 """
 
 from ._experiment import TwinConfig, TwinResult, plot_twin, tvb_connectome, twin_experiment
+from ._experiment_b import SpikingTwinConfig, plot_spiking_twin, spiking_twin_experiment
 from ._filters import Diagnostics, check_ensemble, enkf_update, etkf_update
 from ._loop import FilterResult, run_filter
 from ._params import Bounded, Positive, gamma_heterogeneity, random_walk
+from ._spiking_twin import RECEPTORS, SpikingTwin
 from ._twin import RWWTwin, fc_vector, free_bold, oracle_forecast
 
 __all__ = [
@@ -40,4 +44,9 @@ __all__ = [
     "twin_experiment",
     "plot_twin",
     "tvb_connectome",
+    "SpikingTwin",
+    "RECEPTORS",
+    "SpikingTwinConfig",
+    "spiking_twin_experiment",
+    "plot_spiking_twin",
 ]

@@ -24,6 +24,7 @@ import numpy as np
 
 from ..bold import BalloonState
 from ._loop import run_filter
+from ._scores import noisy_bold, recovery, region_corr
 from ._twin import (
     DT,
     G_G0,
@@ -164,9 +165,7 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
                    jnp.stack([k_truth, k_ceil]), n_fc, spin)  # fmt: skip
     y_fc_true, y_ceil = ys[0], ys[1]
     y_true = y_fc_true[:n_tr]
-    sd = np.median(y_true.std(0))
-    y_obs = y_true + args.obs_noise * sd * rng.standard_normal(y_true.shape)
-    R = (args.obs_noise * sd) ** 2
+    y_obs, R, sd = noisy_bold(y_true, args.obs_noise, rng)
     if args.obs == "z":
         y_obs = (y_obs - y_obs.mean(0)) / y_obs.std(0)
         R = args.obs_noise**2  # the noise std is obs_noise x a region's std in z units
@@ -232,11 +231,10 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
     io_hat = np.asarray(twin.io_t.forward(res.members["u_io"])).mean(0)
     g_mem = np.asarray(twin.g_t.forward(res.members["u_g"]))
     io_start = np.asarray(io0).mean(0)
-    rel = lambda est: np.median(np.abs(est - io_true) / io_true)  # noqa: E731
-    r_corr = [np.corrcoef(fm[:, i], y_obs[:, i])[0, 1] for i in range(n)]
+    r_corr = region_corr(fm, y_obs)
     b = int(np.ceil(args.burn_in * 1000 / tr))  # the filter's own burn-in, excluded below
-    r_late = [np.corrcoef(fm[b:, i], y_obs[b:, i])[0, 1] for i in range(n)]
-    r_oracle = [np.corrcoef(y_oracle[b:, i], y_obs[b:, i])[0, 1] for i in range(n)]
+    r_late = region_corr(fm[b:], y_obs[b:])
+    r_oracle = region_corr(y_oracle[b:], y_obs[b:])
     # analysis BOLD: the readout of the ensemble-mean analysed haemodynamic state (filtering
     # skill, what DTB's headline correlation measures; it has seen that window's datum)
     hs = [am[:, n + 1 + i * n : n + 1 + (i + 1) * n] for i in range(4)]
@@ -244,7 +242,7 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
     if args.obs == "z":
         o = n + 1 + 4 * n
         y_an = (y_an - am[:, o : o + n]) * np.exp(-am[:, o + n : o + n + 1])
-    r_an = [np.corrcoef(y_an[b:, i], y_obs[b:, i])[0, 1] for i in range(n)]
+    r_an = region_corr(y_an[b:], y_obs[b:])
     # free run with the estimates vs the truth's FC; ceiling = truth re-run, another seed
     k_free2 = jax.random.fold_in(k_free, 1)
     io2 = jnp.asarray(np.stack([io_hat, io_hat]))
@@ -256,11 +254,7 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
         "seed": args.seed, "tr_ms": tr, "obs": args.obs, "members": E, "n_regions": n,
         "n_windows": int(n_tr), "duration_s": args.duration, "dt_ms": DT,
         "fc_duration_s": n_fc * tr / 1000,
-        "io_corr": float(np.corrcoef(io_hat, io_true)[0, 1]),
-        "io_corr_start": float(np.corrcoef(io_start, io_true)[0, 1]),
-        "io_median_rel_err": float(rel(io_hat)),
-        "io_median_rel_err_start": float(rel(io_start)),
-        "io_err_ratio": float(rel(io_hat) / rel(io_start)),
+        **recovery("io", io_hat, io_start, io_true),
         "g_mode": args.g_mode, "G_fc": g_fc,
         "G_true": G_TRUE, "G_mean": float(g_mem.mean()), "G_sd": float(g_mem.std()),
         "G_start_mean": float(np.asarray(g0).mean()), "G_start_sd": float(np.asarray(g0).std()),

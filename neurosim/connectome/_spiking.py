@@ -197,6 +197,23 @@ def _csr(pre, post, n: int, weight, *extra):
     return (conn, *(np.asarray(x)[order] for x in extra))
 
 
+def _receptor_table(receptors):
+    """``{"E"|"I": ((connect kwargs, weight scale, name suffix), ...)}`` from ``receptors``."""
+    if not isinstance(receptors, dict) or set(receptors) != {"E", "I"}:
+        raise ValueError(f"receptors must be a dict with keys 'E' and 'I', got {receptors!r:.80}")
+    out = {}
+    for sign, items in receptors.items():
+        rows = []
+        for item in items:
+            ok = isinstance(item, tuple) and len(item) == 2
+            if not ok or not isinstance(item[0], synapses.SynapseModel) or not item[1] >= 0:
+                raise ValueError(f"receptors[{sign!r}] entries must be (SynapseModel, scale >= 0), "
+                                 f"got {item!r:.80}")  # fmt: skip
+            rows.append((dict(synapse=item[0]), float(item[1]), "_" + item[0].name))
+        out[sign] = tuple(rows)
+    return out
+
+
 def _group_names(labels) -> tuple[str, ...]:
     names = []
     for lab in labels:
@@ -227,6 +244,7 @@ def dtb_network(
     velocity: float = 3.0,
     background=None,
     neuron=None,
+    receptors=None,
     key=None,
 ) -> SpikingBrain:
     """The Digital Twin Brain design on a connectome: E/I LIF populations per region.
@@ -254,6 +272,12 @@ def dtb_network(
         neuron: the neuron model of all ``n`` neurons; default LIF with ``tau_m = 20 ms,
             g_L = 10 nS, E_L = V_reset = -60 mV, V_th = -50 mV, t_ref = 2 ms``, ``v(0)``
             uniform in [-60, -50] mV.
+        receptors: None (one exponential COBA receptor per sign, ``tau_e``/``e_e`` and
+            ``tau_i``/``e_i``), or ``{"E": ((model, scale), ...), "I": (...)}`` of receptor
+            presets (:class:`neurosim.synapses.SynapseModel`, e.g. DTB's AMPA + NMDA and
+            GABA_A + GABA_B) and weight scales: every E (I) synapse then acts on each E (I)
+            receptor with weight ``w x scale`` (projections ``local_E_<name>``,
+            ``long_range_<name>``, ``local_I_<name>``; ``tau_*``/``e_*`` unused).
         key: random key for the wiring (default ``jax.random.key(0)``).
 
     Returns:
@@ -335,8 +359,7 @@ def dtb_network(
     def cat(xs):
         return np.concatenate(xs) if xs else np.zeros(0, np.int64)
 
-    (c_e,) = _csr(cat(pre_e), cat(post_e), n, w_e)
-    (c_i,) = _csr(cat(pre_i), cat(post_i), n, w_i)
+    pre_e, post_e, pre_i, post_i = cat(pre_e), cat(post_e), cat(pre_i), cat(post_i)
 
     if neuron is None:
         neuron = neurons.LIF(n, tau_m=20.0, e_l=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=2.0,
@@ -351,13 +374,20 @@ def dtb_network(
     groups = _group_names(labels)
     b = NetworkBuilder(key=key)
     b.add_population("brain", neuron, groups=dict(zip(groups, size.tolist(), strict=True)))
-    exc = dict(synapse=synapses.Exponential(tau_e), output=synapses.COBA(e_e))
-    b.connect("brain", "brain", c_e, name="local_E", **exc)
-    b.connect("brain", "brain", c_i, synapse=synapses.Exponential(tau_i),
-              output=synapses.COBA(e_i), name="local_I")  # fmt: skip
+    if receptors is None:
+        exc = dict(synapse=synapses.Exponential(tau_e), output=synapses.COBA(e_e))
+        inh = dict(synapse=synapses.Exponential(tau_i), output=synapses.COBA(e_i))
+        rec = {"E": ((exc, 1.0, ""),), "I": ((inh, 1.0, ""),)}
+    else:
+        rec = _receptor_table(receptors)
+    for sign, pre, post, w in (("E", pre_e, post_e, w_e), ("I", pre_i, post_i, w_i)):
+        for kw, scale, sfx in rec[sign]:
+            c = _csr(pre, post, n, w * scale)[0]
+            b.connect("brain", "brain", c, name=f"local_{sign}{sfx}", **kw)
     if counts.sum() > 0:
-        c_l, d_l = _csr(cat(pre_l), cat(post_l), n, w_ext, cat(del_l))
-        b.connect("brain", "brain", c_l, delay=d_l, name="long_range", **exc)
+        for kw, scale, sfx in rec["E"]:
+            c_l, d_l = _csr(cat(pre_l), cat(post_l), n, w_ext * scale, cat(del_l))
+            b.connect("brain", "brain", c_l, delay=d_l, name="long_range" + sfx, **kw)
     b.add_input("brain", background, name="background")
     layout = RegionLayout(labels=labels, group_names=groups, start=start, size=size, n_e=n_e)
     return SpikingBrain(

@@ -3,7 +3,15 @@
 from ._dual import Alpha, DualExponential
 from ._gap import GapJunctions
 from ._kinetics import AbstractKinetics, AbstractLinearKinetics, Delta, Exponential
-from ._outputs import COBA, CUBA, AbstractOutput, MgBlock, VoltageJump, mg_block
+from ._outputs import (
+    COBA,
+    CUBA,
+    AbstractOutput,
+    MgBlock,
+    ScaledConductance,
+    VoltageJump,
+    mg_block,
+)
 from ._receptors import (
     AMPA,
     GABA_A,
@@ -26,6 +34,7 @@ __all__ = [
     "COBA",
     "VoltageJump",
     "MgBlock",
+    "ScaledConductance",
     "mg_block",
     "SynapseModel",
     "AMPA",

@@ -19,7 +19,15 @@ import jax.numpy as jnp
 from .._validate import as_float_array, check_finite, check_nonnegative, check_positive
 from ..neurons import SynapticDrive
 
-__all__ = ["AbstractOutput", "CUBA", "COBA", "VoltageJump", "MgBlock", "mg_block"]
+__all__ = [
+    "AbstractOutput",
+    "CUBA",
+    "COBA",
+    "VoltageJump",
+    "MgBlock",
+    "ScaledConductance",
+    "mg_block",
+]
 
 
 class AbstractOutput(eqx.Module):
@@ -156,3 +164,38 @@ class MgBlock(AbstractOutput):
             )
         gb = g * self.block(v)
         return SynapticDrive(gb, gb * self.e_rev)
+
+
+class ScaledConductance(AbstractOutput):
+    r"""A conductance output with a per-neuron gain: ``drive = gain * inner.drive(g, v)``.
+
+    Scaling a postsynaptic neuron's receptor drive by ``gain[i]`` equals scaling every
+    weight onto that receptor of neuron ``i`` (the receptor variable is linear in the
+    weights), so this is the per-neuron synaptic-conductance parameter of the Digital Twin
+    Brain's hierarchy (Lu et al. 2023) without per-synapse storage. ``gain`` is an array leaf
+    (``(n,)`` or scalar): replace it with ``eqx.tree_at`` to change it without recompiling.
+
+    Args:
+        inner: a conductance output (:class:`COBA` or :class:`MgBlock`).
+        gain: per-neuron gain ``(n,)`` or a scalar, finite and >= 0.
+
+    Example:
+        >>> import jax.numpy as jnp, neurosim as ns
+        >>> out = ns.synapses.ScaledConductance(ns.synapses.COBA(0.0), jnp.ones(4))
+    """
+
+    needs_voltage: ClassVar[bool] = True  # passed on to the inner rule (COBA ignores it)
+    conductance: ClassVar[bool] = True
+    inner: AbstractOutput
+    gain: jax.Array = eqx.field(converter=as_float_array)
+
+    def __check_init__(self):
+        if not isinstance(self.inner, AbstractOutput) or not self.inner.conductance:
+            raise ValueError(
+                f"inner must be a conductance output (COBA or MgBlock), got {self.inner!r}"
+            )
+        check_nonnegative("gain", self.gain)
+
+    def drive(self, g, v=None):
+        d = self.inner.drive(g, v if self.inner.needs_voltage else None)
+        return SynapticDrive(self.gain * d.conductance, self.gain * d.current)
