@@ -77,8 +77,10 @@ def registry(kind: str) -> dict:
     if kind == "synapse":
         presets = {n: getattr(synapses, n) for n in ("AMPA", "GABA_A", "GABA_B", "NMDA")}
         return {**_concrete(synapses, synapses.AbstractKinetics), **presets}
-    if kind == "output":
-        return _concrete(synapses, synapses.AbstractOutput)
+    if kind == "output":  # ScaledConductance wraps another output; its per-neuron gains are
+        # set by code (the spiking twin's members), not from a file
+        found = _concrete(synapses, synapses.AbstractOutput)
+        return {k: v for k, v in found.items() if k != "ScaledConductance"}
     if kind == "rate_model":
         return _concrete(rates, rates.AbstractRateModel)
     if kind == "rate_coupling":
