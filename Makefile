@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-slow test-all bench lint clean docs docs-check
+.PHONY: run test test-slow test-long test-all bench lint clean docs docs-check
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,13 +15,17 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/neurosim run coba --n 4000 --duration 1000 --out out
 
-# The default suite: a few minutes on 2 cores. The longer checks (marked `slow`) run in
-# `make test-slow`; .ci/run runs both.
+# The default suite: a few minutes on 2 cores. The longer checks (marked `slow`, ~12 min on
+# 2 idle cores) run in `make test-slow`; .ci/run runs both. The checks marked `long` (10 min
+# or more each) run only in `make test-long` and `make test-all`.
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q -m "not slow"
 
 test-slow: $(STAMP)
-	$(PY) -m pytest -n 2 -q -m slow
+	$(PY) -m pytest -n 2 -q -m "slow and not long"
+
+test-long: $(STAMP)
+	$(PY) -m pytest -n 2 -q -m long
 
 test-all: $(STAMP)
 	$(PY) -m pytest -n 2 -q

@@ -77,6 +77,7 @@ def test_nest_conventions_and_poisson_inputs_identical_on_1_2_3_4_devices():
 
 
 @pytest.mark.slow
+@pytest.mark.long  # 15-30 min of compiles on 2 cores: `make test-long`, not in CI
 def test_potjans_diesmann_identical_on_1_2_4_devices():
     # 1 % microcircuit: Poisson background, NEST conventions, 8 populations none of which
     # 4 divides (207, 58, ..., 11 neurons): every block structure is padded
