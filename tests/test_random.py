@@ -31,7 +31,7 @@ def test_law_matches_exact_probabilities(samples):
     chi-square over the pooled bins uses a bound of ``dof + 6 sqrt(2 dof)`` (~4 s.d. of its
     null distribution); float32 inversion errors (~1e-6 in F) are far below ``1/sqrt(N)``.
     """
-    for lam, x in zip(LAMS, samples):
+    for lam, x in zip(LAMS, samples, strict=True):
         assert x.min() >= 0
         hist = np.bincount(x)
         ks = np.arange(len(hist) + 50)
