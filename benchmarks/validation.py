@@ -33,10 +33,10 @@ from scipy import signal, stats
 
 NEST_PY = os.path.expanduser(os.environ.get("NEST_PY", "~/.neurosim-anchors/nest/bin/python"))
 HERE = os.path.dirname(os.path.abspath(__file__))
-BRUNEL_STATES = {  # Brunel (2000) Fig. 8: (g, eta)
+BRUNEL_STATES = {  # Brunel (2000) Fig. 8 A-D: (g, eta)
     "SR": (3.0, 2.0),
-    "AI": (6.0, 4.0),
-    "SI-fast": (5.0, 2.0),
+    "SI-fast": (6.0, 4.0),
+    "AI": (5.0, 2.0),
     "SI-slow": (4.5, 0.9),
 }
 BIN_CORR, BIN_SPEC, N_CORR = 5.0, 1.0, 200

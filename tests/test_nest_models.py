@@ -135,10 +135,10 @@ def test_brunel_mean_field_is_self_consistent():
 
 @pytest.mark.slow
 def test_brunel_ai_rate_matches_siegert():
-    """AI state (g=6, eta=4) at scale 0.1 (N = 1250, C_E = 100): the simulated rate is within
-    10 % of the self-consistent Siegert rate (the issue's criterion; diffusion approximation
-    with J = 0.1 mV jumps, 10 mV from reset to threshold)."""
-    g, eta, scale = 6.0, 4.0, 0.1
+    """AI state (g=5, eta=2; Brunel 2000 Fig. 8C) at scale 0.1 (N = 1250, C_E = 100): the
+    simulated rate is within 10 % of the self-consistent Siegert rate (the issue's criterion;
+    diffusion approximation with J = 0.1 mV jumps, 10 mV from reset to threshold)."""
+    g, eta, scale = 5.0, 2.0, 0.1
     net = ns.models.brunel2000(g, eta, 0.1, scale=scale, key=jax.random.key(0))
     warm = ns.simulate(net, 100.0, 0.1, key=jax.random.key(1), progress=False)
     res = ns.simulate(net, 400.0, 0.1, key=jax.random.key(1), state=warm.final_state)

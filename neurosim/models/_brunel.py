@@ -8,8 +8,8 @@ excitatory and ``C_I = gamma C_E`` inhibitory inputs per neuron, ``C_E`` externa
 excitatory inputs of rate ``nu_ext = eta nu_thr`` with ``nu_thr = theta / (J C_E tau)``.
 Defaults as NEST's ``brunel_delta_nest.py`` example (``J = 0.1 mV``, ``g = 5``, ``eta = 2``,
 ``N_E = 10000``, ``epsilon = 0.1``); the states of Brunel's Fig. 8 are ``(g, eta) = (3, 2)``
-synchronous regular, ``(6, 4)`` asynchronous irregular, ``(5, 2)`` fast and ``(4.5, 0.9)``
-slow synchronous irregular. Units: mV, ms, Hz.
+synchronous regular (A), ``(6, 4)`` fast synchronous irregular (B), ``(5, 2)`` asynchronous
+irregular (C) and ``(4.5, 0.9)`` slow synchronous irregular (D). Units: mV, ms, Hz.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ Gradients: with respect to ``weight`` exact (the counts are fixed draws); with r
 ``rate_hz`` the counts are passed straight through with the derivative of their mean,
 ``d K / d rate = dt / 1000`` (the pathwise gradient of the expected input; a draw itself is
 not differentiable).
+
+The counts come from :func:`neurosim._random.poisson_counts` (one uniform per count by
+inversion for means up to 30 per step, ``jax.random.poisson`` above).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._component import AbstractComponent, replace_static
+from .._random import poisson_counts
 from .._validate import as_float_array, check_bound, check_nonnegative, check_size, is_concrete
 
 __all__ = ["PoissonInput", "PoissonInputSlot"]
@@ -78,7 +82,8 @@ class PoissonInput(AbstractComponent):
         check_bound(self, self.n, "call .bind(n) first, e.g. PoissonInput(1e4, 0.1).bind(100)")
         dtype = jnp.result_type(self.rate_hz, self.weight, float)
         lam = jnp.broadcast_to(self.rate_hz * (dt * 1e-3), (self.n,)).astype(dtype)
-        counts = jax.random.poisson(key, jax.lax.stop_gradient(lam), (self.n,)).astype(dtype)
+        counts = poisson_counts(key, jax.lax.stop_gradient(lam)).astype(dtype)
+        counts = jnp.where(counts < 0, jnp.nan, counts)  # a NaN rate: NaN input, caught as a fault
         counts = counts + (lam - jax.lax.stop_gradient(lam))  # straight-through: d mean
         return state, self.weight * counts
 

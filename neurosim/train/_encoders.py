@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .._random import poisson_counts
 from .._validate import check_nonnegative, check_positive
 
 __all__ = ["rate_bernoulli", "rate_poisson", "latency", "delta"]
@@ -64,7 +65,8 @@ def rate_poisson(key, rates_hz, n_steps: int, dt, clip: bool = True):
     check_nonnegative("rates_hz", rates, "Hz")
     lam = rates * dt / 1000.0
     shape = rates.shape[:-1] + (int(n_steps), rates.shape[-1])
-    counts = jax.random.poisson(key, jnp.broadcast_to(lam[..., None, :], shape)).astype(rates.dtype)
+    counts = poisson_counts(key, jnp.broadcast_to(lam[..., None, :], shape)).astype(rates.dtype)
+    counts = jnp.where(counts < 0, jnp.nan, counts)  # a NaN rate gives NaN, not a count
     return jnp.minimum(counts, 1.0) if clip else counts
 
 
