@@ -1,9 +1,11 @@
-"""``neurosim assimilate``: the whole-brain twin experiment from the command line.
+"""``neurosim assimilate``: the whole-brain twin experiments from the command line.
 
 Registered by :mod:`neurosim.cli` (``register``); runs
-:func:`neurosim.assimilate.twin_experiment` with settings from flags and/or a JSON config
-file (flags given explicitly win over the file), and writes ``summary.json``,
-``estimates.npz`` and ``assimilate.png`` into ``--out`` (documented in docs/cli.md).
+:func:`neurosim.assimilate.twin_experiment` (``--twin rate``, the default: twin a) or
+:func:`neurosim.assimilate.spiking_twin_experiment` (``--twin spiking``: twin b) with
+settings from flags and/or a JSON config file (flags given explicitly win over the file), and
+writes ``summary.json``, ``estimates.npz`` and ``assimilate.png`` into ``--out`` (documented
+in docs/cli.md). A flag or config field of the other twin is refused (exit 2), never ignored.
 """
 
 from __future__ import annotations
@@ -19,20 +21,35 @@ __all__ = ["register", "run"]
 _OUTPUTS = ("summary.json", "estimates.npz", "assimilate.png")
 
 
-def _fields():
-    from .assimilate import TwinConfig
+def _classes():
+    from .assimilate import SpikingTwinConfig, TwinConfig
 
-    return {f.name: f for f in dataclasses.fields(TwinConfig)}, TwinConfig()
+    return {"rate": TwinConfig, "spiking": SpikingTwinConfig}
+
+
+def _fields(twin: str = "rate"):
+    cls = _classes()[twin]
+    return {f.name: f for f in dataclasses.fields(cls) if f.name != "progress"}, cls()
+
+
+def _receptors(text: str) -> tuple:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
 def register(sub, fmt) -> None:
     """Add the ``assimilate`` subcommand to the ``sub`` parsers."""
     a = sub.add_parser(
         "assimilate",
-        help="whole-brain twin: reduced Wong-Wang + BOLD on tvb-data's connectome, EnKF",
+        help="whole-brain twins on tvb-data's connectome (rate or spiking regions), BOLD, EnKF",
         formatter_class=fmt,
     )
-    a.add_argument("--config", help="JSON file of TwinConfig fields (flags override it)")
+    a.add_argument(
+        "--twin",
+        choices=("rate", "spiking"),
+        default="rate",
+        help="rate: reduced Wong-Wang (twin a); spiking: conductance LIF regions (twin b)",
+    )
+    a.add_argument("--config", help="JSON file of the twin's config fields (flags override it)")
     a.add_argument("--out", default="out", help="output directory")
     a.add_argument("--no-plot", action="store_true", help="do not write assimilate.png")
     S = argparse.SUPPRESS  # unset flags do not override the config file
@@ -53,12 +70,24 @@ def register(sub, fmt) -> None:
     a.add_argument(
         "--update-neural", action="store_true", default=S, help="also update the gating S"
     )
+    sp = a.add_argument_group("--twin spiking only (SpikingTwinConfig; defaults there)")
+    sp.add_argument("--neurons", type=int, default=S, help="neurons per region (400)")
+    sp.add_argument("--estimate", type=_receptors, default=S,
+                    help="receptors estimated, comma-separated (AMPA)")  # fmt: skip
+    sp.add_argument("--spread", type=float, default=S, help="truth h in 1 +- spread (0.3)")
+    sp.add_argument("--prior-sd", type=float, default=S, help="start ensemble sd, logit (8)")
+    sp.add_argument("--rw", type=float, default=S, help="h random walk per window (0.5)")
+    sp.add_argument("--settle-ms", type=float, default=S, help="spin-up, ms (1000)")
+    sp.add_argument("--k-e", type=int, default=S, help="local E in-degree (57)")
+    sp.add_argument("--k-i", type=int, default=S, help="local I in-degree (14)")
+    sp.add_argument("--k-ext", type=int, default=S, help="long-range in-degree (29)")
 
 
 def _config(args):
-    from .assimilate import TwinConfig
-
-    fields, _ = _fields()
+    twin = getattr(args, "twin", "rate")
+    cls = _classes()[twin]
+    fields, _ = _fields(twin)
+    every = set().union(*(_fields(t)[0] for t in _classes()))
     values = {}
     if args.config:
         try:
@@ -70,9 +99,18 @@ def _config(args):
             raise ValueError(f"--config {args.config!r} must hold a JSON object")
         unknown = sorted(set(values) - set(fields))
         if unknown:
-            raise ValueError(f"--config: unknown fields {unknown}; known: {sorted(fields)}")
-    values.update({k: v for k, v in vars(args).items() if k in fields})
-    cfg = TwinConfig(**values)
+            raise ValueError(
+                f"--config: unknown fields {unknown} for --twin {twin}; known: {sorted(fields)}"
+            )
+    given = {k: v for k, v in vars(args).items() if k in every}
+    other = sorted(set(given) - set(fields))
+    if other:
+        flags = ", ".join("--" + k.replace("_", "-") for k in other)
+        raise ValueError(f"{flags} do(es) not apply to --twin {twin}")
+    values.update(given)
+    if "estimate" in values:
+        values["estimate"] = tuple(values["estimate"])
+    cfg = cls(**values)
     cfg.check()
     return cfg
 
@@ -97,6 +135,8 @@ def run(args) -> int:
     except OSError as e:
         print(f"neurosim: error: --out {args.out!r} is not writable ({e})", file=sys.stderr)
         return 2
+    if getattr(args, "twin", "rate") == "spiking":
+        return _run_spiking(args, cfg)
     res = twin_experiment(cfg)
     a = res.arrays
     np.savez_compressed(
@@ -112,10 +152,40 @@ def run(args) -> int:
         fc_true=a["fc_true"],
         fc_free=a["fc_free"],
     )  # fmt: skip
-    summary = {**res.summary, "config": dataclasses.asdict(cfg)}
+    summary = {**res.summary, "twin": "rate", "config": dataclasses.asdict(cfg)}
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     if not args.no_plot:
         plot_twin(res, os.path.join(args.out, "assimilate.png"))
+    print(json.dumps(res.summary))
+    return 0
+
+
+def _run_spiking(args, cfg) -> int:
+    """Twin (b): run, write summary.json, estimates.npz (h_* arrays) and assimilate.png."""
+    import warnings
+
+    import numpy as np
+
+    from .assimilate import plot_spiking_twin, spiking_twin_experiment
+    from .network import DelayRoundingWarning
+
+    with warnings.catch_warnings():  # tract delays rounded to the 1 ms step (docs/cli.md)
+        warnings.simplefilter("ignore", DelayRoundingWarning)
+        res = spiking_twin_experiment(cfg)
+    a = res.arrays
+    keep = ("h_true", "h_start", "h_hat", "observed", "forecast", "truth")
+    np.savez_compressed(
+        os.path.join(args.out, "estimates.npz"),
+        **{k: a[k] for k in keep},
+        analysis=a["analysis_bold"],
+        analysis_mean=a["analysis_mean"],
+        analysis_std=a["analysis_std"],
+    )
+    summary = {**res.summary, "twin": "spiking", "config": dataclasses.asdict(cfg)}
+    with open(os.path.join(args.out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=1)
+    if not args.no_plot:
+        plot_spiking_twin(res, os.path.join(args.out, "assimilate.png"))
     print(json.dumps(res.summary))
     return 0
