@@ -91,6 +91,8 @@ _TARGETS = {
     "NeurosimCsrEvent": "neurosim_csr_event",
     "NeurosimEllEvent": "neurosim_ell_event",
     "NeurosimNonFinite": "neurosim_nonfinite",
+    "NeurosimStdpUpdate": "neurosim_stdp_update",
+    "NeurosimStdpDeliverUpdate": "neurosim_stdp_deliver_update",
 }
 _LOCK = threading.Lock()
 _STATE: dict = {}  # "ok": bool, "reason": str, "path": str, "lib": CDLL
