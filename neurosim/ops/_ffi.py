@@ -23,6 +23,7 @@ __all__ = [
     "ell_event_ffi",
     "any_nonfinite_ffi",
     "stdp_update_ffi",
+    "stp_deliver_ffi",
 ]
 
 FFI_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
@@ -130,3 +131,57 @@ def stdp_update_ffi(
         vals,
         rule=np.int32(STDP_RULES[rule]),
     )
+
+
+def stp_deliver_ffi(spikes, state: dict, U, tau_rec, tau_facil, dt, conn):
+    """One Tsodyks–Markram step fused with CSR delivery (``csrc/stp_kernels.cc``).
+
+    Args:
+        spikes: this step's presynaptic spikes ``(n_pre,)``.
+        state: ``{"u", "x", "elapsed"}`` of :class:`neurosim.plasticity.TsodyksMarkram`.
+        U: utilisation increment (dimensionless); ``tau_rec``, ``tau_facil``: time
+            constants (ms); each a scalar or ``(n_pre,)``.
+        dt: time step (ms).
+        conn: a :class:`neurosim.ops.CSR` (homogeneous or per-synapse weights).
+
+    Returns ``(out, values, new_state)``: the delivered input ``values @ W`` ``(n_post,)``
+    (weight units), the released values ``s u x`` ``(n_pre,)`` and the state after the
+    step (written in place of the old one when XLA can donate it). Under ``vmap`` the
+    kernel is called once per batch entry.
+    """
+    _require_kernels()
+    dtype = state["u"].dtype
+    n_pre = conn.n_pre
+
+    def param(p):
+        p = jnp.asarray(p, dtype)
+        return p.reshape(1) if p.ndim == 0 else p
+
+    f = jax.ShapeDtypeStruct
+    out = (
+        f((conn.n_post,), dtype),
+        f((n_pre,), dtype),
+        f((n_pre,), dtype),
+        f((n_pre,), dtype),
+        f((n_pre,), jnp.int32),
+    )
+    call = jax.ffi.ffi_call(
+        "neurosim_stp_deliver",
+        out,
+        vmap_method="sequential",
+        input_output_aliases={1: 2, 2: 3, 3: 4},
+    )
+    delivered, values, u, x, elapsed = call(
+        jnp.asarray(spikes, dtype),
+        state["u"],
+        state["x"],
+        state["elapsed"],
+        param(U),
+        param(tau_rec),
+        param(tau_facil),
+        param(dt),
+        conn.indptr,
+        conn.indices,
+        param(conn.weights),
+    )
+    return delivered, values, {"u": u, "x": x, "elapsed": elapsed}

@@ -47,67 +47,12 @@
 #include <string>
 #include <vector>
 
+#include "spike_scan.h"
 #include "xla/ffi/api/ffi.h"
 
 namespace ffi = xla::ffi;
 
 namespace {
-
-template <typename T>
-struct Bits;
-template <>
-struct Bits<float> {
-  using type = uint32_t;
-};
-template <>
-struct Bits<double> {
-  using type = uint64_t;
-};
-
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && defined(__linux__)
-// One binary for every x86-64 CPU: the loader picks the widest vector ISA available.
-#define NS_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define NS_CLONES
-#endif
-
-// True if any of s[0..kLen) is non-zero (NaN counts as non-zero, -0.0 as zero), as an
-// integer bit test the compiler vectorises.
-template <typename T, int kLen>
-inline __attribute__((always_inline)) bool AnyNonZero(const T* s) {
-  using B = typename Bits<T>::type;
-  B acc = 0;
-  for (int j = 0; j < kLen; ++j) {
-    B b;
-    std::memcpy(&b, s + j, sizeof(B));
-    acc |= static_cast<B>(b << 1);
-  }
-  return acc != 0;
-}
-
-// Writes the indices i with s[i] != 0 to ids (ascending) and returns their number. Spike
-// vectors are mostly zero: empty 64-blocks are skipped with one vector test each.
-template <typename T>
-NS_CLONES int64_t NonZeroIds(const T* s, int64_t n, int64_t* ids) {
-  int64_t m = 0, i0 = 0;
-  for (; i0 + 64 <= n; i0 += 64) {
-    if (!AnyNonZero<T, 64>(s + i0)) continue;
-    for (int64_t i = i0; i < i0 + 64; ++i)
-      if (s[i] != T(0)) ids[m++] = i;
-  }
-  for (int64_t i = i0; i < n; ++i)
-    if (s[i] != T(0)) ids[m++] = i;
-  return m;
-}
-
-// Calls f(i, s[i]) for every i with s[i] != 0, ascending.
-template <typename T, typename F>
-inline __attribute__((always_inline)) void ForEachNonZero(const T* s, int64_t n, F&& f) {
-  thread_local std::vector<int64_t> ids;
-  if (static_cast<int64_t>(ids.size()) < n) ids.resize(n);
-  const int64_t m = NonZeroIds(s, n, ids.data());
-  for (int64_t k = 0; k < m; ++k) f(ids[k], s[ids[k]]);
-}
 
 // a * b + c, fused (one rounding) when kFma: XLA's rounding of the same expression.
 template <bool kFma, typename T>
@@ -198,7 +143,14 @@ inline __attribute__((always_inline)) void Update(const R& rule, const Csr& c, c
   const T lo = rule.w_min, hi = rule.w_max;
   const uint32_t npost = static_cast<uint32_t>(c.n_post);
   if (a.out != nullptr) std::fill(a.out, a.out + c.n_post, T(0));
-  ForEachNonZero(a.s_pre, c.n_pre, [&](int64_t i, T s) {
+  auto row = [&](int64_t i) {
+    const int64_t b0 = std::max<int64_t>(0, c.indptr[i]);
+    const int64_t bytes = (std::min<int64_t>(c.len, c.indptr[i + 1]) - b0) * 4;
+    PrefetchRange(c.indices + b0, bytes, false);
+    PrefetchRange(w + b0, bytes * int64_t(sizeof(T)) / 4, true);
+  };
+  auto none = [](int64_t) {};
+  ForEachNonZero(a.s_pre, c.n_pre, row, none, [&](int64_t i, T s) {
     const int64_t b0 = c.indptr[i] < 0 ? 0 : c.indptr[i];
     const int64_t b1 = c.indptr[i + 1] < c.len ? c.indptr[i + 1] : c.len;
     const T* x = a.pre_tr + i;
@@ -212,7 +164,21 @@ inline __attribute__((always_inline)) void Update(const R& rule, const Csr& c, c
   });
   const uint32_t npre = static_cast<uint32_t>(c.n_pre);
   const uint64_t len = static_cast<uint64_t>(c.len);
-  ForEachNonZero(a.s_post, c.n_post, [&](int64_t j, T s) {
+  auto col = [&](int64_t j) {
+    const int64_t k0 = std::max<int64_t>(0, c.col_ptr[j]);
+    const int64_t bytes = (std::min<int64_t>(c.col_len, c.col_ptr[j + 1]) - k0) * 4;
+    PrefetchRange(c.col_syn + k0, bytes, false);
+    PrefetchRange(c.col_pre + k0, bytes, false);
+  };
+  auto col_weights = [&](int64_t j) {  // a column's weights are scattered: all in flight
+    const int64_t k0 = std::max<int64_t>(0, c.col_ptr[j]);
+    const int64_t k1 = std::min<int64_t>(c.col_len, c.col_ptr[j + 1]);
+    for (int64_t k = k0; k < k1; ++k) {
+      const uint64_t p = static_cast<uint32_t>(c.col_syn[k]);
+      if (p < len) __builtin_prefetch(w + p, 1, 3);
+    }
+  };
+  ForEachNonZero(a.s_post, c.n_post, col, col_weights, [&](int64_t j, T s) {
     const int64_t k0 = c.col_ptr[j] < 0 ? 0 : c.col_ptr[j];
     const int64_t k1 = c.col_ptr[j + 1] < c.col_len ? c.col_ptr[j + 1] : c.col_len;
     const T* y = a.post_tr + j;
