@@ -13,8 +13,7 @@ import numpy as np
 from jax import lax
 
 from .._validate import is_concrete
-from ..ops import CSR, _build, event_matvec
-from ..ops._ffi import FFI_DTYPES, stdp_update_ffi
+from ..ops import CSR, FFI_DTYPES, event_matvec, ffi_available, stdp_update_ffi
 
 __all__ = [
     "column_index",
@@ -195,7 +194,7 @@ def use_kernel(rule, w) -> bool:
     """Whether the event update may run the compiled CPU kernel: the rule has one
     (``_kernel_spec``), ``w`` is float32/float64 and the kernels are built (not disabled by
     ``NEUROSIM_DISABLE_FFI=1``). On other platforms the loops run regardless."""
-    return rule._kernel_spec() is not None and w.dtype in FFI_DTYPES and _build.load_kernels()
+    return rule._kernel_spec() is not None and w.dtype in FFI_DTYPES and ffi_available()
 
 
 @jax.custom_jvp

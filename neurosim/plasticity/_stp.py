@@ -10,8 +10,7 @@ from jax import lax
 
 from .._validate import as_float_array, check, check_nonnegative, check_positive
 from ..network import AbstractProjectionDynamics, Transmission
-from ..ops import CSR, _build, event_matvec
-from ..ops._ffi import FFI_DTYPES, stp_deliver_ffi
+from ..ops import CSR, FFI_DTYPES, event_matvec, ffi_available, stp_deliver_ffi
 
 __all__ = ["TsodyksMarkram", "tsodyks_markram_train", "tsodyks_markram_steady_state"]
 
@@ -117,7 +116,7 @@ class TsodyksMarkram(AbstractProjectionDynamics):
             and drive.backend in ("auto", "ffi")
             and dtype in FFI_DTYPES
             and conn.weights.dtype == dtype
-            and _build.load_kernels()
+            and ffi_available()
         )
 
     def transmit(self, state, pre_spikes, dt):
