@@ -3,9 +3,12 @@
     python benchmarks/plasticity_overhead.py [--n 4000] [--repeats 3] [--dense]
 
 The excitatory projection E -> P (~256k synapses) gets, in turn: no dynamics, Tsodyks–Markram
-STP, pair STDP (event-driven) and, with ``--dense``, pair STDP with the dense (all-synapse,
-O(nnz) per step: meant for accelerators) update. Variants run interleaved in one process; the
-minimum of ``repeats`` runs (compile excluded) is printed, one JSON object per line.
+STP, STP with unit release (``U = 1``, ``tau_rec = 1 us``: ``u x = 1`` at every spike, so the
+spike trains are the static run's and the STP work is timed at equal spike counts), pair STDP
+(event-driven) and, with ``--dense``, pair STDP with the dense (all-synapse, O(nnz) per step:
+meant for accelerators) update. Variants run interleaved in one process; the minimum of
+``repeats`` runs (compile excluded) is printed, one JSON object per line, with its ratio to
+the static run.
 """
 
 import argparse
@@ -21,6 +24,7 @@ def variants(dense: bool):
     out = {
         "static": None,
         "stp": ns.plasticity.TsodyksMarkram(U=0.2, tau_rec=200.0, tau_facil=100.0),
+        "stp_unit": ns.plasticity.TsodyksMarkram(U=1.0, tau_rec=1e-3),
         "stdp_event": ns.plasticity.PairSTDP(a_plus=0.01, a_minus=0.0105, w_max=12.0),
     }
     if dense:
@@ -60,6 +64,7 @@ def main():
                     "variant": k,
                     "n": args.n,
                     "run_s": round(best[k], 3),
+                    "vs_static": round(best[k] / best["static"], 2),
                     **info[k],
                     "synapses_E": base.projections[0].conn.nnz,
                 }

@@ -22,11 +22,15 @@ class ProjectionDrive(NamedTuple):
         conn: the projection's operator (its stored weights are the initial ones).
         pre: this step's presynaptic spikes after the projection's delay, ``(n_pre,)``.
         post: this step's postsynaptic spikes, ``(n_post,)``.
+        backend: the projection's event-delivery backend (:data:`neurosim.ops.Backend`);
+            dynamics that deliver the spikes themselves (:attr:`Transmission.out`) do so
+            only where this backend allows it (``"auto"``, ``"ffi"``).
     """
 
     conn: AbstractConnectivity
     pre: jax.Array
     post: jax.Array
+    backend: str = "auto"
 
 
 class Transmission(NamedTuple):
@@ -35,10 +39,27 @@ class Transmission(NamedTuple):
     ``values`` are graded presynaptic events (e.g. ``spike * u * x`` for Tsodyks–Markram),
     ``conn`` the operator to deliver them through (e.g. with the plastic weights of the state
     *before* this step's learning).
+
+    ``out`` (not a tuple field: a transmission unpacks as ``values, conn``) is None, or
+    ``values @ conn`` already computed by the dynamics (``(n_post,)``, weight units; STDP
+    computes it in the same compiled pass as its weight update), attached with
+    :meth:`with_out`; the network then uses it instead of delivering again (except with
+    per-synapse delays, which deliver ``values`` through ``conn`` themselves).
     """
 
     values: jax.Array
     conn: AbstractConnectivity
+    out = None  # a class attribute, not a field; see with_out
+
+    def with_out(self, out) -> Transmission:
+        """This transmission with its delivered input ``out = values @ conn`` attached."""
+        t = _Delivered(self.values, self.conn)
+        t.out = out
+        return t
+
+
+class _Delivered(Transmission):
+    """A :class:`Transmission` carrying ``out`` (an instance attribute; ``_replace`` drops it)."""
 
 
 class AbstractProjectionDynamics(AbstractComponent):

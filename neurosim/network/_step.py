@@ -138,12 +138,13 @@ def delivery(net: Network, plan: Plan, state: NetworkState, spikes, dt):
             ring = state.history[pr.pre]
             src = jax.lax.dynamic_index_in_dim(ring, (step - d) % ring.shape[0], keepdims=False)
         src = _slice(src, pr.pre_slice, pre_pop.n)
-        conn, values, pst = pr.conn, src, state.projections[j]
+        conn, values, pst, fused = pr.conn, src, state.projections[j], None
         if pr.dynamics is not None:  # deterministic: key None
             post_spikes = _slice(spikes[pr.post], pr.post_slice, post_pop.n)
-            pst, (values, conn) = pr.dynamics.step(
-                pst, ProjectionDrive(conn, src, post_spikes), step, dt, None
+            pst, tr = pr.dynamics.step(
+                pst, ProjectionDrive(conn, src, post_spikes, pr.backend), step, dt, None
             )
+            (values, conn), fused = tr, tr.out
         if pr.synapse_delays is not None:  # per-synapse delays: ring of future input
             rings[j], out = deliver_delayed(
                 conn,
@@ -155,6 +156,8 @@ def delivery(net: Network, plan: Plan, state: NetworkState, spikes, dt):
                 pr.backend,
                 rule=net.conventions.synapse_delay_rule(net.onto_jump(pr)),
             )
+        elif fused is not None:  # delivered by the dynamics (fused with learning)
+            out = fused
         else:
             out = event_matvec(conn, values, backend=pr.backend)
         new_projections.append(pst)

@@ -3,7 +3,9 @@
 ``event_matvec(conn, spikes)`` / ``event_matmat`` deliver spikes through a connectivity
 operator (:class:`CSR`, :class:`ELL`); see :mod:`neurosim.ops._base` for the backends. The
 compiled CPU kernels are built on first use (``ffi_status()`` tells whether they are
-available and why not); ``any_nonfinite`` is the fault check used once per simulation step.
+available and why not); ``any_nonfinite`` is the fault check used once per simulation step;
+``stdp_update_ffi`` and ``stp_deliver_ffi`` are the compiled plasticity steps used by
+:mod:`neurosim.plasticity` (float dtypes in ``FFI_DTYPES``).
 """
 
 from ._base import BACKENDS, AbstractConnectivity, Backend, check_backend, default_capacity
@@ -12,6 +14,7 @@ from ._compact import compact_ranks
 from ._csr import CSR
 from ._ell import ELL
 from ._event import event_matmat, event_matvec
+from ._ffi import FFI_DTYPES, stdp_update_ffi, stp_deliver_ffi
 from ._host import unpack_spike_bits
 from ._procedural import ProceduralBernoulli
 from ._reduce import any_nonfinite
@@ -29,6 +32,9 @@ __all__ = [
     "default_capacity",
     "ffi_available",
     "ffi_status",
+    "FFI_DTYPES",
+    "stdp_update_ffi",
+    "stp_deliver_ffi",
     "any_nonfinite",
     "compact_ranks",
     "unpack_spike_bits",

@@ -91,6 +91,9 @@ _TARGETS = {
     "NeurosimCsrEvent": "neurosim_csr_event",
     "NeurosimEllEvent": "neurosim_ell_event",
     "NeurosimNonFinite": "neurosim_nonfinite",
+    "NeurosimStdpUpdate": "neurosim_stdp_update",
+    "NeurosimStdpDeliverUpdate": "neurosim_stdp_deliver_update",
+    "NeurosimStpDeliver": "neurosim_stp_deliver",
 }
 _LOCK = threading.Lock()
 _STATE: dict = {}  # "ok": bool, "reason": str, "path": str, "lib": CDLL
@@ -197,7 +200,8 @@ def _load() -> dict:
     if not os.path.isfile(os.path.join(include, "xla", "ffi", "api", "ffi.h")):
         return {"ok": False, "reason": f"XLA FFI headers not found under {include}"}
     directory = cache_dir()
-    target = directory / f"libneurosim_ops-{_build_key(cxx, include, sources)}.so"
+    headers = sorted(_SRC_DIR.glob("*.h"))  # part of the cache key, not compiled alone
+    target = directory / f"libneurosim_ops-{_build_key(cxx, include, sources + headers)}.so"
     try:
         make_private_dirs(directory)
         check_private_dir(directory)

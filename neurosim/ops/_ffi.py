@@ -12,12 +12,22 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from . import _build
 
-__all__ = ["FFI_DTYPES", "csr_event_ffi", "ell_event_ffi", "any_nonfinite_ffi"]
+__all__ = [
+    "FFI_DTYPES",
+    "STDP_RULES",
+    "csr_event_ffi",
+    "ell_event_ffi",
+    "any_nonfinite_ffi",
+    "stdp_update_ffi",
+    "stp_deliver_ffi",
+]
 
 FFI_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
+STDP_RULES = {"pair": 0, "triplet": 1}  # the `rule` attribute of neurosim_stdp_update
 
 
 def _optional(x, dtype, n_post: int, allow_scalar: bool):
@@ -66,3 +76,112 @@ def any_nonfinite_ffi(*arrays) -> jax.Array:
     _require_kernels()
     out = jax.ShapeDtypeStruct((), jnp.int32)
     return jax.ffi.ffi_call("neurosim_nonfinite", out, vmap_method="sequential")(*arrays) != 0
+
+
+def stdp_update_ffi(
+    rule: str, params, w, conn, cols: dict, pre_tr, post_tr, s_pre, s_post, deliver=False
+):
+    """One step of event-driven STDP on CSR weights ``w`` (``csrc/plasticity_kernels.cc``).
+
+    Args:
+        rule: ``"pair"`` (params ``a_plus, a_minus, w_min, w_max, mu_plus, mu_minus``) or
+            ``"triplet"`` (params ``a2_plus, a3_plus, a2_minus, a3_minus, w_min, w_max``);
+            amplitudes and bounds in weight units (nS or pA), exponents dimensionless.
+        params: the six scalars above (cast to ``w.dtype``).
+        w: per-synapse weights, CSR order with padding, ``(len,)`` float32/float64.
+        conn: the :class:`neurosim.ops.CSR` (``indptr``, ``indices``).
+        cols: the column index (``col_ptr``, ``col_syn``, ``col_pre``) of
+            :func:`neurosim.plasticity._events.column_index`.
+        pre_tr, post_tr: traces ``(K, n_pre)``, ``(K, n_post)`` before this step's spikes.
+        s_pre, s_post: this step's spike values ``(n_pre,)``, ``(n_post,)``.
+        deliver: also return ``s_pre @ W`` through the weights before the update (weight
+            units per step), computed in the same pass.
+
+    Returns the updated weights, or ``(delivered, updated weights)`` with ``deliver``. The
+    kernel writes the weights in place of ``w`` when XLA can donate its buffer. Under
+    ``vmap`` the kernel is called once per batch entry.
+    """
+    _require_kernels()
+    dtype = w.dtype
+    vals = jnp.stack([jnp.asarray(p, dtype) for p in params])
+    w_out = jax.ShapeDtypeStruct(w.shape, dtype)
+    if deliver:
+        name, out, alias = (
+            "neurosim_stdp_deliver_update",
+            (
+                jax.ShapeDtypeStruct((conn.n_post,), dtype),
+                w_out,
+            ),
+            {0: 1},
+        )
+    else:
+        name, out, alias = "neurosim_stdp_update", w_out, {0: 0}
+    call = jax.ffi.ffi_call(name, out, vmap_method="sequential", input_output_aliases=alias)
+    return call(
+        w,
+        conn.indptr,
+        conn.indices,
+        cols["col_ptr"],
+        cols["col_syn"],
+        cols["col_pre"],
+        jnp.asarray(pre_tr, dtype),
+        jnp.asarray(post_tr, dtype),
+        jnp.asarray(s_pre, dtype),
+        jnp.asarray(s_post, dtype),
+        vals,
+        rule=np.int32(STDP_RULES[rule]),
+    )
+
+
+def stp_deliver_ffi(spikes, state: dict, U, tau_rec, tau_facil, dt, conn):
+    """One Tsodyks–Markram step fused with CSR delivery (``csrc/stp_kernels.cc``).
+
+    Args:
+        spikes: this step's presynaptic spikes ``(n_pre,)``.
+        state: ``{"u", "x", "elapsed"}`` of :class:`neurosim.plasticity.TsodyksMarkram`.
+        U: utilisation increment (dimensionless); ``tau_rec``, ``tau_facil``: time
+            constants (ms); each a scalar or ``(n_pre,)``.
+        dt: time step (ms).
+        conn: a :class:`neurosim.ops.CSR` (homogeneous or per-synapse weights).
+
+    Returns ``(out, values, new_state)``: the delivered input ``values @ W`` ``(n_post,)``
+    (weight units), the released values ``s u x`` ``(n_pre,)`` and the state after the
+    step (written in place of the old one when XLA can donate it). Under ``vmap`` the
+    kernel is called once per batch entry.
+    """
+    _require_kernels()
+    dtype = state["u"].dtype
+    n_pre = conn.n_pre
+
+    def param(p):
+        p = jnp.asarray(p, dtype)
+        return p.reshape(1) if p.ndim == 0 else p
+
+    f = jax.ShapeDtypeStruct
+    out = (
+        f((conn.n_post,), dtype),
+        f((n_pre,), dtype),
+        f((n_pre,), dtype),
+        f((n_pre,), dtype),
+        f((n_pre,), jnp.int32),
+    )
+    call = jax.ffi.ffi_call(
+        "neurosim_stp_deliver",
+        out,
+        vmap_method="sequential",
+        input_output_aliases={1: 2, 2: 3, 3: 4},
+    )
+    delivered, values, u, x, elapsed = call(
+        jnp.asarray(spikes, dtype),
+        state["u"],
+        state["x"],
+        state["elapsed"],
+        param(U),
+        param(tau_rec),
+        param(tau_facil),
+        param(dt),
+        conn.indptr,
+        conn.indices,
+        param(conn.weights),
+    )
+    return delivered, values, {"u": u, "x": x, "elapsed": elapsed}

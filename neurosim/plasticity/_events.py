@@ -13,9 +13,18 @@ import numpy as np
 from jax import lax
 
 from .._validate import is_concrete
-from ..ops import CSR
+from ..ops import CSR, FFI_DTYPES, event_matvec, ffi_available, stdp_update_ffi
 
-__all__ = ["column_index", "update_rows", "update_cols", "synapse_pre_ids"]
+__all__ = [
+    "column_index",
+    "update_rows",
+    "update_cols",
+    "synapse_pre_ids",
+    "use_kernel",
+    "weight_update_event",
+    "weight_update_dense",
+    "deliver_and_update",
+]
 
 
 def column_index(conn: CSR) -> dict:
@@ -176,12 +185,29 @@ def _weight_update_loops(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post):
     return update_cols(w, conn, cols, s_post, at_post)
 
 
+def _kernel_update(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post):
+    name, params = rule._kernel_spec()
+    return stdp_update_ffi(name, params, w, conn, cols, pre_tr, post_tr, s_pre, s_post)
+
+
+def use_kernel(rule, w) -> bool:
+    """Whether the event update may run the compiled CPU kernel: the rule has one
+    (``_kernel_spec``), ``w`` is float32/float64 and the kernels are built (not disabled by
+    ``NEUROSIM_DISABLE_FFI=1``). On other platforms the loops run regardless."""
+    return rule._kernel_spec() is not None and w.dtype in FFI_DTYPES and ffi_available()
+
+
 @jax.custom_jvp
 def weight_update_event(rule, w, conn: CSR, cols: dict, pre_tr, post_tr, s_pre, s_post):
     """Same result as :func:`weight_update_dense`, touching only the synapses of neurons that
-    spiked (loops over them). Its derivative is the dense update's (a custom JVP: the loops
-    themselves cannot be reverse-differentiated), so it works under ``grad``."""
-    return _weight_update_loops(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post)
+    spiked: on CPU the compiled kernel (``csrc/plasticity_kernels.cc``, same arithmetic in
+    the same order) when :func:`use_kernel`, else pure-JAX loops over the spiking neurons.
+    Its derivative is the dense update's (a custom JVP: neither the kernel nor the loops
+    can be reverse-differentiated), so it works under ``grad``."""
+    args = (rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post)
+    if use_kernel(rule, w):
+        return lax.platform_dependent(*args, cpu=_kernel_update, default=_weight_update_loops)
+    return _weight_update_loops(*args)
 
 
 @weight_update_event.defjvp
@@ -192,4 +218,38 @@ def _weight_update_event_jvp(primals, tangents):
         return weight_update_dense(rule, w, conn, pre_tr, post_tr, s_pre, s_post)
 
     _, tan = jax.jvp(dense, primals, tangents)
+    return out, tan
+
+
+def _deliver_kernel(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post):
+    name, params = rule._kernel_spec()
+    return stdp_update_ffi(
+        name, params, w, conn, cols, pre_tr, post_tr, s_pre, s_post, deliver=True
+    )
+
+
+def _deliver_loops(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post):
+    out = event_matvec(conn.with_weights(w), s_pre)
+    return out, _weight_update_loops(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post)
+
+
+@jax.custom_jvp
+def deliver_and_update(rule, w, conn: CSR, cols: dict, pre_tr, post_tr, s_pre, s_post):
+    """``(s_pre @ W, updated w)``: delivery through the weights before the update (weight
+    units) and :func:`weight_update_event`, in one compiled pass on CPU (each weight read
+    once, updated in place; callers check :func:`use_kernel`), else ``event_matvec`` and
+    the loops. The derivative is that of the reference product and the dense update."""
+    args = (rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post)
+    return lax.platform_dependent(*args, cpu=_deliver_kernel, default=_deliver_loops)
+
+
+@deliver_and_update.defjvp
+def _deliver_and_update_jvp(primals, tangents):
+    out = deliver_and_update(*primals)
+
+    def reference(rule, w, conn, cols, pre_tr, post_tr, s_pre, s_post):
+        delivered = conn.with_weights(w).reference_matvec(s_pre)
+        return delivered, weight_update_dense(rule, w, conn, pre_tr, post_tr, s_pre, s_post)
+
+    _, tan = jax.jvp(reference, primals, tangents)
     return out, tan

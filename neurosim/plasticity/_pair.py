@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 
 from .._validate import as_float_array, check_nonnegative, check_positive
-from ._stdp import AbstractSTDP, Interaction, Update, check_scalar
+from ._stdp import AbstractSTDP, Interaction, Update, check_scalar, same_update
 
 __all__ = ["PairSTDP"]
 
@@ -109,3 +109,15 @@ class PairSTDP(AbstractSTDP):
 
     def on_post(self, w, pre, post):
         return self.a_plus * _soft(1.0 - self._norm(w), self.mu_plus) * pre[0]
+
+    def _kernel_spec(self):
+        if not same_update(self, PairSTDP):
+            return None
+        return "pair", (
+            self.a_plus,
+            self.a_minus,
+            self.w_min,
+            self.w_max,
+            self.mu_plus,
+            self.mu_minus,
+        )

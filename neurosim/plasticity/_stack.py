@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax
 
-from ..network import AbstractProjectionDynamics, ProjectionDrive, Transmission
+from ..network import AbstractProjectionDynamics, Transmission
 from ._delayed import DendriticDelaySTDP
 from ._stdp import AbstractSTDP
 
@@ -100,12 +100,20 @@ class Stack(AbstractProjectionDynamics):
     def step(self, state, drive, i, dt, key):
         parts = [{k: state[k] for k in keys} for keys in self._keys(drive.conn)]
         values, conn, new = drive.pre, drive.conn, {}
+        fused, fused_conn = None, None
         for k, (m, st) in enumerate(zip(self._bound(drive.conn), parts, strict=True)):
             owner = _owns_weights(m)
             k_m = None if key is None else jax.random.fold_in(key, k)
             pre = drive.pre if owner else values
-            st, tr = m.step(st, ProjectionDrive(conn, pre, drive.post), i, dt, k_m)
+            st, tr = m.step(st, drive._replace(conn=conn, pre=pre), i, dt, k_m)
             values = values if owner else tr.values
             conn = tr.conn
+            if owner:
+                fused, fused_conn = tr.out, tr.conn
             new.update(st)
-        return new, Transmission(values, conn)
+        # The owner's own delivery (of the raw spikes) is this step's input only if no
+        # member changed the values or the operator after it.
+        if values is not drive.pre or conn is not fused_conn:
+            fused = None
+        tr = Transmission(values, conn)
+        return new, tr if fused is None else tr.with_out(fused)

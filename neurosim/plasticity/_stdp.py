@@ -20,9 +20,10 @@ import numpy as np
 from .._validate import check, check_finite, check_literal, is_concrete
 from ..network import AbstractProjectionDynamics, Transmission
 from ..ops import CSR
-from ._events import column_index, weight_update_dense, weight_update_event
+from . import _events
+from ._events import column_index, deliver_and_update, weight_update_dense, weight_update_event
 
-__all__ = ["AbstractSTDP", "Interaction", "Update", "check_scalar"]
+__all__ = ["AbstractSTDP", "Interaction", "Update", "check_scalar", "same_update"]
 
 Interaction = Literal["all_to_all", "nearest"]
 Update = Literal["event", "dense"]
@@ -34,6 +35,13 @@ def check_scalar(name: str, x):
     """Refuse a per-synapse or per-neuron array where a rule takes one value."""
     if jnp.ndim(x) != 0:
         raise ValueError(f"{name} must be a scalar (one value per projection), got shape {x.shape}")
+
+
+def same_update(rule, cls) -> bool:
+    """True if ``rule`` updates weights with ``cls``'s methods (a subclass that redefines
+    ``on_pre``, ``on_post``, ``_clip`` or ``_norm`` must not use ``cls``'s compiled kernel)."""
+    names = ("on_pre", "on_post", "_clip", "_norm")
+    return all(getattr(type(rule), n, None) is getattr(cls, n, None) for n in names)
 
 
 class AbstractSTDP(AbstractProjectionDynamics):
@@ -82,6 +90,12 @@ class AbstractSTDP(AbstractProjectionDynamics):
     def on_post(self, w, pre, post):
         """Weight change at a postsynaptic spike."""
 
+    def _kernel_spec(self) -> tuple[str, tuple] | None:
+        """``(rule, params)`` for the compiled CPU update (:func:`neurosim.ops._ffi.
+        stdp_update_ffi`) when it computes exactly this rule's ``on_pre``/``on_post``, else
+        None (the pure-JAX event loops are used)."""
+        return None
+
     # -- shared ---------------------------------------------------------------------------
     def _check_common(self):
         check_literal("interaction", self.interaction, INTERACTIONS)
@@ -121,9 +135,25 @@ class AbstractSTDP(AbstractProjectionDynamics):
         return state
 
     def step(self, state, drive, i, dt, key):
-        """Deliver through the current plastic weights, then learn from this step's spikes."""
+        """Deliver through the current plastic weights, then learn from this step's spikes.
+
+        With ``update="event"`` on CPU, when the compiled kernel applies (see
+        :func:`neurosim.plasticity._events.use_kernel`) and the projection's backend is
+        ``"auto"`` or ``"ffi"``, one kernel pass delivers the spikes (through the weights
+        before the update) and updates the weights in place: the returned
+        :class:`~neurosim.network.Transmission` carries the delivered input (``out``).
+        """
         conn = drive.conn.with_weights(state["w"])
-        return self.learn(state, conn, drive.pre, drive.post, dt), Transmission(drive.pre, conn)
+        w = state["w"]
+        fuse = (
+            self.update == "event"
+            and drive.backend in ("auto", "ffi")
+            and conn.out_dtype(drive.pre) == w.dtype
+            and _events.use_kernel(self, w)
+        )
+        state, out = self._learn(state, conn, drive.pre, drive.post, dt, deliver=fuse)
+        tr = Transmission(drive.pre, conn)
+        return state, tr if out is None else tr.with_out(out)
 
     def _clip(self, w):
         return jnp.clip(w, self.w_min, self.w_max)
@@ -137,6 +167,13 @@ class AbstractSTDP(AbstractProjectionDynamics):
         )
 
     def learn(self, state, conn, pre_spikes, post_spikes, dt):
+        """The state after this step's learning (traces, weights); ``conn`` holds the
+        weights of ``state``."""
+        return self._learn(state, conn, pre_spikes, post_spikes, dt, deliver=False)[0]
+
+    def _learn(self, state, conn, pre_spikes, post_spikes, dt, deliver: bool):
+        """``(state after learning, pre_spikes @ W before the update or None)``; the
+        delivery is computed only with ``deliver`` (fused with the event update)."""
         dtype = state["w"].dtype
         s_pre = pre_spikes.astype(dtype)
         s_post = post_spikes.astype(dtype)
@@ -146,13 +183,17 @@ class AbstractSTDP(AbstractProjectionDynamics):
             "post_elapsed": jnp.minimum(state["post_elapsed"] + 1, _MAX_ELAPSED),
         }
         pre_tr, post_tr = self.traces(st, dt)
-        if self.update == "event":
-            w = weight_update_event(self, state["w"], conn, state, pre_tr, post_tr, s_pre, s_post)
+        args = (self, state["w"], conn, state, pre_tr, post_tr, s_pre, s_post)
+        out = None
+        if deliver:
+            out, w = deliver_and_update(*args)
+        elif self.update == "event":
+            w = weight_update_event(*args)
         else:
             w = weight_update_dense(self, state["w"], conn, pre_tr, post_tr, s_pre, s_post)
         pre_last, pre_el = self._bump(pre_tr, st["pre_last"], st["pre_elapsed"], s_pre)
         post_last, post_el = self._bump(post_tr, st["post_last"], st["post_elapsed"], s_post)
-        return {
+        new = {
             **state,
             "w": w,
             "pre_last": pre_last,
@@ -160,6 +201,7 @@ class AbstractSTDP(AbstractProjectionDynamics):
             "post_last": post_last,
             "post_elapsed": post_el,
         }
+        return new, out
 
     def _bump(self, tr, last, elapsed, s):
         """Add this step's spikes to the traces (+1, or set to 1 for nearest-spike)."""

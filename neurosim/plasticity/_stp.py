@@ -6,9 +6,11 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax import lax
 
 from .._validate import as_float_array, check, check_nonnegative, check_positive
 from ..network import AbstractProjectionDynamics, Transmission
+from ..ops import CSR, FFI_DTYPES, event_matvec, ffi_available, stp_deliver_ffi
 
 __all__ = ["TsodyksMarkram", "tsodyks_markram_train", "tsodyks_markram_steady_state"]
 
@@ -92,9 +94,30 @@ class TsodyksMarkram(AbstractProjectionDynamics):
         }
 
     def step(self, state, drive, i, dt, key):
-        """Relax ``u, x`` over the gap since each neuron's last spike; release at spikes."""
+        """Relax ``u, x`` over the gap since each neuron's last spike; release at spikes.
+
+        On CPU with stored (CSR) connectivity and the projection's backend ``"auto"`` or
+        ``"ffi"``, one compiled pass (``csrc/stp_kernels.cc``) updates the state of the
+        neurons that spiked and delivers their release (the returned transmission carries
+        it as ``out``); it uses the C library's ``exp``, so ``u``, ``x`` and the release
+        agree with :meth:`transmit` (the reference, used elsewhere) to a few ulp.
+        """
+        if self._fuse(state, drive):
+            new, values, out = _stp_deliver(self, state, drive.pre, jnp.asarray(dt), drive.conn)
+            return new, Transmission(values, drive.conn).with_out(out)
         state, values = self.transmit(state, drive.pre, dt)
         return state, Transmission(values, drive.conn)
+
+    def _fuse(self, state, drive) -> bool:
+        conn, dtype = drive.conn, state["u"].dtype
+        return (
+            type(self).transmit is TsodyksMarkram.transmit
+            and isinstance(conn, CSR)
+            and drive.backend in ("auto", "ffi")
+            and dtype in FFI_DTYPES
+            and conn.weights.dtype == dtype
+            and ffi_available()
+        )
 
     def transmit(self, state, pre_spikes, dt):
         """``(state, values)``: the release ``u x`` per presynaptic spike of this step."""
@@ -116,6 +139,32 @@ class TsodyksMarkram(AbstractProjectionDynamics):
             "elapsed": jnp.where(spiked, 0, elapsed),
         }
         return new, s * release
+
+
+def _stp_reference(rule, state, spikes, dt, conn):
+    new, values = rule.transmit(state, spikes, dt)
+    return new, values, event_matvec(conn, values)
+
+
+def _stp_kernel(rule, state, spikes, dt, conn):
+    out, values, new = stp_deliver_ffi(
+        spikes, state, rule.U, rule.tau_rec, rule.tau_facil, dt, conn
+    )
+    return new, values, out
+
+
+@jax.custom_jvp
+def _stp_deliver(rule, state, spikes, dt, conn):
+    """``(state, values, values @ W)``: the compiled kernel on CPU, else :meth:`transmit`
+    and ``event_matvec``; derivatives are the reference's."""
+    args = (rule, state, spikes, dt, conn)
+    return lax.platform_dependent(*args, cpu=_stp_kernel, default=_stp_reference)
+
+
+@_stp_deliver.defjvp
+def _stp_deliver_jvp(primals, tangents):
+    _, tan = jax.jvp(_stp_reference, primals, tangents)
+    return _stp_deliver(*primals), tan
 
 
 def tsodyks_markram_train(U, tau_rec, tau_facil, intervals, n_spikes: int | None = None):

@@ -6,7 +6,7 @@ import equinox as eqx
 import jax
 
 from .._validate import as_float_array, check_nonnegative, check_positive
-from ._stdp import AbstractSTDP, Interaction, Update, check_scalar
+from ._stdp import AbstractSTDP, Interaction, Update, check_scalar, same_update
 
 __all__ = ["TripletSTDP", "PFISTER_GERSTNER_2006"]
 
@@ -141,3 +141,15 @@ class TripletSTDP(AbstractSTDP):
 
     def on_post(self, w, pre, post):
         return pre[0] * (self.a2_plus + self.a3_plus * post[1])
+
+    def _kernel_spec(self):
+        if not same_update(self, TripletSTDP):
+            return None
+        return "triplet", (
+            self.a2_plus,
+            self.a3_plus,
+            self.a2_minus,
+            self.a3_minus,
+            self.w_min,
+            self.w_max,
+        )
