@@ -34,6 +34,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 from scipy import signal, stats
@@ -288,6 +289,8 @@ def pd14_run_neurosim(args, seed, path):
 
     import neurosim as ns
 
+    # the normal delays are rounded to whole steps, as NEST does: one warning per projection
+    warnings.filterwarnings("ignore", category=ns.network.DelayRoundingWarning)
     t0 = time.perf_counter()
     net = ns.models.potjans_diesmann(
         args.scale, args.k_scale, "poisson", key=jax.random.key(100 + seed)
