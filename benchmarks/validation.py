@@ -12,11 +12,18 @@ Usage (from the repository root; NEST in ~/.neurosim-anchors/nest, bash
     PYTHONPATH=$PWD python benchmarks/validation.py brunel --scale 0.25 --seeds 3 --out val/
     PYTHONPATH=$PWD python benchmarks/validation.py pd14 --scale 1 --duration 1000 \
         --transient 200 --seeds 1 --threads 2 [--hpc] --out val/
+    PYTHONPATH=$PWD python benchmarks/validation.py pd14 --scale 0.1 --k-scale 0.1 \
+        --duration 1000 --transient 500 --seeds 5 --threads 1 --out val/ \
+        [--ref-data NEST_CHECKOUT/pynest/examples/Potjans_2014/reference_data]
 Writes OUT/<model>_table.md, OUT/<model>_*.png and OUT/<model>.json; prints the table.
-pd14 (K_scaling 1: in-degrees of the full model at any scale): neurosim and NEST
-(benchmarks/reference/pd14_nest.py) each run in their own process, one after the other, and
-save their spikes to OUT (reused when present); the table adds the 10 % / 0.3 Hz rate check,
-the NEST example's full-scale rates, and build/transient/run times and peak RSS per process.
+pd14 (--k-scale, default 1: in-degrees of the full model at any scale; below 1 NEST's
+weight scaling and DC compensation): neurosim and NEST (benchmarks/reference/pd14_nest.py)
+each run in their own process, one after the other, and save their spikes to OUT (reused when
+present); the table adds the 10 % / 0.3 Hz rate check, a reference rate (the NEST example's
+full-scale rates; at N = K = 0.1 its published reference data, PD14_REF_DATA), the seed-to-seed
+spread of each population's mean rate, and build/transient/run times and peak RSS per process.
+--ref-data reads the reference data's own files (rate*.dat, spike_recorder-*.dat) from a NEST
+checkout for KS tests against them; they are not part of this repository.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 from scipy import signal, stats
@@ -229,19 +237,64 @@ def figures(dists, spectra, out, prefix):
 
 
 PD14_REF = (0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829)  # NEST example, full scale
+# NEST's published reference data for its PyNEST example Potjans_2014 at its default setup
+# (N_scaling = K_scaling = 0.1, Poisson background, 'optimized' V0, rng_seed 55, 1 thread,
+# 500 ms presimulation, rates over [500, 1500] ms): nest/nest-simulator,
+# pynest/examples/Potjans_2014/reference_data/ at commit
+# e3d3e14e06b9e8db4a276f7f5e8332b64a6f3ab9 ("update reference data", 2022-12-02; files written by
+# NEST master@7c40d9e9a). Summary numbers computed here from rate0.dat ... rate7.dat (mean and
+# s.d. over neurons, ddof 0, zeros included) and spike_recorder-*.dat (ISI CV of neurons with
+# >= 3 spikes in the window): population -> (n, mean rate Hz, s.d. Hz, mean CV, neurons in CV).
+PD14_REF_DATA = {
+    "L23E": (2068, 0.4023, 0.7164, 0.5902, 40),
+    "L23I": (583, 2.0172, 1.7938, 0.5536, 198),
+    "L4E": (2192, 3.8805, 2.7235, 0.5779, 1408),
+    "L4I": (548, 4.9580, 3.5781, 0.5888, 406),
+    "L5E": (485, 6.5753, 4.2155, 0.6013, 405),
+    "L5I": (106, 7.7264, 3.9871, 0.6213, 95),
+    "L6E": (1440, 0.83125, 1.1972, 0.5097, 123),
+    "L6I": (295, 6.9864, 4.0346, 0.6194, 254),
+}
+PD14_REF_DATA_WINDOW = (500.0, 1000.0)  # (presimulation, measured) ms
+
+
+def pd14_reference_data(path):
+    """Per-population rates and ISI CVs from the NEST example's ``reference_data`` folder
+    (``rate<k>.dat``, ``spike_recorder-*.dat``, ``population_nodeids.dat``; NEST's files, read
+    from a NEST checkout, not shipped here), over the example's window [500, 1500] ms."""
+    import glob
+
+    t0, dur = PD14_REF_DATA_WINDOW
+    ids = np.loadtxt(os.path.join(path, "population_nodeids.dat"), dtype=np.int64)
+    files = sorted(glob.glob(os.path.join(path, "spike_recorder-*.dat")))
+    out = {}
+    for k, (name, (a, b)) in enumerate(zip(PD14_REF_DATA, ids, strict=True)):
+        d = np.loadtxt(files[k], skiprows=3, ndmin=2)
+        m = (d[:, 1] >= t0) & (d[:, 1] <= t0 + dur)
+        i, t = d[m, 0].astype(np.int64) - a, d[m, 1] - t0
+        out[name] = {
+            "rate": np.loadtxt(os.path.join(path, f"rate{k}.dat")),
+            "cv": cvs(t, i, b - a + 1),
+        }
+    return out
 
 
 def pd14_run_neurosim(args, seed, path):
-    """One neurosim run of the microcircuit (k_scale 1, Poisson background) in this process:
-    spikes after the transient and timings to ``path`` (npz), like the NEST reference's file."""
+    """One neurosim run of the microcircuit (``args.k_scale``, Poisson background) in this
+    process: spikes after the transient and timings to ``path`` (npz), like the NEST
+    reference's file."""
     import resource
 
     import jax
 
     import neurosim as ns
 
+    # the normal delays are rounded to whole steps, as NEST does: one warning per projection
+    warnings.filterwarnings("ignore", category=ns.network.DelayRoundingWarning)
     t0 = time.perf_counter()
-    net = ns.models.potjans_diesmann(args.scale, 1.0, "poisson", key=jax.random.key(100 + seed))
+    net = ns.models.potjans_diesmann(
+        args.scale, args.k_scale, "poisson", key=jax.random.key(100 + seed)
+    )
     jax.block_until_ready(jax.tree_util.tree_leaves(net))
     t1 = time.perf_counter()
     print(f"neurosim pd14 scale {args.scale:g}: built in {t1 - t0:.1f}s", flush=True)
@@ -264,31 +317,39 @@ def pd14_run_neurosim(args, seed, path):
         version=ns.__version__, jax_version=jax.__version__,
     )  # fmt: skip
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    print(f"neurosim pd14 scale={args.scale:g} build={t1 - t0:.1f}s presim={t2 - t1:.1f}s "
-          f"run={t3 - t2:.1f}s spikes={res.spike_times.size} maxrss={rss:.2f}GiB",
+    print(f"neurosim pd14 scale={args.scale:g} k_scale={args.k_scale:g} build={t1 - t0:.1f}s "
+          f"presim={t2 - t1:.1f}s run={t3 - t2:.1f}s spikes={res.spike_times.size} "
+          f"maxrss={rss:.2f}GiB",
           flush=True)  # fmt: skip
 
 
 def pd14(args):
     """The microcircuit side by side: per population the rate, ISI CV and pair-correlation
-    distributions of neurosim and NEST (benchmarks/reference/pd14_nest.py, K_scaling 1), each
-    simulator run in its own process one after the other (peak RSS per process); files that
-    exist in OUT are reused, so an interrupted comparison resumes."""
+    distributions of neurosim and NEST (benchmarks/reference/pd14_nest.py, same ``--k-scale``),
+    each simulator run in its own process one after the other (peak RSS per process); files
+    that exist in OUT are reused, so an interrupted comparison resumes. A second table gives
+    each population's mean rate as mean +- s.d. over seeds for both simulators next to the
+    reference (``PD14_REF_DATA`` at N = K = 0.1, else the example's full-scale rates)."""
     pops = ("L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I")
     pooled = {"neurosim": {}, "nest": {}}
+    per_seed = {"neurosim": {}, "nest": {}}  # (pop, quantity) -> per-seed arrays
     res_rows = []
+    k = args.k_scale
+    ktag = "" if k == 1.0 else f"k{k:g}"
     for s in range(args.seeds):
-        tag = f"{args.scale:g}_{args.duration:g}_{s}"
+        tag = f"{args.scale:g}{ktag}_{args.duration:g}_{s}"
         paths = {sim: os.path.join(args.out, f"pd14_{sim}_{tag}.npz") for sim in pooled}
         if not os.path.exists(paths["neurosim"]) and "neurosim" in args.sims:
             cmd = [sys.executable, os.path.abspath(__file__), "pd14-run", "--scale",
-                   str(args.scale), "--duration", str(args.duration), "--transient",
-                   str(args.transient), "--seed", str(s), "--out", paths["neurosim"]]  # fmt: skip
+                   str(args.scale), "--k-scale", str(k), "--duration", str(args.duration),
+                   "--transient", str(args.transient), "--seed", str(s),
+                   "--out", paths["neurosim"]]  # fmt: skip
             subprocess.run(cmd, check=True)
         if not os.path.exists(paths["nest"]) and "nest" in args.sims:
             cmd = [NEST_PY, os.path.join(HERE, "reference", "pd14_nest.py"), str(args.scale),
-                   str(args.duration), paths["nest"], "--transient", str(args.transient),
-                   "--seed", str(55 + s), "--threads", str(args.threads)]  # fmt: skip
+                   str(args.duration), paths["nest"], "--k-scale", str(k), "--transient",
+                   str(args.transient), "--seed", str(55 + s), "--threads",
+                   str(args.threads)]  # fmt: skip
             if args.hpc:
                 cmd.append("--hpc")
             env = dict(os.environ, OMP_WAIT_POLICY="passive")
@@ -301,47 +362,93 @@ def pd14(args):
                                                               strict=True)}  # fmt: skip
             st = population_stats(z["times_ms"], z["senders"], ranges, args.duration, s)
             for pop, d in st.items():
-                for k, v in d.items():
-                    pooled[sim].setdefault((pop, k), []).append(v)
+                for q, v in d.items():
+                    pooled[sim].setdefault((pop, q), []).append(v)
+                    per_seed[sim].setdefault((pop, q), []).append(v)
             res_rows.append((sim, s, float(z["build_s"]), float(z["presim_s"]), float(z["run_s"]),
                              float(z["maxrss_gib"])))  # fmt: skip
     if not res_rows:
         return
     n_seeds = len(res_rows) // 2
-    lines = [f"### Potjans–Diesmann, scale {args.scale:g} (K_scaling 1, Poisson background), "
+    ref_setup = args.scale == 0.1 and k == 0.1
+    ref_data = pd14_reference_data(args.ref_data) if (ref_setup and args.ref_data) else None
+    if ref_setup:
+        ref_rates = [PD14_REF_DATA[p][1] for p in pops]
+        ref_name = "NEST's reference data (N = K = 0.1, one run, seed 55)"
+    else:
+        ref_rates = list(PD14_REF)
+        ref_name = "the NEST example's full-scale rates"
+    bg = "K_scaling 1" if k == 1.0 else f"K_scaling {k:g}, DC-compensated"
+    lines = [f"### Potjans–Diesmann, scale {args.scale:g} ({bg}, Poisson background), "
              f"{n_seeds} seed(s), {args.duration:g} ms after {args.transient:g} ms", "",
              "| population | rate neurosim | rate NEST | rate ref. | neurosim vs NEST | "
              "within 10 % or 0.3 Hz | rate KS D / d | CV neurosim | CV NEST | CV KS D / d | "
              "corr neurosim | corr NEST | corr KS D / d |", "|" + "---|" * 13]  # fmt: skip
     summary = {}
-    for k, p in enumerate(pops):
+    for i, p in enumerate(pops):
         c = {q: compare(np.concatenate(pooled["neurosim"][(p, q)]),
                         np.concatenate(pooled["nest"][(p, q)]))
              for q in ("rate", "cv", "corr")}  # fmt: skip
         a, b = c["rate"]["ns_mean"], c["rate"]["nest_mean"]
         ok = abs(a - b) <= max(0.1 * b, 0.3)
-        summary[p] = dict(c, within=bool(ok), ref=PD14_REF[k])
+        summary[p] = dict(c, within=bool(ok), ref=ref_rates[i])
         ks = {q: f"{c[q]['ks_D']:.3f} / {c[q]['cohen_d']:+.2f}" for q in c}
         lines.append(
-            f"| {p} | {a:.3f} | {b:.3f} | {PD14_REF[k]:.3f} | {100 * (a / b - 1):+.1f} % | "
+            f"| {p} | {a:.3f} | {b:.3f} | {ref_rates[i]:.3f} | {100 * (a / b - 1):+.1f} % | "
             f"{'yes' if ok else '**no**'} | {ks['rate']} | {c['cv']['ns_mean']:.3f} | "
             f"{c['cv']['nest_mean']:.3f} | {ks['cv']} | {c['corr']['ns_mean']:.4f} | "
             f"{c['corr']['nest_mean']:.4f} | {ks['corr']} |"
         )  # fmt: skip
+    # seed-to-seed spread of the population means, and the reference against it
+    lines += ["", f"Population mean rate, mean ± s.d. over {n_seeds} seeds (Hz); ref. = "
+              f"{ref_name}; z = (ref. − mean) / seed s.d.; neuron s.d. = s.d. of the rates "
+              "over neurons (mean over seeds); CV = mean ISI CV (neurons with ≥ 3 spikes).", "",
+              "| population | neurosim | NEST | ref. | z neurosim | z NEST | neuron s.d. "
+              "neurosim / NEST / ref. | CV neurosim / NEST / ref. |"
+              + (" rate KS D vs ref. neurosim / NEST (median over seeds) |" if ref_data else ""),
+              "|" + "---|" * (9 if ref_data else 8)]  # fmt: skip
+    for i, p in enumerate(pops):
+        m = {sim: np.array([r.mean() for r in per_seed[sim][(p, "rate")]]) for sim in pooled}
+        sd_n = {sim: np.mean([r.std() for r in per_seed[sim][(p, "rate")]]) for sim in pooled}
+        cv = {sim: np.mean(np.concatenate(per_seed[sim][(p, "cv")])) for sim in pooled}
+        spread = {sim: m[sim].std(ddof=1) if m[sim].size > 1 else float("nan") for sim in pooled}
+        z = {sim: (ref_rates[i] - m[sim].mean()) / spread[sim] for sim in pooled}
+        if ref_setup:
+            ref_sd, ref_cv = f"{PD14_REF_DATA[p][2]:.2f}", f"{PD14_REF_DATA[p][3]:.3f}"
+        else:
+            ref_sd = ref_cv = "–"
+        row = (f"| {p} | {m['neurosim'].mean():.3f} ± {spread['neurosim']:.3f} | "
+               f"{m['nest'].mean():.3f} ± {spread['nest']:.3f} | {ref_rates[i]:.3f} | "
+               f"{z['neurosim']:+.1f} | {z['nest']:+.1f} | {sd_n['neurosim']:.2f} / "
+               f"{sd_n['nest']:.2f} / {ref_sd} | {cv['neurosim']:.3f} / {cv['nest']:.3f} / "
+               f"{ref_cv} |")  # fmt: skip
+        summary[p].update(
+            seed_means={sim: m[sim].tolist() for sim in pooled},
+            seed_sd={sim: float(spread[sim]) for sim in pooled},
+            z_ref={sim: float(z[sim]) for sim in pooled},
+        )
+        if ref_data:
+            dk = {sim: float(np.median([stats.ks_2samp(r, ref_data[p]["rate"]).statistic
+                                        for r in per_seed[sim][(p, "rate")]]))
+                  for sim in pooled}  # fmt: skip
+            summary[p]["ks_D_vs_ref"] = dk
+            row += f" {dk['neurosim']:.3f} / {dk['nest']:.3f} |"
+        lines.append(row)
     lines += ["", "| simulator | seed | build (s) | transient (s) | run (s) | peak RSS (GiB) |",
               "|---|---|---|---|---|---|"]  # fmt: skip
     for sim, s, b, pre, run, rss in res_rows:
         lines.append(f"| {sim} | {s} | {b:.1f} | {pre:.1f} | {run:.1f} | {rss:.2f} |")
     md = "\n".join(lines)
-    with open(os.path.join(args.out, f"pd14_{args.scale:g}_table.md"), "w") as f:
+    name = f"pd14_{args.scale:g}{ktag}"
+    with open(os.path.join(args.out, f"{name}_table.md"), "w") as f:
         f.write(md + "\n")
-    with open(os.path.join(args.out, f"pd14_{args.scale:g}.json"), "w") as f:
+    with open(os.path.join(args.out, f"{name}.json"), "w") as f:
         json.dump({"summary": summary, "resources": res_rows}, f, indent=1)
     print(md)
     dists = {("pd14", p, q): (np.concatenate(pooled["neurosim"][(p, q)]),
                               np.concatenate(pooled["nest"][(p, q)]))
              for p in pops for q in ("rate", "cv", "corr")}  # fmt: skip
-    print(pd14_figure(dists, pops, args.out, f"pd14_{args.scale:g}"))
+    print(pd14_figure(dists, pops, args.out, name))
 
 
 def pd14_figure(dists, pops, out, prefix):
@@ -385,6 +492,8 @@ def main(argv=None):
     ap.add_argument("--sims", default="neurosim,nest", help="pd14: simulators to run if missing")
     ap.add_argument("--threads", type=int, default=2, help="pd14: NEST threads")
     ap.add_argument("--hpc", action="store_true", help="pd14: NEST static_synapse_hpc")
+    ap.add_argument("--k-scale", type=float, default=1.0, help="pd14: in-degree scaling")
+    ap.add_argument("--ref-data", default="", help="pd14: NEST's Potjans_2014/reference_data")
     ap.add_argument("--seed", type=int, default=0, help="pd14-run: seed")
     ap.add_argument("--progress", action="store_true", help="pd14-run: progress bar")
     args = ap.parse_args(argv)
