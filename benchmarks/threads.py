@@ -3,11 +3,12 @@
 Each case is a fresh ``neurosim run coba --n N --duration D --no-plot`` process; its
 ``summary.json`` gives ``run_s`` (after compilation, blocked on) and ``rate_hz``. Configurations:
 
-* ``default``: no pinning, no XLA flags (what a user gets);
+* ``default``: no pinning, no XLA flags, no ``--threads`` (what a user gets: ``auto``);
 * ``pinned``: ``taskset -c 0`` (one core; XLA sizes its thread pools to it);
 * ``flags1``: no pinning, ``XLA_FLAGS=--xla_cpu_multi_thread_eigen=false
   intra_op_parallelism_threads=1`` (one intra-op thread, set by hand);
-* ``cliN``: no pinning, ``neurosim run --threads N`` (when the CLI has the option).
+* ``cliN``: no pinning, ``neurosim run --threads N`` (``cli2`` on 2 cores: XLA's own pools,
+  the behaviour before ``--threads`` existed).
 
 Rounds are interleaved (every configuration once per round) so that drift in the machine's
 load hits all of them alike; the median over rounds is printed.
@@ -60,7 +61,7 @@ def run_case(config: str, n: int, duration: float) -> dict:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="4000,40000")
-    ap.add_argument("--configs", default="default,pinned,flags1")
+    ap.add_argument("--configs", default="default,cli2,pinned")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=float, default=1000.0, help="ms")
     args = ap.parse_args(argv)
