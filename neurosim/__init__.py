@@ -28,6 +28,7 @@ from . import (
     viz,
 )
 from ._component import AbstractComponent
+from ._threads import set_cpu_threads
 from .network import (
     Network,
     NetworkBuilder,
@@ -80,5 +81,6 @@ __all__ = [
     "SimulationResult",
     "Trace",
     "run",
+    "set_cpu_threads",
     "simulate",
 ]

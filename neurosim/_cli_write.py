@@ -63,6 +63,7 @@ def simulate_and_write(
         "message": message,
         "device": jax.devices()[0].platform,
         "jax_version": jax.__version__,
+        "cpu_threads": getattr(args, "cpu_threads", None),
         **(extra or {}),
     }
     if stream.resumed_from_ms is not None:

@@ -60,6 +60,27 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _threads_arg(text: str):
+    if text == "auto":
+        return text
+    try:
+        value = int(text, 10)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 'auto' or an integer >= 1, got {text!r}")
+    return value
+
+
+def _add_threads(p) -> None:
+    p.add_argument(
+        "--threads",
+        type=_threads_arg,
+        default="auto",
+        help="CPU threads of XLA's pools (auto: see docs/cli.md); set before JAX starts",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     from ._cli_models import NEST_MODELS, add_options
     from .models import MODELS
@@ -114,6 +135,7 @@ def _parser() -> argparse.ArgumentParser:
     add_config_arguments(r)
     _cli_resume.add_arguments(r)
     add_options(r)
+    _add_threads(r)
     b = sub.add_parser("bench", help="run the benchmark suite", formatter_class=fmt)
     b.add_argument("--sizes", default="4000", help="comma-separated network sizes")
     b.add_argument("--models", default="coba", help="comma-separated models")
@@ -131,6 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=BACKENDS,
         help="event-delivery backend (None: each projection's own, auto)",
     )
+    _add_threads(b)
     from ._cli_assimilate import register
 
     register(sub, fmt)
@@ -254,8 +277,26 @@ def _cmd_bench(args) -> int:
     return 0
 
 
+def _apply_threads(args) -> None:
+    """Size XLA's CPU pools (``--threads``) before anything starts JAX's backend."""
+    from ._threads import auto_cpu_threads, set_cpu_threads
+
+    want = getattr(args, "threads", None)
+    if want is None:
+        return
+    try:
+        n = auto_cpu_threads() if want == "auto" else want
+        args.cpu_threads = set_cpu_threads(n)
+    except RuntimeError as e:  # JAX already started in this process (main() from Python)
+        if want != "auto":
+            fail(f"--threads {want}: {e}")
+        args.cpu_threads = None  # auto: leave the running backend as it is
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("run", "bench"):
+        _apply_threads(args)
     try:
         if args.command == "run":
             return _cmd_run(args)
