@@ -91,6 +91,7 @@ _TARGETS = {
     "NeurosimCsrEvent": "neurosim_csr_event",
     "NeurosimEllEvent": "neurosim_ell_event",
     "NeurosimNonFinite": "neurosim_nonfinite",
+    "NeurosimProceduralEvent": "neurosim_procedural_event",
 }
 _LOCK = threading.Lock()
 _STATE: dict = {}  # "ok": bool, "reason": str, "path": str, "lib": CDLL
