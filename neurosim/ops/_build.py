@@ -250,6 +250,12 @@ def host_library():
                 ctypes.c_int64,
             ]
         )
+        lib.neurosim_procedural_selfcheck.restype = ctypes.c_int64
+        lib.neurosim_procedural_selfcheck.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint32,
+            ctypes.c_int64,
+        ]
         _STATE["host_ready"] = True
     return lib
 

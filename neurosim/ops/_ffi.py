@@ -1,9 +1,11 @@
 """``jax.ffi.ffi_call`` wrappers of the compiled CPU kernels (``csrc/*.cc``).
 
-The event wrappers compute ``base * scale + spikes @ W`` (``base``/``scale`` optional) for
-one spike vector. Under ``vmap`` the call stays *one* kernel call with leading batch
-dimensions (``vmap_method="expand_dims"``: unbatched operands get a size-1 axis that the
-kernel broadcasts), so the batched product is a matrix–matrix kernel, not a loop of calls.
+The stored-format event wrappers compute ``base * scale + spikes @ W`` (``base``/``scale``
+optional) for one spike vector. Under ``vmap`` the call stays *one* kernel call with leading
+batch dimensions (``vmap_method="expand_dims"``: unbatched operands get a size-1 axis that
+the kernel broadcasts), so the batched product is a matrix–matrix kernel, not a loop of
+calls. The procedural wrapper computes ``spikes @ W`` and batches with ``"broadcast_all"``
+(every operand gets the batch dimensions; still one call).
 Absent optional operands are passed as empty ``(0,)`` arrays. Callers check
 :func:`neurosim.ops.ffi_available` first.
 """

@@ -60,10 +60,12 @@ class ProceduralBernoulli(AbstractConnectivity):
     Build one with ``ns.connectivity.FixedProbability(p, procedural=True).build(...)`` (which
     gives the same matrix as the stored ``FixedProbability(p).build(...)`` with the same key).
     Memory does not grow with the number of synapses; each delivered spike costs regenerating
-    its row (O(row length)). Weights are a scalar (homogeneous) or an initializer with a
-    ``quantile`` (``ns.init.Normal``, ``Uniform``, ``Constant``): synapse ``k`` of row ``i``
-    has weight ``init.quantile(u_ik)``, ``u_ik`` from the row's own stream, and gradients
-    with respect to the initializer's parameters (e.g. ``loc``, ``std``) are exact.
+    its row (O(row length)), on CPU in a compiled C++ kernel for scalar, ``Constant`` and
+    ``Uniform`` weights (:mod:`neurosim.ops._procedural_ffi`), in XLA otherwise. Weights are
+    a scalar (homogeneous) or an initializer with a ``quantile`` (``ns.init.Normal``,
+    ``Uniform``, ``Constant``): synapse ``k`` of row ``i`` has weight ``init.quantile(u_ik)``,
+    ``u_ik`` from the row's own stream, and gradients with respect to the initializer's
+    parameters (e.g. ``loc``, ``std``) are exact.
 
     Attributes:
         key: uint32 ``(2,)`` stream key words (an array: a new seed does not recompile).

@@ -358,6 +358,34 @@ ffi::Error ProceduralImpl(ffi::AnyBuffer spikes, ffi::AnyBuffer key, ffi::AnyBuf
 
 }  // namespace
 
+// Self-check (tests): the lane generator this CPU uses against the portable one, on n_blocks
+// pseudo-random (key, row, lane, scale, n_cand) blocks. Returns the number of differing
+// gaps and words, or -1 where the portable generator is the one in use (nothing to compare).
+extern "C" int64_t neurosim_procedural_selfcheck(const uint32_t* table, uint32_t seed,
+                                                 int64_t n_blocks) {
+  const BlockFn block = PickBlock();
+  if (block == BlockScalar) return -1;
+  const float scales[] = {0.0f, 1e-9f, 2.6e-7f, 5.2e-3f, 3.0e38f};
+  uint32_t x = seed | 1u;
+  auto next = [&x]() {  // xorshift32
+    x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+    return x;
+  };
+  int64_t bad = 0;
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    const int64_t n_cand = next() & ((1u << 30) - 1);
+    const Stream st{next(), next(), table, scales[next() % 5], static_cast<float>(n_cand),
+                    n_cand, false};
+    alignas(64) int32_t g0[kLanes], g1[kLanes];
+    alignas(64) uint32_t w0[kLanes], w1[kLanes];
+    const uint32_t row = next(), lane0 = next();
+    BlockScalar(st, row, lane0, g0, w0);
+    block(st, row, lane0, g1, w1);
+    for (int j = 0; j < kLanes; ++j) bad += (g0[j] != g1[j]) + (w0[j] != w1[j]);
+  }
+  return bad;
+}
+
 XLA_FFI_DEFINE_HANDLER_SYMBOL(NeurosimProceduralEvent, ProceduralImpl,
                               ffi::Ffi::Bind()
                                   .Arg<ffi::AnyBuffer>()  // spikes
