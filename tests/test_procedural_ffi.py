@@ -88,6 +88,19 @@ def test_kernel_equals_stored_bitwise(case, wname):
                 np.testing.assert_array_equal(got, s @ dense)
 
 
+@pytest.mark.parametrize("wname", ["scalar", "uniform"])
+def test_float64_kernel_equals_stored_bitwise(wname):
+    with jax.enable_x64(True):
+        w = ns.init.Uniform(jnp.float64(-1.0), jnp.float64(2.0)) if wname == "uniform" else 0.25
+        stored, proc = _pair(jax.random.key(4), w, 0.2, 70, 50)
+        s = jnp.asarray(_patterns(70, 3)[4], jnp.float64)
+        hlo = jax.jit(_event).lower(proc, s).as_text()
+        assert "neurosim_procedural_event" in hlo and "f64" in hlo
+        got = np.asarray(_event(proc, s))
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, np.asarray(_event(stored, s)))
+
+
 def test_kernel_rows_equal_stored_rows():
     """One spike at a time: each regenerated row is the stored row (targets and weights)."""
     stored, proc = _pair(jax.random.key(3), WEIGHTS["uniform"], 0.1, 64, 257, False, True)
