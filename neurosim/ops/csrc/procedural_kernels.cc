@@ -24,9 +24,10 @@
 // Summation order per target is presynaptic index order, as in the CSR kernel
 // (event_kernels.cc), so the result equals the stored matrix's delivery bit for bit.
 //
-// Lanes are generated 16 at a time (one AVX-512 register where the CPU has AVX-512 F and CD,
-// else portable scalar code; the same bits either way); a row ends at its first position
-// >= n_cand, so no row is ever truncated.
+// Lanes are generated 32 at a time (two AVX-512 registers, running sums by a vector scan and
+// the row's targets compacted in registers, where the CPU has AVX-512 F and CD; else portable
+// scalar code; the same rows either way); a row ends at its first position >= n_cand, so no
+// row is ever truncated.
 // Rows are generated kAhead spiking rows ahead of their delivery and their output entries
 // prefetched, so the scatter's cache misses overlap the next rows' generation.
 //
@@ -46,7 +47,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define NS_HAVE_AVX512 1  // an AVX-512 lane generator, picked at run time (PickBlock)
+#define NS_HAVE_AVX512 1  // an AVX-512 row generator, picked at run time (PickRow)
 #else
 #define NS_HAVE_AVX512 0
 #endif
@@ -158,50 +159,81 @@ __attribute__((target("avx512f,avx512cd"), always_inline)) inline __m512i Gaps16
   return _mm512_add_epi32(_mm512_cvttps_epi32(g), c(1u));
 }
 
-__attribute__((target("avx512f,avx512cd"))) void BlockAvx512(const Stream& st, uint32_t row,
-                                                             uint32_t lane0, int32_t* gap,
-                                                             uint32_t* word) {
-  const uint32_t k0 = st.k0, k1 = st.k1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  __m512i a = c(row + k0), x = a;
-  __m512i b = _mm512_add_epi32(lanes, c(lane0 + k1));
-  __m512i y = _mm512_add_epi32(b, c(16u));
-  Rounds16<13, 15, 26, 6>(a, b, x, y);
-  inject(a, b, x, y, c(k1), c(k2 + 1u));
-  Rounds16<17, 29, 16, 24>(a, b, x, y);
-  inject(a, b, x, y, c(k2), c(k0 + 2u));
-  Rounds16<13, 15, 26, 6>(a, b, x, y);
-  inject(a, b, x, y, c(k0), c(k1 + 3u));
-  Rounds16<17, 29, 16, 24>(a, b, x, y);
-  inject(a, b, x, y, c(k1), c(k2 + 4u));
-  Rounds16<13, 15, 26, 6>(a, b, x, y);
-  inject(a, b, x, y, c(k2), c(k0 + 5u));
-  _mm512_storeu_si512(gap, Gaps16(st, a));
-  _mm512_storeu_si512(gap + 16, Gaps16(st, x));
-  _mm512_storeu_si512(word, b);
-  _mm512_storeu_si512(word + 16, y);
-}
-#endif
-
-using BlockFn = void (*)(const Stream&, uint32_t, uint32_t, int32_t*, uint32_t*);
-
-// The widest lane generator this CPU runs (both give the same bits).
-BlockFn PickBlock() {
-#if NS_HAVE_AVX512
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd")) return BlockAvx512;
-#endif
-  return BlockScalar;
+// Appends the targets (and words) of 16 lanes with gaps g to tgt/word at n; `prev1` is the
+// row's last position + 1 (0 at its start). Returns false once the row has ended. Positions
+// are the saturating prefix sums of the gaps (saturated at n_cand + 1, past the row's end:
+// min(a + b, limit) is associative, so the log-step scan gives the scalar running sum).
+__attribute__((target("avx512f,avx512cd"), always_inline)) inline bool Emit16(
+    const Stream& st, int64_t row, __m512i g, __m512i words, uint32_t& prev1, int32_t* tgt,
+    uint32_t* word, int64_t& n) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i lim = c(static_cast<uint32_t>(st.n_cand + 1));
+  __m512i q = g;
+  q = _mm512_min_epu32(_mm512_add_epi32(q, _mm512_alignr_epi32(q, zero, 15)), lim);
+  q = _mm512_min_epu32(_mm512_add_epi32(q, _mm512_alignr_epi32(q, zero, 14)), lim);
+  q = _mm512_min_epu32(_mm512_add_epi32(q, _mm512_alignr_epi32(q, zero, 12)), lim);
+  q = _mm512_min_epu32(_mm512_add_epi32(q, _mm512_alignr_epi32(q, zero, 8)), lim);
+  q = _mm512_add_epi32(q, c(prev1));  // position + 1, at most 2 n_cand + 1 < 2^31
+  const __mmask16 valid = _mm512_cmple_epu32_mask(q, c(static_cast<uint32_t>(st.n_cand)));
+  __m512i pos = _mm512_sub_epi32(q, c(1u));
+  if (st.skip_self) {
+    const __mmask16 after = _mm512_cmpge_epi32_mask(pos, c(static_cast<uint32_t>(row)));
+    pos = _mm512_mask_add_epi32(pos, after, pos, c(1u));
+  }
+  // Register compress + full store (compress-to-memory is microcoded on some CPUs).
+  _mm512_storeu_si512(tgt + n, _mm512_maskz_compress_epi32(valid, pos));
+  _mm512_storeu_si512(word + n, _mm512_maskz_compress_epi32(valid, words));
+  n += __builtin_popcount(static_cast<unsigned>(valid));
+  if (valid != 0xFFFF) return false;
+  prev1 = static_cast<uint32_t>(_mm_extract_epi32(_mm512_extracti32x4_epi32(q, 3), 3));
+  return true;
 }
 
 // Regenerates row `row` into tgt (and its weight words into word): returns its length.
-int64_t GenerateRow(BlockFn block, const Stream& st, int64_t row, std::vector<int32_t>& tgt,
-                    std::vector<uint32_t>& word) {
+__attribute__((target("avx512f,avx512cd"))) int64_t GenerateRowAvx512(
+    const Stream& st, int64_t row, std::vector<int32_t>& tgt, std::vector<uint32_t>& word) {
+  const uint32_t k0 = st.k0, k1 = st.k1, k2 = k0 ^ k1 ^ 0x1BD11BDAu;
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const uint32_t r = static_cast<uint32_t>(row);
+  uint32_t prev1 = 0;
+  int64_t n = 0;
+  for (uint32_t lane0 = 0;; lane0 += kLanes) {
+    if (static_cast<int64_t>(tgt.size()) < n + 2 * kLanes) {
+      tgt.resize(2 * (n + 2 * kLanes));
+      word.resize(2 * (n + 2 * kLanes));
+    }
+    __m512i a = c(r + k0), x = a;
+    __m512i b = _mm512_add_epi32(lanes, c(lane0 + k1));
+    __m512i y = _mm512_add_epi32(b, c(16u));
+    Rounds16<13, 15, 26, 6>(a, b, x, y);
+    inject(a, b, x, y, c(k1), c(k2 + 1u));
+    Rounds16<17, 29, 16, 24>(a, b, x, y);
+    inject(a, b, x, y, c(k2), c(k0 + 2u));
+    Rounds16<13, 15, 26, 6>(a, b, x, y);
+    inject(a, b, x, y, c(k0), c(k1 + 3u));
+    Rounds16<17, 29, 16, 24>(a, b, x, y);
+    inject(a, b, x, y, c(k1), c(k2 + 4u));
+    Rounds16<13, 15, 26, 6>(a, b, x, y);
+    inject(a, b, x, y, c(k2), c(k0 + 5u));
+    const __m512i gx = Gaps16(st, x);  // independent of the first half's scan
+    if (!Emit16(st, row, Gaps16(st, a), b, prev1, tgt.data(), word.data(), n)) return n;
+    if (!Emit16(st, row, gx, y, prev1, tgt.data(), word.data(), n)) return n;
+  }
+}
+#endif
+
+using RowFn = int64_t (*)(const Stream&, int64_t, std::vector<int32_t>&, std::vector<uint32_t>&);
+
+// Regenerates row `row` into tgt (and its weight words into word) with the portable
+// generator: returns its length.
+int64_t GenerateRowScalar(const Stream& st, int64_t row, std::vector<int32_t>& tgt,
+                          std::vector<uint32_t>& word) {
   alignas(64) int32_t gap[kLanes];
   alignas(64) uint32_t w[kLanes];
   const int64_t n_cand = st.n_cand;
   int64_t pos = -1, n = 0;
   for (uint32_t lane0 = 0;; lane0 += kLanes) {
-    block(st, static_cast<uint32_t>(row), lane0, gap, w);
+    BlockScalar(st, static_cast<uint32_t>(row), lane0, gap, w);
     if (static_cast<int64_t>(tgt.size()) < n + kLanes) {
       tgt.resize(2 * (n + kLanes));
       word.resize(2 * (n + kLanes));
@@ -214,6 +246,15 @@ int64_t GenerateRow(BlockFn block, const Stream& st, int64_t row, std::vector<in
       ++n;
     }
   }
+}
+
+// The widest row generator this CPU runs (both give the same rows).
+RowFn PickRow() {
+#if NS_HAVE_AVX512
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd"))
+    return GenerateRowAvx512;
+#endif
+  return GenerateRowScalar;
 }
 
 template <typename T>
@@ -284,13 +325,13 @@ void DeliverAll(const Stream& st, const Weights<T>& w, const T* spikes, int64_t 
   SpikingRows(spikes, n_pre, rows);
   const int64_t m = static_cast<int64_t>(rows.size());
   if (m == 0 || st.n_cand <= 0) return;
-  static const BlockFn block = PickBlock();
+  static const RowFn generate_row = PickRow();
   std::vector<int32_t> tgt[kAhead];
   std::vector<uint32_t> word[kAhead];
   int64_t len[kAhead] = {};
   auto generate = [&](int64_t c) {
     const int slot = static_cast<int>(c % kAhead);
-    len[slot] = GenerateRow(block, st, rows[c], tgt[slot], word[slot]);
+    len[slot] = generate_row(st, rows[c], tgt[slot], word[slot]);
     const int32_t* t = tgt[slot].data();
     for (int64_t k = 0; k < len[slot]; ++k) __builtin_prefetch(out + t[k], 1, 3);
   };
@@ -358,30 +399,36 @@ ffi::Error ProceduralImpl(ffi::AnyBuffer spikes, ffi::AnyBuffer key, ffi::AnyBuf
 
 }  // namespace
 
-// Self-check (tests): the lane generator this CPU uses against the portable one, on n_blocks
-// pseudo-random (key, row, lane, scale, n_cand) blocks. Returns the number of differing
-// gaps and words, or -1 where the portable generator is the one in use (nothing to compare).
+// Self-check (tests): the row generator this CPU uses against the portable one, on n_rows
+// pseudo-random rows (keys, row indices, n_cand up to 5000, skip_self, p = 1 down to rows
+// that are empty). Returns the number of rows whose length, targets or weight words differ,
+// or -1 where the portable generator is the one in use (nothing to compare).
 extern "C" int64_t neurosim_procedural_selfcheck(const uint32_t* table, uint32_t seed,
-                                                 int64_t n_blocks) {
-  const BlockFn block = PickBlock();
-  if (block == BlockScalar) return -1;
-  const float scales[] = {0.0f, 1e-9f, 2.6e-7f, 5.2e-3f, 3.0e38f};
+                                                 int64_t n_rows) {
+  const RowFn generate_row = PickRow();
+  if (generate_row == GenerateRowScalar) return -1;
+  // gap_scale(p) for p = 1, 0.5, 0.05, 0.005 and a p so small that every row is empty
+  const float scales[] = {0.0f, 1.4901161e-08f, 2.0149e-07f, 2.0635e-06f, 3.0e38f};
   uint32_t x = seed | 1u;
   auto next = [&x]() {  // xorshift32
-    x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
     return x;
   };
+  std::vector<int32_t> t0, t1;
+  std::vector<uint32_t> w0, w1;
   int64_t bad = 0;
-  for (int64_t i = 0; i < n_blocks; ++i) {
-    const int64_t n_cand = next() & ((1u << 30) - 1);
+  for (int64_t i = 0; i < n_rows; ++i) {
+    const int64_t n_cand = 1 + next() % 5000;
     const Stream st{next(), next(), table, scales[next() % 5], static_cast<float>(n_cand),
-                    n_cand, false};
-    alignas(64) int32_t g0[kLanes], g1[kLanes];
-    alignas(64) uint32_t w0[kLanes], w1[kLanes];
-    const uint32_t row = next(), lane0 = next();
-    BlockScalar(st, row, lane0, g0, w0);
-    block(st, row, lane0, g1, w1);
-    for (int j = 0; j < kLanes; ++j) bad += (g0[j] != g1[j]) + (w0[j] != w1[j]);
+                    n_cand, (next() & 1) != 0};
+    const int64_t row = next() % (n_cand + 16);
+    const int64_t n0 = GenerateRowScalar(st, row, t0, w0);
+    const int64_t n1 = generate_row(st, row, t1, w1);
+    bool same = n0 == n1;
+    for (int64_t k = 0; same && k < n0; ++k) same = t0[k] == t1[k] && w0[k] == w1[k];
+    bad += !same;
   }
   return bad;
 }
