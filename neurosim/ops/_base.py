@@ -5,7 +5,8 @@ are tested against):
 
 * ``"ffi"``: compiled C++ kernel through the XLA FFI (CPU); falls back to ``"loop"`` with a
   one-time warning when it cannot be built (no compiler) or for dtypes other than
-  float32/float64.
+  float32/float64. Procedural connectivity has its own kernel, which regenerates the spiking
+  rows in C++ (:mod:`neurosim.ops._procedural_ffi`; the XLA path where it does not apply).
 * ``"loop"``: ``while_loop`` over the neurons that spiked, scattering each one's row.
 * ``"compact"``: the accelerator design: compact the indices of spiking rows and scatter
   ``capacity`` padded rows at once, in as many blocks as needed (no per-spike loop; the

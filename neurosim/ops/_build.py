@@ -94,6 +94,7 @@ _TARGETS = {
     "NeurosimStdpUpdate": "neurosim_stdp_update",
     "NeurosimStdpDeliverUpdate": "neurosim_stdp_deliver_update",
     "NeurosimStpDeliver": "neurosim_stp_deliver",
+    "NeurosimProceduralEvent": "neurosim_procedural_event",
 }
 _LOCK = threading.Lock()
 _STATE: dict = {}  # "ok": bool, "reason": str, "path": str, "lib": CDLL
@@ -253,6 +254,12 @@ def host_library():
                 ctypes.c_int64,
             ]
         )
+        lib.neurosim_procedural_selfcheck.restype = ctypes.c_int64
+        lib.neurosim_procedural_selfcheck.argtypes = [
+            ctypes.c_void_p,
+            ctypes.c_uint32,
+            ctypes.c_int64,
+        ]
         _STATE["host_ready"] = True
     return lib
 

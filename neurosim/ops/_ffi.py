@@ -1,9 +1,11 @@
 """``jax.ffi.ffi_call`` wrappers of the compiled CPU kernels (``csrc/*.cc``).
 
-The event wrappers compute ``base * scale + spikes @ W`` (``base``/``scale`` optional) for
-one spike vector. Under ``vmap`` the call stays *one* kernel call with leading batch
-dimensions (``vmap_method="expand_dims"``: unbatched operands get a size-1 axis that the
-kernel broadcasts), so the batched product is a matrix–matrix kernel, not a loop of calls.
+The stored-format event wrappers compute ``base * scale + spikes @ W`` (``base``/``scale``
+optional) for one spike vector. Under ``vmap`` the call stays *one* kernel call with leading
+batch dimensions (``vmap_method="expand_dims"``: unbatched operands get a size-1 axis that
+the kernel broadcasts), so the batched product is a matrix–matrix kernel, not a loop of
+calls. The procedural wrapper computes ``spikes @ W`` and batches with ``"broadcast_all"``
+(every operand gets the batch dimensions; still one call).
 Absent optional operands are passed as empty ``(0,)`` arrays. Callers check
 :func:`neurosim.ops.ffi_available` first.
 """
@@ -21,6 +23,7 @@ __all__ = [
     "STDP_RULES",
     "csr_event_ffi",
     "ell_event_ffi",
+    "procedural_event_ffi",
     "any_nonfinite_ffi",
     "stdp_update_ffi",
     "stp_deliver_ffi",
@@ -69,6 +72,38 @@ def ell_event_ffi(spikes, targets, weights, n_post: int, dtype, base=None, scale
     """``base * scale + spikes @ W`` for a padded ``(n_pre, k)`` target table."""
     w = jnp.asarray(weights).astype(dtype)
     return _call("neurosim_ell_event", n_post, dtype, spikes, (targets, w), base, scale)
+
+
+def procedural_event_ffi(
+    spikes, key, params, n_post: int, n_cand: int, skip_self: bool, uniform: bool, scale, dtype
+):
+    """``spikes @ W`` for a Bernoulli stream matrix, rows regenerated in C++.
+
+    Args:
+        spikes: ``(n_pre,)`` spike values (graded values scale the row).
+        key: uint32 ``(2,)`` stream key words.
+        params: ``(2,)`` weight parameters in ``dtype``: ``[w, 0]`` (every synapse weighs
+            ``w``, nS or pA) or, with ``uniform``, ``[low, high]`` (weight
+            ``low + (high - low) * u`` per synapse, ``u`` from the synapse's stream word).
+        n_post, n_cand: columns of the matrix and candidate targets per row.
+        skip_self: candidates exclude the presynaptic index (no autapses).
+        scale: :func:`neurosim._streams.gap_scale` of ``p`` (float32).
+        dtype: float32 or float64 output.
+    """
+    from .._streams import LOG2_TABLE
+
+    _require_kernels()
+    out = jax.ShapeDtypeStruct((n_post,), dtype)
+    return jax.ffi.ffi_call("neurosim_procedural_event", out, vmap_method="broadcast_all")(
+        jnp.asarray(spikes).astype(dtype),
+        jnp.asarray(key, jnp.uint32),
+        jnp.asarray(params, dtype),
+        jnp.asarray(LOG2_TABLE, jnp.uint32),
+        n_cand=np.int64(n_cand),
+        skip_self=np.int64(bool(skip_self)),
+        mode=np.int64(bool(uniform)),
+        scale=np.float32(scale),
+    )
 
 
 def any_nonfinite_ffi(*arrays) -> jax.Array:

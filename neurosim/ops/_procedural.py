@@ -37,8 +37,8 @@ from .._streams import (
     targets,
     unit_uniform,
 )
-from . import _procedural_delays
-from ._base import AbstractConnectivity, Backend, check_backend
+from . import _procedural_delays, _procedural_ffi
+from ._base import AbstractConnectivity, Backend, _cpu_branch, check_backend
 from ._compact import compact_ranks
 
 __all__ = ["ProceduralBernoulli"]
@@ -60,10 +60,12 @@ class ProceduralBernoulli(AbstractConnectivity):
     Build one with ``ns.connectivity.FixedProbability(p, procedural=True).build(...)`` (which
     gives the same matrix as the stored ``FixedProbability(p).build(...)`` with the same key).
     Memory does not grow with the number of synapses; each delivered spike costs regenerating
-    its row (O(row length)). Weights are a scalar (homogeneous) or an initializer with a
-    ``quantile`` (``ns.init.Normal``, ``Uniform``, ``Constant``): synapse ``k`` of row ``i``
-    has weight ``init.quantile(u_ik)``, ``u_ik`` from the row's own stream, and gradients
-    with respect to the initializer's parameters (e.g. ``loc``, ``std``) are exact.
+    its row (O(row length)), on CPU in a compiled C++ kernel for scalar, ``Constant`` and
+    ``Uniform`` weights (:mod:`neurosim.ops._procedural_ffi`), in XLA otherwise. Weights are
+    a scalar (homogeneous) or an initializer with a ``quantile`` (``ns.init.Normal``,
+    ``Uniform``, ``Constant``): synapse ``k`` of row ``i`` has weight ``init.quantile(u_ik)``,
+    ``u_ik`` from the row's own stream, and gradients with respect to the initializer's
+    parameters (e.g. ``loc``, ``std``) are exact.
 
     Attributes:
         key: uint32 ``(2,)`` stream key words (an array: a new seed does not recompile).
@@ -208,11 +210,23 @@ class ProceduralBernoulli(AbstractConnectivity):
 
         if backend == "pallas":
             return _pallas.pallas_auto(self, spikes)
-        if backend == "auto":
-            return lax.platform_dependent(self, spikes, cuda=_pallas.compiled, default=_xla_event)
+        if backend == "auto":  # compiled C++ kernel on CPU, fused Pallas kernel on CUDA
+            return lax.platform_dependent(
+                self, spikes, cpu=_cpu_branch, cuda=_pallas.compiled, default=_xla_event
+            )
+        if backend == "ffi":
+            return self._cpu_fast(spikes)
         # One event path for every platform: rows are regenerated and scattered in blocks of
         # spiking rows (no per-spike loop), which is also the accelerator design.
         return self._event(spikes)
+
+    def _cpu_fast(self, spikes):
+        """The compiled kernel where it can run, else :meth:`_event` (XLA)."""
+        return _procedural_ffi.cpu_fast(self, spikes)
+
+    def event_ffi(self, spikes):
+        """``spikes @ W`` with the compiled CPU kernel (:mod:`neurosim.ops._procedural_ffi`)."""
+        return _procedural_ffi.event_ffi(self, spikes)
 
     def _event(self, spikes):
         """Regenerate and scatter the rows of the neurons that spiked, ``block_rows`` at a time."""
