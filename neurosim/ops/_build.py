@@ -94,6 +94,7 @@ _TARGETS = {
     "NeurosimStdpUpdate": "neurosim_stdp_update",
     "NeurosimStdpDeliverUpdate": "neurosim_stdp_deliver_update",
     "NeurosimStpDeliver": "neurosim_stp_deliver",
+    "NeurosimCsrDelay": "neurosim_csr_delay",
 }
 _LOCK = threading.Lock()
 _STATE: dict = {}  # "ok": bool, "reason": str, "path": str, "lib": CDLL
