@@ -11,8 +11,9 @@
 //
 // then `now` = ring[step mod D] (this step's arriving input) and that slot is cleared (+0),
 // what deliver_delayed does after the delivery: one pass, so XLA needs no copy of the ring
-// to read the slot and clear it around an in-place update. ring is (D, n_post) row-major; `steps` (int32, one per synapse) are the delay steps
-// already rounded and clipped by the caller with the XLA path's own expression
+// to read the slot and clear it around an in-place update. ring is (D, n_post) row-major;
+// `steps` (int32, one per synapse) are the delay steps already rounded and clipped by the
+// caller with the XLA path's own expression
 // (`_clipped_steps` in _delays.py), so the slot arithmetic is the XLA path's: step + steps
 // wraps in int32 and `mod` is the floor modulo of jnp's `%`. `weights` is a scalar
 // (homogeneous) or one per synapse; spikes and weights share the ring's dtype. The values
