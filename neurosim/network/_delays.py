@@ -23,7 +23,9 @@ Connectivity formats and where their delays live:
   stored, and every path (event, reference, the stored equivalent from
   :meth:`neurosim.ops.ProceduralBernoulli.synapse_delays`) sees the same delays.
 
-Delivery touches only the synapses of neurons that spiked (rows in blocks); the JVP uses the
+Delivery touches only the synapses of neurons that spiked: on CPU, for CSR, a compiled kernel
+(``csrc/delay_kernels.cc``: same slots, same values added in the same order, the ring updated
+in place; backend ``"auto"``/``"ffi"``), else rows in blocks of XLA loops. The JVP uses the
 full product over all synapses (like :func:`neurosim.ops.event_matvec`), so surrogate
 gradients reach neurons that did not spike, and gradients w.r.t. the weights are exact
 (delays are rounded to steps: they get no gradient).
@@ -45,8 +47,9 @@ from jax.custom_derivatives import SymbolicZero
 
 from .._init import AbstractInit, Constant, Uniform
 from .._validate import is_concrete, user_stacklevel
-from ..ops import CSR, ELL, ProceduralBernoulli
+from ..ops import CSR, ELL, FFI_DTYPES, ProceduralBernoulli, ffi_available
 from ..ops import compact_ranks as _compact
+from ..ops._ffi import csr_delay_ffi
 
 __all__ = [
     "deliver_delayed",
@@ -186,14 +189,19 @@ def delays_dtype(delays):
     return delays.dtype
 
 
+def _clipped_steps(d_ms, dt, n_slots: int, rule=(0, 0)):
+    """``clip(round(d_ms/dt) - offset, minimum, D - 1)`` with ``rule = (offset, minimum)``
+    (:meth:`neurosim.network.Conventions.synapse_delay_rule`): the slot offset of a synapse."""
+    offset, minimum = rule
+    return jnp.clip(_steps(d_ms, dt) - offset, min(minimum, n_slots - 1), n_slots - 1)
+
+
 def _destination(step, dt, n_slots: int, n_post: int, rule=(0, 0)):
     """``dest(tgt, valid, d_ms)``: flat ring index ``((step + d) % D) * n_post + tgt``,
-    ``d = clip(round(d_ms/dt) - offset, minimum, D - 1)`` with ``rule = (offset, minimum)``
-    (:meth:`neurosim.network.Conventions.synapse_delay_rule`)."""
-    offset, minimum = rule
+    ``d = _clipped_steps(d_ms, dt, D, rule)``."""
 
     def dest(tgt, valid, d_ms):
-        d = jnp.clip(_steps(d_ms, dt) - offset, min(minimum, n_slots - 1), n_slots - 1)
+        d = _clipped_steps(d_ms, dt, n_slots, rule)
         return jnp.where(valid, ((step + d) % n_slots) * n_post + tgt, n_slots * n_post)
 
     return dest
@@ -273,6 +281,43 @@ def _deliver_all(conn, delays, x, ring, step, dt, rule=(0, 0)):
     return flat.reshape(n_slots, n_post)
 
 
+def _use_kernel(conn, delays, spikes, ring, step) -> bool:
+    """Whether the compiled CPU kernel (``csrc/delay_kernels.cc``) computes exactly what the
+    XLA loops do: stored CSR with array delays, a float32/float64 ring whose dtype is that of
+    ``weights * spikes``, an int32 step, and the kernels built (not ``NEUROSIM_DISABLE_FFI``)."""
+    if not isinstance(conn, CSR) or isinstance(delays, AbstractInit):
+        return False
+    if ring.dtype not in FFI_DTYPES or jnp.asarray(step).dtype != jnp.int32:
+        return False
+    if jnp.result_type(conn.weights, spikes) != ring.dtype:
+        return False
+    return ffi_available()
+
+
+def _take_slot(ring, step):
+    """``(ring with slot step % D cleared, that slot's content)``."""
+    slot = step % ring.shape[0]
+    now = lax.dynamic_index_in_dim(ring, slot, keepdims=False)
+    return lax.dynamic_update_index_in_dim(ring, jnp.zeros_like(now), slot, 0), now
+
+
+def _ring_tangent(primals, tangents, rule):
+    """Tangent of the ring after delivery (before the slot is taken): the ring's tangent,
+    spike tangents through every synapse (surrogate gradients of silent neurons) and weight
+    tangents through the spikes."""
+    conn, delays, spikes, ring, step, dt = primals
+    conn_dot, _, spikes_dot, ring_dot, _, _ = tangents
+    zero = jnp.zeros_like(ring)
+    tan = zero if isinstance(ring_dot, SymbolicZero) else ring_dot.astype(ring.dtype)
+    if not isinstance(spikes_dot, SymbolicZero):
+        tan = tan + _deliver_all(conn, delays, spikes_dot, zero, step, dt, rule)
+    w_dot = conn.weight_tangent(conn_dot)
+    if not isinstance(w_dot, SymbolicZero):
+        w = conn.with_weights(w_dot)
+        tan = tan + _deliver_all(w, delays, spikes, zero, step, dt, rule)
+    return tan
+
+
 @functools.cache
 def _delayed_op(backend: str, rule: tuple[int, int] = (0, 0)):
     @jax.custom_jvp
@@ -282,19 +327,37 @@ def _delayed_op(backend: str, rule: tuple[int, int] = (0, 0)):
         return _deliver_events(conn, delays, spikes, ring, step, dt, rule)
 
     def jvp(primals, tangents):
-        conn, delays, spikes, ring, step, dt = primals
-        conn_dot, _, spikes_dot, ring_dot, _, _ = tangents
-        out = op(*primals)
-        zero = jnp.zeros_like(out)
-        tan = zero if isinstance(ring_dot, SymbolicZero) else ring_dot.astype(out.dtype)
-        # Spike tangents go through every synapse (surrogate gradients of silent neurons).
-        if not isinstance(spikes_dot, SymbolicZero):
-            tan = tan + _deliver_all(conn, delays, spikes_dot, zero, step, dt, rule)
-        w_dot = conn.weight_tangent(conn_dot)
-        if not isinstance(w_dot, SymbolicZero):
-            w = conn.with_weights(w_dot)
-            tan = tan + _deliver_all(w, delays, spikes, zero, step, dt, rule)
-        return out, tan
+        return op(*primals), _ring_tangent(primals, tangents, rule)
+
+    op.defjvp(jvp, symbolic_zeros=True)
+    return op
+
+
+def _kernel_deliver(conn, delays, spikes, ring, step, dt, rule=(0, 0)):
+    """The compiled kernel: slot offsets from :func:`_clipped_steps` (the XLA path's
+    expression), values added in the XLA path's order (spiking rows ascending, CSR order),
+    then the slot taken, in one pass over the ring in place."""
+    steps = _clipped_steps(delays[: conn.nnz], dt, ring.shape[0], rule)
+    return csr_delay_ffi(ring, spikes, conn, steps, step)
+
+
+def _loops_deliver(conn, delays, spikes, ring, step, dt, rule=(0, 0)):
+    return _take_slot(_deliver_events(conn, delays, spikes, ring, step, dt, rule), step)
+
+
+@functools.cache
+def _kernel_op(rule: tuple[int, int]):
+    """Delivery and slot taking: the kernel on CPU, the XLA loops elsewhere; the JVP is
+    :func:`_delayed_op`'s followed by the (linear) slot taking."""
+
+    @jax.custom_jvp
+    def op(conn, delays, spikes, ring, step, dt):
+        cpu = functools.partial(_kernel_deliver, rule=rule)
+        xla = functools.partial(_loops_deliver, rule=rule)
+        return lax.platform_dependent(conn, delays, spikes, ring, step, dt, cpu=cpu, default=xla)
+
+    def jvp(primals, tangents):
+        return op(*primals), _take_slot(_ring_tangent(primals, tangents, rule), primals[4])
 
     op.defjvp(jvp, symbolic_zeros=True)
     return op
@@ -321,14 +384,17 @@ def deliver_delayed(conn, delays, spikes, ring, step, dt, backend: str = "auto",
         ring: ``(D, n_post)`` future input; ``ring[(s + d) % D]`` arrives in step ``s + d``.
         step: integer step counter ``s``.
         dt: time step (ms).
-        backend: ``"auto"``/``"loop"`` (spiking rows only) or ``"reference"`` (all synapses).
+        backend: ``"auto"``/``"ffi"`` (spiking rows only: the compiled kernel on CPU for
+            CSR where it applies, else XLA loops), ``"loop"`` (the XLA loops) or
+            ``"reference"`` (all synapses).
         rule: ``(offset, minimum)``: steps are ``max(round(d/dt) - offset, minimum)``
             (:meth:`neurosim.network.Conventions.synapse_delay_rule`; default ``(0, 0)``).
 
     Returns:
         The ring with this step's slot cleared, and that slot's content ``(n_post,)``.
     """
-    ring = _delayed_op(backend, tuple(int(r) for r in rule))(conn, delays, spikes, ring, step, dt)
-    slot = step % ring.shape[0]
-    now = lax.dynamic_index_in_dim(ring, slot, keepdims=False)
-    return lax.dynamic_update_index_in_dim(ring, jnp.zeros_like(now), slot, 0), now
+    rule = tuple(int(r) for r in rule)
+    if backend in ("auto", "ffi") and _use_kernel(conn, delays, spikes, ring, step):
+        return _kernel_op(rule)(conn, delays, spikes, ring, step, dt)
+    ring = _delayed_op(backend, rule)(conn, delays, spikes, ring, step, dt)
+    return _take_slot(ring, step)

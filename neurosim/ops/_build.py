@@ -95,6 +95,7 @@ _TARGETS = {
     "NeurosimStdpDeliverUpdate": "neurosim_stdp_deliver_update",
     "NeurosimStpDeliver": "neurosim_stp_deliver",
     "NeurosimProceduralEvent": "neurosim_procedural_event",
+    "NeurosimCsrDelay": "neurosim_csr_delay",
 }
 _LOCK = threading.Lock()
 _STATE: dict = {}  # "ok": bool, "reason": str, "path": str, "lib": CDLL

@@ -27,6 +27,7 @@ __all__ = [
     "any_nonfinite_ffi",
     "stdp_update_ffi",
     "stp_deliver_ffi",
+    "csr_delay_ffi",
 ]
 
 FFI_DTYPES = (jnp.dtype(jnp.float32), jnp.dtype(jnp.float64))
@@ -220,3 +221,41 @@ def stp_deliver_ffi(spikes, state: dict, U, tau_rec, tau_facil, dt, conn):
         param(conn.weights),
     )
     return delivered, values, {"u": u, "x": x, "elapsed": elapsed}
+
+
+def csr_delay_ffi(ring, spikes, conn, steps, step):
+    """Per-synapse delayed CSR delivery into a ring (``csrc/delay_kernels.cc``).
+
+    Adds ``w[p] * spikes[i]`` to ``ring[(step + steps[p]) % D, indices[p]]`` for every
+    synapse ``p`` of every presynaptic neuron ``i`` that spiked (ascending ``i``, CSR order).
+
+    Args:
+        ring: ``(D, n_post)`` float32/float64 future input.
+        spikes: ``(n_pre,)`` spike values, cast to the ring's dtype.
+        conn: a :class:`neurosim.ops.CSR` whose weights have the ring's dtype.
+        steps: ``(nnz,)`` int32 delay steps per synapse, already rounded and clipped to
+            ``[.., D - 1]`` (the slot offset of each synapse).
+        step: the int32 step counter.
+
+    Returns ``(ring', now)``: ``now = ring[step % D]`` after the delivery, the input
+    arriving this step, and ``ring'`` the ring with that slot cleared (written in place of
+    ``ring`` when XLA can donate it). Under ``vmap`` the kernel is called once per batch
+    entry.
+    """
+    _require_kernels()
+    dtype = ring.dtype
+    call = jax.ffi.ffi_call(
+        "neurosim_csr_delay",
+        (jax.ShapeDtypeStruct(ring.shape, dtype), jax.ShapeDtypeStruct(ring.shape[1:], dtype)),
+        vmap_method="sequential",
+        input_output_aliases={0: 0},
+    )
+    return call(
+        ring,
+        jnp.asarray(spikes).astype(dtype),
+        conn.indptr,
+        conn.indices,
+        jnp.asarray(conn.weights).astype(dtype),
+        jnp.asarray(steps, jnp.int32),
+        jnp.asarray(step, jnp.int32),
+    )
