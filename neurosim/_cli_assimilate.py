@@ -47,7 +47,11 @@ def register(sub, fmt) -> None:
     a.add_argument("--spinup", type=float, default=S, help="forecast-only s (default 8)")
     a.add_argument("--obs-noise", type=float, default=S, help="x median BOLD std (0.2)")
     a.add_argument("--inflation", type=float, default=S, help="multiplicative (default 1)")
+    a.add_argument("--rtps-params", type=float, default=S, help="RTPS of the parameters")
+    a.add_argument("--rtps-states", type=float, default=S, help="RTPS of the BOLD states")
     a.add_argument("--g-mode", choices=("fc", "enkf"), default=S, help="G fit (default fc)")
+    a.add_argument("--g-grid", type=int, default=S, help="G grid points (default 7)")
+    a.add_argument("--g-seeds", type=int, default=S, help="free runs per G point (1)")
     a.add_argument("--rw-io", type=float, default=S, help="I_o random walk (default 0.03)")
     a.add_argument("--rw-g", type=float, default=S, help="G random walk (default 0.01)")
     a.add_argument(
