@@ -58,12 +58,6 @@ def add_arguments(ap):
     )
     ap.add_argument("--g-grid", type=int, default=d.g_grid, help="G grid points (g-mode fc)")
     ap.add_argument("--g-seeds", type=int, default=d.g_seeds, help="free runs per G point")
-    ap.add_argument(
-        "--g-refit",
-        type=int,
-        default=getattr(d, "g_refit", 0),
-        help="refit G with the estimated I_o and rerun the filter (times)",
-    )
     ap.add_argument("--rw-io", type=float, default=d.rw_io, help="I_o random walk per window")
     ap.add_argument("--rw-g", type=float, default=d.rw_g, help="G random walk per window")
     ap.add_argument(

@@ -52,7 +52,6 @@ def register(sub, fmt) -> None:
     a.add_argument("--g-mode", choices=("fc", "enkf"), default=S, help="G fit (default fc)")
     a.add_argument("--g-grid", type=int, default=S, help="G grid points (default 7)")
     a.add_argument("--g-seeds", type=int, default=S, help="free runs per G point (1)")
-    a.add_argument("--g-refit", type=int, default=S, help="refits of G with the I_o (0)")
     a.add_argument("--rw-io", type=float, default=S, help="I_o random walk (default 0.03)")
     a.add_argument("--rw-g", type=float, default=S, help="G random walk (default 0.01)")
     a.add_argument(

@@ -66,12 +66,6 @@ def test_config_rejects_bad_values(field, value):
         ns.assimilate.TwinConfig(**{field: value}).check()
 
 
-def test_config_g_refit_needs_the_fc_fit():
-    with pytest.raises(ValueError, match="g_refit"):
-        ns.assimilate.TwinConfig(g_refit=1, g_mode="enkf").check()
-    ns.assimilate.TwinConfig(g_refit=1).check()
-
-
 def test_cli_rejects_bad_config(tmp_path, capsys):
     cfg = tmp_path / "c.json"
     cfg.write_text(json.dumps({"members": 4, "bogus": 1}))

@@ -64,8 +64,6 @@ class TwinConfig:
         g_mode: ``"fc"`` or ``"enkf"``.
         g_grid, g_seeds: ``g_mode="fc"``: points of the G grid on [0.016, 0.034] and free
             runs (noise seeds) per point whose FC levels are averaged.
-        g_refit: ``g_mode="fc"``: times G is fitted again with the filter's ``I_o``
-            estimates instead of the prior mean in the free runs, the filter then rerun.
         rw_io, rw_g: random-walk std per window (logit units).
         update_neural: also update the regions' gating ``S``.
         progress: progress bar over windows (None: only for runs > 2 s).
@@ -92,7 +90,6 @@ class TwinConfig:
     g_mode: str = "fc"
     g_grid: int = 7
     g_seeds: int = 1
-    g_refit: int = 0
     rw_io: float = 0.03
     rw_g: float = 0.01
     update_neural: bool = False
@@ -106,8 +103,6 @@ class TwinConfig:
             raise ValueError(f"g_mode must be 'fc' or 'enkf', got {self.g_mode!r}")
         if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 2:
             raise ValueError(f"members must be an integer >= 2, got {self.members!r}")
-        if self.g_refit and self.g_mode != "fc":
-            raise ValueError(f"g_refit needs g_mode 'fc', got g_mode {self.g_mode!r}")
         if int(self.g_grid) < 2 or int(self.g_seeds) < 1:
             raise ValueError(f"g_grid must be >= 2 and g_seeds >= 1, got {self.g_grid!r}, "
                              f"{self.g_seeds!r}")  # fmt: skip
@@ -200,16 +195,53 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
     )
     g_fc = None
     if args.g_mode == "fc":
-        g_fc = _fit_g(twin, IO_MEAN, y_obs, sd, key, rng, n_tr, spin, args)
+        # g_seeds noise runs per grid point, their mean FC levels averaged
+        grid = np.linspace(0.016, 0.034, args.g_grid)
+        gg = np.repeat(grid, args.g_seeds)
+        kg = jax.random.split(jax.random.fold_in(key, 7), len(gg))
+        yg = free_bold(twin, jnp.full((len(gg), n), IO_MEAN), jnp.asarray(gg), kg, n_tr, spin)
+        yg = yg + args.obs_noise * sd * rng.standard_normal(yg.shape)
+        level = np.array([fc_vector(y).mean() for y in yg]).reshape(len(grid), -1).mean(1)
+        target = fc_vector(y_obs).mean()
+        order = np.argsort(level)
+        g_fc = float(np.interp(target, level[order], grid[order]))
         twin.rw_g = 0.0
-    res, io0, g0 = _assimilate(twin, args, g_fc, y_obs, R, spin, k_ens, k_filt)
-    g_fits = [g_fc]
-    for _ in range(args.g_refit):  # G again with the estimated I_o, then the filter afresh
-        io_hat = np.asarray(twin.io_t.forward(res.members["u_io"])).mean(0)
-        g_fc = _fit_g(twin, io_hat, y_obs, sd, key, rng, n_tr, spin, args)
-        g_fits.append(g_fc)
-        res, io0, g0 = _assimilate(twin, args, g_fc, y_obs, R, spin, k_ens, k_filt)
+
+    # starting ensemble: independent prior draws around the population mean
     E = args.members
+    u0 = twin.io_t.inverse(IO_MEAN) + 0.6 * jax.random.normal(k_ens, (E, n))
+    io0 = twin.io_t.forward(u0)
+    g0 = twin.g_t.forward(twin.g_t.inverse(G_G0) + 0.5 * jax.random.normal(
+        jax.random.fold_in(k_ens, 1), (E,)))  # fmt: skip
+    if g_fc is not None:
+        g0 = jnp.full((E,), g_fc)
+    members = jax.vmap(twin.init_member)(jax.random.split(jax.random.fold_in(k_ens, 2), E), io0, g0)
+    members = jax.jit(jax.vmap(twin.settle))(
+        members, jax.random.split(jax.random.fold_in(k_ens, 4), E)
+    )
+    # spin-up: forecast only (observations masked), then set the affine readout (z mode)
+    obs_all = np.concatenate([np.full((spin, n), np.nan), y_obs])
+    if args.obs == "z":
+
+        def spin_fn(m, k):
+            def body(m, kk):
+                return twin.simulate(m, kk)
+
+            m, yy = jax.lax.scan(body, m, jax.random.split(k, spin))
+            return {**m, "off": yy.mean(0), "u_scale": jnp.log(yy.std(0).mean())}
+
+        members = jax.jit(jax.vmap(spin_fn))(
+            members, jax.random.split(jax.random.fold_in(k_ens, 3), E)
+        )
+        obs_all = y_obs
+    loc_xy, loc_yy = twin.localisation(update_g=args.g_mode == "enkf")
+    res = run_filter(
+        twin.forecast, twin.get, twin.put, members, jnp.asarray(obs_all), R, k_filt,
+        method="enkf", inflation=args.inflation, loc_xy=loc_xy, loc_yy=loc_yy,
+        rtps=twin.rtps_vector(args.rtps_params, args.rtps_states)
+        if args.rtps_params or args.rtps_states else 0.0,
+        progress=args.progress,
+    )  # fmt: skip
     off = spin if args.obs == "abs" else 0
     fm = res.forecast_mean[off:]
     am, asd = res.analysis_mean[off:], res.analysis_std[off:]
@@ -243,7 +275,6 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
         "fc_duration_s": n_fc * tr / 1000,
         **recovery("io", io_hat, io_start, io_true),
         "g_mode": args.g_mode, "G_fc": g_fc, "g_grid": args.g_grid, "g_seeds": args.g_seeds,
-        "G_fits": g_fits,
         "G_true": G_TRUE, "G_mean": float(g_mem.mean()), "G_sd": float(g_mem.std()),
         "G_start_mean": float(np.asarray(g0).mean()), "G_start_sd": float(np.asarray(g0).std()),
         "forecast_corr_median": float(np.median(r_corr)),
@@ -280,63 +311,6 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
         fc_free=np.corrcoef(y_free.T),
     )
     return TwinResult(summary=summary, arrays=arrays, twin=twin)
-
-
-def _fit_g(twin, io, y_obs, sd, key, rng, n_tr, spin, args):
-    """G where the mean FC of free runs with inputs ``io`` (same observation noise) equals
-    the observed mean FC: linear interpolation on the G grid."""
-    # g_seeds noise runs per grid point, their mean FC levels averaged
-    grid = np.linspace(0.016, 0.034, args.g_grid)
-    gg = np.repeat(grid, args.g_seeds)
-    kg = jax.random.split(jax.random.fold_in(key, 7), len(gg))
-    io = jnp.broadcast_to(jnp.asarray(io, jnp.float32), (len(gg), twin.n))
-    yg = free_bold(twin, io, jnp.asarray(gg), kg, n_tr, spin)
-    yg = yg + args.obs_noise * sd * rng.standard_normal(yg.shape)
-    level = np.array([fc_vector(y).mean() for y in yg]).reshape(len(grid), -1).mean(1)
-    target = fc_vector(y_obs).mean()
-    order = np.argsort(level)
-    return float(np.interp(target, level[order], grid[order]))
-
-
-def _assimilate(twin, args, g_fc, y_obs, R, spin, k_ens, k_filt):
-    """The starting ensemble, its spin-up and the filter: ``(FilterResult, io0, g0)``."""
-    n = twin.n
-    # starting ensemble: independent prior draws around the population mean
-    E = args.members
-    u0 = twin.io_t.inverse(IO_MEAN) + 0.6 * jax.random.normal(k_ens, (E, n))
-    io0 = twin.io_t.forward(u0)
-    g0 = twin.g_t.forward(twin.g_t.inverse(G_G0) + 0.5 * jax.random.normal(
-        jax.random.fold_in(k_ens, 1), (E,)))  # fmt: skip
-    if g_fc is not None:
-        g0 = jnp.full((E,), g_fc)
-    members = jax.vmap(twin.init_member)(jax.random.split(jax.random.fold_in(k_ens, 2), E), io0, g0)
-    members = jax.jit(jax.vmap(twin.settle))(
-        members, jax.random.split(jax.random.fold_in(k_ens, 4), E)
-    )
-    # spin-up: forecast only (observations masked), then set the affine readout (z mode)
-    obs_all = np.concatenate([np.full((spin, n), np.nan), y_obs])
-    if args.obs == "z":
-
-        def spin_fn(m, k):
-            def body(m, kk):
-                return twin.simulate(m, kk)
-
-            m, yy = jax.lax.scan(body, m, jax.random.split(k, spin))
-            return {**m, "off": yy.mean(0), "u_scale": jnp.log(yy.std(0).mean())}
-
-        members = jax.jit(jax.vmap(spin_fn))(
-            members, jax.random.split(jax.random.fold_in(k_ens, 3), E)
-        )
-        obs_all = y_obs
-    loc_xy, loc_yy = twin.localisation(update_g=args.g_mode == "enkf")
-    res = run_filter(
-        twin.forecast, twin.get, twin.put, members, jnp.asarray(obs_all), R, k_filt,
-        method="enkf", inflation=args.inflation, loc_xy=loc_xy, loc_yy=loc_yy,
-        rtps=twin.rtps_vector(args.rtps_params, args.rtps_states)
-        if args.rtps_params or args.rtps_states else 0.0,
-        progress=args.progress,
-    )  # fmt: skip
-    return res, io0, g0
 
 
 def plot_twin(result: TwinResult, path) -> None:
