@@ -4,7 +4,9 @@ Truth: :class:`RWWTwin` on the first ``regions`` of tvb-data's 76-region connect
 max, tract lengths / 5 mm/ms as delays), per-region ``I_o`` (3 % heterogeneity around 0.32 nA),
 ``G = 0.03``; BOLD observed every TR with Gaussian noise (``obs_noise`` x the median temporal
 std). The stochastic EnKF (:func:`run_filter`) estimates per-region ``I_o`` (logit, random
-walk) and updates the haemodynamic states (neural states only with ``update_neural``). ``G``:
+walk) and updates the haemodynamic states (neural states only with ``update_neural``); after
+each update the spread of the parameters and of the haemodynamic states is relaxed back
+towards the forecast spread (RTPS, ``rtps_params`` / ``rtps_states``, 0.7 by default). ``G``:
 fitted first to the observed FC level (free runs on a G grid) and held fixed
 (``g_mode="fc"``), or kept in the filter state (``"enkf"``). Localisation: a region's states
 see only their own observation; the global ``G`` takes the mean of the single-observation
