@@ -42,11 +42,22 @@ def add_arguments(ap):
     ap.add_argument("--obs-noise", type=float, default=d.obs_noise, help="x median BOLD std")
     ap.add_argument("--inflation", type=float, default=d.inflation)
     ap.add_argument(
+        "--rtps-params",
+        type=float,
+        default=d.rtps_params,
+        help="relaxation to prior spread of the parameters (0: none, 1: keep the forecast's)",
+    )
+    ap.add_argument(
+        "--rtps-states", type=float, default=d.rtps_states, help="the same, haemodynamic states"
+    )
+    ap.add_argument(
         "--g-mode",
         choices=("fc", "enkf"),
         default=d.g_mode,
         help="G from the observed FC (then fixed) or in the EnKF state",
     )
+    ap.add_argument("--g-grid", type=int, default=d.g_grid, help="G grid points (g-mode fc)")
+    ap.add_argument("--g-seeds", type=int, default=d.g_seeds, help="free runs per G point")
     ap.add_argument("--rw-io", type=float, default=d.rw_io, help="I_o random walk per window")
     ap.add_argument("--rw-g", type=float, default=d.rw_g, help="G random walk per window")
     ap.add_argument(

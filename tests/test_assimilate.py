@@ -238,3 +238,59 @@ def test_transforms_heterogeneity_and_reproducibility():
     a, _ = ns.assimilate.enkf_update(jax.random.key(2), X, X[:, :2], jnp.zeros(2), 0.1)
     b2, _ = ns.assimilate.enkf_update(jax.random.key(2), X, X[:, :2], jnp.zeros(2), 0.1)
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b2))
+
+
+@pytest.mark.parametrize("method", ["enkf", "etkf"])
+def test_rtps_relaxes_chosen_components_to_the_prior_spread(method):
+    X = jax.random.normal(jax.random.key(3), (40, 3)) * jnp.array([1.0, 2.0, 0.5])
+    Y, y, r = X[:, :2], jnp.array([0.3, -0.2]), 0.05
+
+    def upd(**kw):
+        if method == "enkf":
+            return ns.assimilate.enkf_update(jax.random.key(4), X, Y, y, r, **kw)[0]
+        return ns.assimilate.etkf_update(X, Y, y, r, **kw)[0]
+
+    plain = np.asarray(upd())
+    alpha = jnp.array([1.0, 0.0, 0.5])
+    relaxed = np.asarray(upd(rtps=alpha))
+    sb, sa = np.asarray(X.std(0, ddof=1)), plain.std(0, ddof=1)
+    # the mean is untouched; each component's std is alpha sigma_b + (1 - alpha) sigma_a
+    np.testing.assert_allclose(relaxed.mean(0), plain.mean(0), atol=1e-5)
+    np.testing.assert_allclose(relaxed.std(0, ddof=1), [sb[0], sa[1], 0.5 * (sb[2] + sa[2])],
+                               rtol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(relaxed[:, 1], plain[:, 1], atol=1e-6)  # alpha 0: as before
+    assert sa[0] < 0.5 * sb[0]  # the update really shrank it (the test can fail)
+    with pytest.raises(ValueError, match="rtps"):
+        upd(rtps=jnp.ones(2))
+
+
+def test_parameter_only_rtps_keeps_a_switching_ar1_coefficient_trackable():
+    """AR(1) with a coefficient that jumps 0.3 -> 0.8 halfway, augmented without a random
+    walk: the plain EnKF's parameter spread collapses and the estimate stays far from 0.8;
+    RTPS on the parameter alone (the state left as is) keeps it adaptive and tracks it."""
+    q, r, T, E = 1.0, 0.01, 600, 32
+    a_path = np.where(np.arange(T) < T // 2, 0.3, 0.8)
+    rng = np.random.default_rng(7)
+    x = np.zeros(T)
+    for t in range(1, T):
+        x[t] = a_path[t] * x[t - 1] + np.sqrt(q) * rng.normal()
+    y = (x + np.sqrt(r) * rng.normal(size=T))[:, None]
+    tr = ns.assimilate.Bounded(-1.0, 1.0)
+
+    def forecast(m, t, key):
+        xn = tr.forward(m[1]) * m[0] + jnp.sqrt(q) * jax.random.normal(key)
+        return jnp.stack([xn, m[1]]), xn[None]
+
+    k0, k1 = jax.random.split(jax.random.key(8))
+    members = jnp.stack([jnp.zeros(E), jax.random.normal(k0, (E,))], 1)
+
+    def late_estimate(rtps):
+        res = ns.assimilate.run_filter(forecast, lambda m: m, lambda m, v: v, members, y, r,
+                                       k1, rtps=rtps, progress=False)  # fmt: skip
+        return float(np.mean(tr.forward(res.analysis_mean[-50:, 1])))
+
+    plain = late_estimate(0.0)
+    relaxed = late_estimate(jnp.array([0.0, 0.9]))  # parameter only
+    # MLE sampling std of the coefficient from the last 300 samples: sqrt(0.36 / 300) = 0.035
+    assert abs(relaxed - 0.8) < 3.5 * np.sqrt((1 - 0.8**2) / 300), relaxed
+    assert abs(plain - 0.8) > 0.1, plain

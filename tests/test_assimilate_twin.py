@@ -30,6 +30,20 @@ def test_get_put_round_trip(obs, update_neural):
     assert float(loc_xy[3].sum()) == 0.0  # G fixed: its row sees no observation
 
 
+@pytest.mark.parametrize("obs,update_neural", [("abs", False), ("z", True)])
+def test_rtps_vector_puts_params_and_states_in_their_slots(obs, update_neural):
+    tw = _twin(obs, update_neural)
+    m = tw.init_member(jax.random.key(0), np.full(3, 0.32), 0.03)
+    a = np.asarray(tw.rtps_vector(0.25, 0.75))
+    assert a.shape == tw.get(m).shape
+    params = np.zeros(a.shape, bool)
+    params[:4] = True  # I_o (3) and G
+    if obs == "z":
+        params[16:20] = True  # the affine readout (offsets, log-scale)
+    np.testing.assert_array_equal(a[params], 0.25)
+    np.testing.assert_array_equal(a[~params], 0.75)
+
+
 def test_put_clips_physical_ranges():
     tw = _twin(update_neural=True)
     m = tw.init_member(jax.random.key(0), np.full(3, 0.32), 0.03)
@@ -44,7 +58,8 @@ def test_put_clips_physical_ranges():
 @pytest.mark.parametrize(
     "field,value",
     [("obs", "pct"), ("g_mode", "x"), ("members", 1), ("regions", 77), ("tr", 805.0),
-     ("duration", 0.0), ("burn_in", 100.0)],
+     ("duration", 0.0), ("burn_in", 100.0), ("rtps_params", 1.5), ("rtps_states", -0.1),
+     ("g_grid", 1), ("g_seeds", 0)],
 )  # fmt: skip
 def test_config_rejects_bad_values(field, value):
     with pytest.raises(ValueError, match=field):

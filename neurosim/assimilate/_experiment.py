@@ -4,7 +4,9 @@ Truth: :class:`RWWTwin` on the first ``regions`` of tvb-data's 76-region connect
 max, tract lengths / 5 mm/ms as delays), per-region ``I_o`` (3 % heterogeneity around 0.32 nA),
 ``G = 0.03``; BOLD observed every TR with Gaussian noise (``obs_noise`` x the median temporal
 std). The stochastic EnKF (:func:`run_filter`) estimates per-region ``I_o`` (logit, random
-walk) and updates the haemodynamic states (neural states only with ``update_neural``). ``G``:
+walk) and updates the haemodynamic states (neural states only with ``update_neural``); after
+each update the spread of the parameters and of the haemodynamic states is relaxed back
+towards the forecast spread (RTPS, ``rtps_params`` / ``rtps_states``, 0.7 by default). ``G``:
 fitted first to the observed FC level (free runs on a G grid) and held fixed
 (``g_mode="fc"``), or kept in the filter state (``"enkf"``). Localisation: a region's states
 see only their own observation; the global ``G`` takes the mean of the single-observation
@@ -57,8 +59,13 @@ class TwinConfig:
         burn_in: first assimilated seconds left out of the after-burn-in scores.
         spinup: forecast-only start (s).
         obs_noise: observation-noise std as a fraction of the median BOLD std.
-        inflation: multiplicative inflation of the forecast anomalies.
+        inflation: multiplicative inflation of the forecast anomalies (whole vector).
+        rtps_params: relaxation to prior spread of the augmented parameters (``I_o``, ``G``,
+            z-mode readout) after each update, in [0, 1] (0: none).
+        rtps_states: the same for the haemodynamic (and neural) states.
         g_mode: ``"fc"`` or ``"enkf"``.
+        g_grid, g_seeds: ``g_mode="fc"``: points of the G grid on [0.016, 0.034] and free
+            runs (noise seeds) per point whose FC levels are averaged.
         rw_io, rw_g: random-walk std per window (logit units).
         update_neural: also update the regions' gating ``S``.
         progress: progress bar over windows (None: only for runs > 2 s).
@@ -74,13 +81,17 @@ class TwinConfig:
     obs: str = "abs"
     members: int = 16
     regions: int = 76
-    duration: float = 90.0
+    duration: float = 60.0
     fc_duration: float = 300.0
-    burn_in: float = 10.0
+    burn_in: float = 20.0
     spinup: float = 8.0
     obs_noise: float = 0.2
     inflation: float = 1.0
+    rtps_params: float = 0.7
+    rtps_states: float = 0.7
     g_mode: str = "fc"
+    g_grid: int = 7
+    g_seeds: int = 1
     rw_io: float = 0.03
     rw_g: float = 0.01
     update_neural: bool = False
@@ -94,11 +105,17 @@ class TwinConfig:
             raise ValueError(f"g_mode must be 'fc' or 'enkf', got {self.g_mode!r}")
         if isinstance(self.members, bool) or not isinstance(self.members, int) or self.members < 2:
             raise ValueError(f"members must be an integer >= 2, got {self.members!r}")
+        if int(self.g_grid) < 2 or int(self.g_seeds) < 1:
+            raise ValueError(f"g_grid must be >= 2 and g_seeds >= 1, got {self.g_grid!r}, "
+                             f"{self.g_seeds!r}")  # fmt: skip
         if not 2 <= int(self.regions) <= 76:
             raise ValueError(f"regions must be in [2, 76], got {self.regions!r}")
         for name in ("duration", "fc_duration", "spinup", "tr", "obs_noise", "inflation"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        for name in ("rtps_params", "rtps_states"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)!r}")
         if not 0 <= self.burn_in < self.duration:
             raise ValueError(f"burn_in must be in [0, duration), got {self.burn_in!r}")
         if round(self.tr / 10.0) * 10.0 != self.tr:
@@ -180,11 +197,13 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
     )
     g_fc = None
     if args.g_mode == "fc":
-        grid = np.linspace(0.016, 0.034, 7)
-        kg = jax.random.split(jax.random.fold_in(key, 7), len(grid))
-        yg = free_bold(twin, jnp.full((len(grid), n), IO_MEAN), jnp.asarray(grid), kg, n_tr, spin)
+        # g_seeds noise runs per grid point, their mean FC levels averaged
+        grid = np.linspace(0.016, 0.034, args.g_grid)
+        gg = np.repeat(grid, args.g_seeds)
+        kg = jax.random.split(jax.random.fold_in(key, 7), len(gg))
+        yg = free_bold(twin, jnp.full((len(gg), n), IO_MEAN), jnp.asarray(gg), kg, n_tr, spin)
         yg = yg + args.obs_noise * sd * rng.standard_normal(yg.shape)
-        level = np.array([fc_vector(y).mean() for y in yg])
+        level = np.array([fc_vector(y).mean() for y in yg]).reshape(len(grid), -1).mean(1)
         target = fc_vector(y_obs).mean()
         order = np.argsort(level)
         g_fc = float(np.interp(target, level[order], grid[order]))
@@ -221,6 +240,8 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
     res = run_filter(
         twin.forecast, twin.get, twin.put, members, jnp.asarray(obs_all), R, k_filt,
         method="enkf", inflation=args.inflation, loc_xy=loc_xy, loc_yy=loc_yy,
+        rtps=twin.rtps_vector(args.rtps_params, args.rtps_states)
+        if args.rtps_params or args.rtps_states else 0.0,
         progress=args.progress,
     )  # fmt: skip
     off = spin if args.obs == "abs" else 0
@@ -255,7 +276,7 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
         "n_windows": int(n_tr), "duration_s": args.duration, "dt_ms": DT,
         "fc_duration_s": n_fc * tr / 1000,
         **recovery("io", io_hat, io_start, io_true),
-        "g_mode": args.g_mode, "G_fc": g_fc,
+        "g_mode": args.g_mode, "G_fc": g_fc, "g_grid": args.g_grid, "g_seeds": args.g_seeds,
         "G_true": G_TRUE, "G_mean": float(g_mem.mean()), "G_sd": float(g_mem.std()),
         "G_start_mean": float(np.asarray(g0).mean()), "G_start_sd": float(np.asarray(g0).std()),
         "forecast_corr_median": float(np.median(r_corr)),
@@ -271,7 +292,8 @@ def twin_experiment(config: TwinConfig | None = None, **overrides) -> TwinResult
         "fc_corr_ceiling": float(np.corrcoef(fc_vector(y_ceil), fc_true)[0, 1]),
         "n_collapsed": res.n_collapsed, "n_divergent": res.n_divergent,
         "update_neural": args.update_neural, "rw_io": twin.rw_io, "rw_g": twin.rw_g,
-        "inflation": args.inflation, "regions": args.regions,
+        "inflation": args.inflation, "rtps_params": args.rtps_params,
+        "rtps_states": args.rtps_states, "regions": args.regions,
         "filter_compile_s": round(res.compile_s, 2), "filter_run_s": round(res.run_s, 2),
         "wall_s": round(time.perf_counter() - t_start, 1),
     }  # fmt: skip

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-__all__ = ["Diagnostics", "enkf_update", "etkf_update", "check_ensemble"]
+__all__ = ["Diagnostics", "enkf_update", "etkf_update", "check_ensemble", "relax_to_prior_spread"]
 
 
 class Diagnostics(NamedTuple):
@@ -89,6 +89,52 @@ def _prepare(X, Y, y_obs, R, mask, inflation):
     return X, A, B, d, R_eff, R, valid, xm, ym
 
 
+def relax_to_prior_spread(A, Xa, alpha):
+    r"""Relaxation to prior spread (RTPS; Whitaker & Hamill 2012), per state dimension.
+
+    The analysis anomalies of dimension ``j`` are scaled so that their std becomes
+    ``alpha_j sigma_b + (1 - alpha_j) sigma_a`` (``sigma_b``: forecast std from the anomalies
+    ``A``, ``sigma_a``: the analysis std); the analysis mean is unchanged. ``alpha = 0`` is
+    no relaxation, ``alpha = 1`` keeps the forecast spread. A per-dimension ``alpha`` of
+    shape ``(D,)`` relaxes chosen components only (e.g. augmented parameters: a
+    parameter-only inflation that follows how much the data shrank the spread, without the
+    compounding growth of multiplicative inflation). Dimensions whose analysis spread is 0
+    are left alone.
+
+    Args:
+        A: forecast anomalies ``(E, D)`` (members minus their mean).
+        Xa: analysis ensemble ``(E, D)``.
+        alpha: scalar or ``(D,)`` in ``[0, 1]``.
+
+    Returns:
+        the relaxed analysis ensemble ``(E, D)``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, neurosim as ns
+        >>> X = jax.random.normal(jax.random.key(0), (8, 2))
+        >>> Xr = ns.assimilate.relax_to_prior_spread(X - X.mean(0), 0.5 * X, 1.0)
+        >>> bool(jnp.allclose(Xr.std(0), X.std(0), rtol=1e-5))
+        True
+    """
+    E = A.shape[0]
+    alpha = jnp.asarray(alpha, Xa.dtype)
+    if alpha.ndim > 1 or (alpha.ndim == 1 and alpha.shape[0] != Xa.shape[1]):
+        raise ValueError(f"rtps must be a scalar or ({Xa.shape[1]},), got {alpha.shape}")
+    mean_a = Xa.mean(0)
+    Aa = Xa - mean_a
+    sb = jnp.sqrt((A**2).sum(0) / (E - 1))
+    sa = jnp.sqrt((Aa**2).sum(0) / (E - 1))
+    ok = sa > 0
+    factor = jnp.where(ok, 1.0 + alpha * (sb - sa) / jnp.where(ok, sa, 1.0), 1.0)
+    return mean_a + Aa * factor
+
+
+def _maybe_rtps(A, Xa, rtps):
+    if isinstance(rtps, (int, float)) and rtps == 0:
+        return Xa  # the default: no relaxation, the plain analysis bit for bit
+    return relax_to_prior_spread(A, Xa, rtps)
+
+
 def _diagnostics(A, Xa, B, d, R, valid, collapse_tol, divergence_ratio):
     E = A.shape[0]
     nv = jnp.maximum(valid.sum(), 1)
@@ -117,6 +163,7 @@ def enkf_update(
     R,
     *,
     inflation=1.0,
+    rtps=0.0,
     loc_xy=None,
     loc_yy=None,
     mask=None,
@@ -139,6 +186,9 @@ def enkf_update(
         y_obs: observations ``(M,)``; NaN marks a missing value (masked, see module doc).
         R: observation-error variance, scalar or ``(M,)``, > 0.
         inflation: multiplicative inflation factor of the forecast anomalies (>= 1 typical).
+        rtps: relaxation to prior spread after the update, scalar or ``(D,)`` in ``[0, 1]``
+            (0: none; see :func:`relax_to_prior_spread`); a ``(D,)`` vector inflates
+            chosen components only, e.g. the augmented parameters.
         loc_xy: optional localisation taper ``(D, M)`` (Schur product with ``C_xy``), e.g.
             1 for a region's own observation and a connectome- or distance-based weight else.
         loc_yy: optional taper ``(M, M)`` for ``C_yy`` (default: none).
@@ -178,6 +228,7 @@ def enkf_update(
     D_e = jnp.where(valid, d[None, :] + eta - B, 0.0)
     W = jax.scipy.linalg.solve(S, D_e.T, assume_a="pos")  # (M, E)
     Xa = xm + A + (Cxy @ W).T
+    Xa = _maybe_rtps(A, Xa, rtps)
     return Xa, _diagnostics(A, Xa, B, d, R_eff, valid, collapse_tol, divergence_ratio)
 
 
@@ -188,6 +239,7 @@ def etkf_update(
     R,
     *,
     inflation=1.0,
+    rtps=0.0,
     mask=None,
     collapse_tol=1e-8,
     divergence_ratio=10.0,
@@ -202,7 +254,7 @@ def etkf_update(
     sampling noise). No localisation (use :func:`enkf_update` for that).
 
     Args:
-        X, Y, y_obs, R, inflation, mask, collapse_tol, divergence_ratio: as
+        X, Y, y_obs, R, inflation, rtps, mask, collapse_tol, divergence_ratio: as
             :func:`enkf_update`.
 
     Returns:
@@ -225,5 +277,5 @@ def etkf_update(
     shrink = 1.0 - 1.0 / jnp.sqrt(1.0 + sig**2)
     T = jnp.eye(E, dtype=X.dtype) - (U * shrink) @ U.T  # symmetric: keeps anomalies centred
     mean_a = xm + A.T @ w / jnp.sqrt(E - 1.0)
-    Xa = mean_a + T @ A
+    Xa = _maybe_rtps(A, mean_a + T @ A, rtps)
     return Xa, _diagnostics(A, Xa, B, d, R_eff, valid, collapse_tol, divergence_ratio)

@@ -58,6 +58,7 @@ def run_filter(
     *,
     method: str = "enkf",
     inflation=1.0,
+    rtps=0.0,
     loc_xy=None,
     loc_yy=None,
     collapse_tol: float = 1e-8,
@@ -89,6 +90,8 @@ def run_filter(
         key: random key (forecast noise and observation perturbations).
         method: ``"enkf"`` (perturbed observations) or ``"etkf"`` (square root).
         inflation: multiplicative inflation of forecast anomalies.
+        rtps: relaxation to prior spread, scalar or ``(D,)`` (per analysed component; e.g.
+            the augmented parameters only), see :func:`relax_to_prior_spread`.
         loc_xy, loc_yy: localisation tapers (EnKF only), see :func:`enkf_update`.
         collapse_tol, divergence_ratio: thresholds of the diagnostics.
         progress: tqdm bar over windows: True, False, or None (only for runs > 2 s).
@@ -145,7 +148,7 @@ def run_filter(
                 f"columns, got {tuple(Y.shape[1:])}"
             )
         X = jax.vmap(get)(mem)
-        kw = dict(inflation=inflation, collapse_tol=collapse_tol,
+        kw = dict(inflation=inflation, rtps=rtps, collapse_tol=collapse_tol,
                   divergence_ratio=divergence_ratio)  # fmt: skip
         if method == "enkf":
             Xa, diag = enkf_update(ka, X, Y, y, R, loc_xy=loc_xy, loc_yy=loc_yy, **kw)

@@ -138,6 +138,18 @@ class RWWTwin:
             out = {**out, "rate": eqx.tree_at(lambda r: r.nodes[0]["S"], m["rate"], S)}
         return out
 
+    def rtps_vector(self, params=0.0, states=0.0):
+        """Per-component RTPS factors ``(D,)`` for :func:`run_filter`: ``params`` on the
+        augmented parameters (``I_o``, ``G``, and the z-mode readout), ``states`` on the
+        haemodynamic (and, with ``update_neural``, neural) states."""
+        n = self.n
+        parts = [np.full(n + 1, params), np.full(4 * n, states)]
+        if self.obs_mode == "z":
+            parts += [np.full(n + 1, params)]
+        if self.update_neural:
+            parts += [np.full(n, states)]
+        return jnp.asarray(np.concatenate(parts), jnp.float32)
+
     def localisation(self, update_g=True):
         """``loc_xy`` (D, M): a region's rows see its own observation; global rows 1/M (the G
         row 0 when G is fixed)."""
