@@ -47,9 +47,8 @@ from jax.custom_derivatives import SymbolicZero
 
 from .._init import AbstractInit, Constant, Uniform
 from .._validate import is_concrete, user_stacklevel
-from ..ops import CSR, ELL, FFI_DTYPES, ProceduralBernoulli, ffi_available
+from ..ops import CSR, ELL, FFI_DTYPES, ProceduralBernoulli, csr_delay_ffi, ffi_available
 from ..ops import compact_ranks as _compact
-from ..ops._ffi import csr_delay_ffi
 
 __all__ = [
     "deliver_delayed",

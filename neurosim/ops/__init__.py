@@ -5,7 +5,8 @@ operator (:class:`CSR`, :class:`ELL`); see :mod:`neurosim.ops._base` for the bac
 compiled CPU kernels are built on first use (``ffi_status()`` tells whether they are
 available and why not); ``any_nonfinite`` is the fault check used once per simulation step;
 ``stdp_update_ffi`` and ``stp_deliver_ffi`` are the compiled plasticity steps used by
-:mod:`neurosim.plasticity` (float dtypes in ``FFI_DTYPES``).
+:mod:`neurosim.plasticity`, ``csr_delay_ffi`` the compiled per-synapse-delay delivery used by
+:mod:`neurosim.network` (float dtypes in ``FFI_DTYPES``).
 """
 
 from ._base import BACKENDS, AbstractConnectivity, Backend, check_backend, default_capacity
@@ -14,7 +15,7 @@ from ._compact import compact_ranks
 from ._csr import CSR
 from ._ell import ELL
 from ._event import event_matmat, event_matvec
-from ._ffi import FFI_DTYPES, stdp_update_ffi, stp_deliver_ffi
+from ._ffi import FFI_DTYPES, csr_delay_ffi, stdp_update_ffi, stp_deliver_ffi
 from ._host import unpack_spike_bits
 from ._procedural import ProceduralBernoulli
 from ._reduce import any_nonfinite
@@ -35,6 +36,7 @@ __all__ = [
     "FFI_DTYPES",
     "stdp_update_ffi",
     "stp_deliver_ffi",
+    "csr_delay_ffi",
     "any_nonfinite",
     "compact_ranks",
     "unpack_spike_bits",
