@@ -156,13 +156,7 @@ def run(args) -> int:
         fc_true=a["fc_true"],
         fc_free=a["fc_free"],
     )  # fmt: skip
-    summary = {**res.summary, "twin": "rate", "config": dataclasses.asdict(cfg)}
-    with open(os.path.join(args.out, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=1)
-    if not args.no_plot:
-        plot_twin(res, os.path.join(args.out, "assimilate.png"))
-    print(json.dumps(res.summary))
-    return 0
+    return _finish(args, cfg, res, "rate", plot_twin)
 
 
 def _run_spiking(args, cfg) -> int:
@@ -186,10 +180,15 @@ def _run_spiking(args, cfg) -> int:
         analysis_mean=a["analysis_mean"],
         analysis_std=a["analysis_std"],
     )
-    summary = {**res.summary, "twin": "spiking", "config": dataclasses.asdict(cfg)}
+    return _finish(args, cfg, res, "spiking", plot_spiking_twin)
+
+
+def _finish(args, cfg, res, twin: str, plot) -> int:
+    """Write summary.json (scores + twin + config) and the figure; print the summary line."""
+    summary = {**res.summary, "twin": twin, "config": dataclasses.asdict(cfg)}
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
     if not args.no_plot:
-        plot_spiking_twin(res, os.path.join(args.out, "assimilate.png"))
+        plot(res, os.path.join(args.out, "assimilate.png"))
     print(json.dumps(res.summary))
     return 0
