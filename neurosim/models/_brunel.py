@@ -24,6 +24,7 @@ from ..theory import siegert_rate
 __all__ = ["brunel2000", "brunel2000_parameters", "brunel2000_mean_field"]
 
 TAU_M, THETA, V_R, T_REF = 20.0, 20.0, 10.0, 2.0
+G_L = 10.0  # nS: only scales the current of external="dc" (delta synapses are in mV)
 N_E_FULL = 10000
 
 
@@ -106,6 +107,7 @@ def brunel2000(
     delay: float = 1.5,
     key=None,
     dt: float = 0.1,
+    external: str = "poisson",
 ) -> Network:
     """Brunel (2000) model A (see the module docstring): one population ``"P"`` with groups
     ``"E"`` (``N_E``) and ``"I"`` (``N_E/4``), fixed in-degrees (multapses and autapses
@@ -118,11 +120,18 @@ def brunel2000(
     ``round(t_ref/dt)`` refractory steps, spikes stamped at the end of their step).
     Mean-field rate: :func:`brunel2000_mean_field`.
 
+    ``external="dc"`` replaces the Poisson drive by its mean, a constant current that holds
+    ``V`` at ``eta theta`` without input (``i_e = eta theta g_l``): no noise, so the network
+    is deterministic given its connectivity and initial voltages, which is how it is replayed
+    spike for spike against NEST (``benchmarks/brunel_replay.py``). Brunel's
+    states are defined with the Poisson drive.
+
     Args:
         g: relative strength of inhibition; eta: ``nu_ext / nu_thr``; J: EPSP (mV).
         scale: ``N_E = 10000 scale`` (in-degrees ``epsilon N_E`` scale with it).
         epsilon: connection probability; gamma: ``C_I / C_E``; delay: ms.
         key: connectivity key; dt: the time step the network will be run with (ms).
+        external: ``"poisson"`` (Brunel's drive) or ``"dc"`` (its mean as a constant current).
 
     Example:
         >>> import jax, neurosim as ns
@@ -131,13 +140,15 @@ def brunel2000(
         (100, 125)
     """
     p = brunel2000_parameters(g, eta, J, scale=scale, epsilon=epsilon, gamma=gamma, delay=delay)
+    if external not in ("poisson", "dc"):
+        raise ValueError(f"external must be 'poisson' or 'dc', got {external!r}")
     if delay < dt:
         raise ValueError(f"delay ({delay} ms) must be at least one step (dt={dt} ms)")
     key = key if key is not None else jax.random.key(0)
     n = p["n_e"] + p["n_i"]
     lif = neurons.LIF(
-        n, tau_m=TAU_M, e_l=0.0, v_th=THETA, v_reset=V_R, t_ref=T_REF,
-        v_init=init.Uniform(0.0, THETA),
+        n, tau_m=TAU_M, e_l=0.0, v_th=THETA, v_reset=V_R, t_ref=T_REF, g_l=G_L,
+        i_e=eta * THETA * G_L if external == "dc" else 0.0, v_init=init.Uniform(0.0, THETA),
     )  # fmt: skip
     b = NetworkBuilder(key=key, conventions="nest")
     b.add_population("P", lif, groups={"E": p["n_e"], "I": p["n_i"]})
@@ -147,7 +158,8 @@ def brunel2000(
             pre, "P", connectivity.FixedInDegree(k, allow_multapses=True), weight=w,
             synapse=syn, output=out, delay=d, key=jax.random.fold_in(key, salt),
         )  # fmt: skip
-    b.add_poisson_input(
-        "P", rate_hz=p["c_e"] * p["nu_ext"], weight=J, synapse=syn, output=out, name="bg->P"
-    )
+    if external == "poisson":
+        b.add_poisson_input(
+            "P", rate_hz=p["c_e"] * p["nu_ext"], weight=J, synapse=syn, output=out, name="bg->P"
+        )
     return b.build()
