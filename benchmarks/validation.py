@@ -426,9 +426,10 @@ def pd14(args):
               f"{ref_name}; z = (ref. − mean) / seed s.d.; neuron s.d. = s.d. of the rates "
               "over neurons (mean over seeds); CV = mean ISI CV (neurons with ≥ 3 spikes).", "",
               "| population | neurosim | NEST | ref. | z neurosim | z NEST | neuron s.d. "
-              "neurosim / NEST / ref. | CV neurosim / NEST / ref. |"
+              "neurosim / NEST / ref. | CV neurosim / NEST / ref. | CV per seed neurosim / "
+              "NEST (mean ± s.d.) | Welch p rate / CV (seeds) |"
               + (" rate KS D vs ref. neurosim / NEST (median over seeds) |" if ref_data else ""),
-              "|" + "---|" * (9 if ref_data else 8)]  # fmt: skip
+              "|" + "---|" * (11 if ref_data else 10)]  # fmt: skip
     for i, p in enumerate(pops):
         m = {sim: np.array([r.mean() for r in per_seed[sim][(p, "rate")]]) for sim in pooled}
         sd_n = {sim: np.mean([r.std() for r in per_seed[sim][(p, "rate")]]) for sim in pooled}
@@ -444,6 +445,13 @@ def pd14(args):
                f"{z['neurosim']:+.1f} | {z['nest']:+.1f} | {sd_n['neurosim']:.2f} / "
                f"{sd_n['nest']:.2f} / {ref_sd} | {cv['neurosim']:.3f} / {cv['nest']:.3f} / "
                f"{ref_cv} |")  # fmt: skip
+        w = {q: compare_seeds(per_seed["neurosim"][(p, q)], per_seed["nest"][(p, q)])
+             for q in ("rate", "cv")}  # fmt: skip
+        cs = {k: np.array(w["cv"][f"{k}_seeds"]) for k in ("ns", "nest")}
+        row += (f" {cs['ns'].mean():.3f} ± {w['cv']['ns_seed_sd']:.3f} / {cs['nest'].mean():.3f}"
+                f" ± {w['cv']['nest_seed_sd']:.3f} | {w['rate']['welch_p']:.2g} / "
+                f"{w['cv']['welch_p']:.2g} |")  # fmt: skip
+        summary[p]["seeds"] = w
         summary[p].update(
             seed_means={sim: m[sim].tolist() for sim in pooled},
             seed_sd={sim: float(spread[sim]) for sim in pooled},
