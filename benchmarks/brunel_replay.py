@@ -7,7 +7,8 @@ update code and, with Poisson drive, in their random numbers.
 
 - ``--external dc`` (deterministic: the drive's mean as a constant current): the spike
   trains must be identical, spike for spike; prints the number of identical spikes and the
-  first difference, if any.
+  first difference, if any. neurosim runs in float32 unless ``JAX_ENABLE_X64=1`` (NEST is
+  float64): a large chaotic network then diverges after the first near-threshold tie.
 - ``--external poisson --seeds S``: Brunel's drive, S noise seeds on the same network; per
   seed the excitatory rate, the mean ISI CV and the spectral peak of both simulators, and
   Welch's t-test on the per-seed values (the run is the independent unit: neurons of one run
