@@ -12,6 +12,7 @@ from ._couplings import (
 )
 from ._delays import DelayRoundingWarning, deliver_delayed
 from ._dynamics import AbstractProjectionDynamics, ProjectionDrive, Transmission
+from ._fused import fused_populations
 from ._inputs import AbstractCurrent, ArrayCurrent, ConstantCurrent, StepCurrent
 from ._inputs_stochastic import OUCurrent, WhiteNoiseCurrent
 from ._inputs_waveforms import RampCurrent, SinusoidalCurrent
@@ -57,6 +58,7 @@ __all__ = [
     "NetworkState",
     "Plan",
     "network_step",
+    "fused_populations",
     "deliver_delayed",
     "step_inputs",
     "step_neurons",

@@ -68,7 +68,7 @@ def chunk_fn(
 
     def body(c):
         i, st, sb, tb = c
-        st, spikes = network_step(net, plan, st, key, dt)
+        st, spikes = network_step(net, plan, st, key, dt, fused=True)
         sb = tuple(
             jax.lax.dynamic_update_index_in_dim(b, jnp.packbits(spikes[j] > 0), i, 0)
             for b, j in zip(sb, rec, strict=True)

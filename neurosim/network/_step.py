@@ -18,6 +18,7 @@ from ..ops import any_nonfinite, event_matvec
 from ._couplings import CurrentDrive
 from ._delays import deliver_delayed
 from ._dynamics import ProjectionDrive
+from ._fused import fused_populations, fused_step
 from ._gap import gap_drives
 from ._multiscale import (
     cross_rings,
@@ -81,10 +82,24 @@ def external_inputs(net: Network, state: NetworkState, k_inp, dt, node_values):
 def neurons(net: Network, state: NetworkState, i_ext, source_rates, k_neu, dt):
     """Every spiking population integrates from ``t`` to ``t + dt`` under the synaptic drive
     of its receptors and gap junctions at ``t``; threshold and reset. ``(states, spikes)``."""
-    new_neurons, spikes = [], []
+    new_neurons, spikes, _ = neurons_fused(net, state, i_ext, source_rates, k_neu, dt)
+    return new_neurons, spikes
+
+
+def neurons_fused(net: Network, state: NetworkState, i_ext, source_rates, k_neu, dt, fuse=None):
+    """:func:`neurons`, the populations in ``fuse`` (see :mod:`._fused`) by their fused step;
+    ``(states, spikes, fused)``, ``fused`` mapping those that took it to their receptor states
+    after it (their delivery and decay are done)."""
+    new_neurons, spikes, fused = [], [], {}
     step = state.step
     gap = gap_drives(net.gap_junctions, net.populations, state.neurons)
     for i, p in enumerate(net.populations):
+        out = fused_step(net, state, i, fuse[i], dt) if fuse and i in fuse else None
+        if out is not None:
+            new_neurons.append(out[0])
+            spikes.append(out[1])
+            fused[i] = out[2]
+            continue
         k = jax.random.fold_in(k_neu, i)
         if isinstance(p.neuron, AbstractSpikeSource):  # drive: None, or a rate (Hz)
             # time-given sources read the step counter of their stamp (NEST: step i is stamped
@@ -104,7 +119,7 @@ def neurons(net: Network, state: NetworkState, i_ext, source_rates, k_neu, dt):
             st = nest_refractory(p.neuron, st, s, dt)
         new_neurons.append(st)
         spikes.append(s)
-    return tuple(new_neurons), tuple(spikes)
+    return tuple(new_neurons), tuple(spikes), fused
 
 
 def nest_refractory(neuron, st, spikes, dt):
@@ -123,14 +138,18 @@ def nest_refractory(neuron, st, spikes, dt):
 
 
 # -- phase 3: delivery ------------------------------------------------------------------------
-def delivery(net: Network, plan: Plan, state: NetworkState, spikes, dt):
+def delivery(net: Network, plan: Plan, state: NetworkState, spikes, dt, skip=()):
     """Spikes of this step (or of step ``i - d``) through every projection's dynamics and
-    operator; returns ``(increments per population and receptor, projection states, rings)``."""
+    operator; returns ``(increments per population and receptor, projection states, rings)``.
+    Projections onto the populations in ``skip`` were delivered by their fused step."""
     step = state.step
     increments = [[None] * len(p.receptors) for p in net.populations]
     new_projections = []
     rings = list(state.delay_rings or (None,) * len(net.projections))
     for j, (pr, d) in enumerate(zip(net.projections, plan.delay_steps, strict=True)):
+        if pr.post in skip:  # stateless (no dynamics, no delays): nothing to carry
+            new_projections.append(state.projections[j])
+            continue
         pre_pop, post_pop = net.populations[pr.pre], net.populations[pr.post]
         if d == 0:
             src = spikes[pr.pre]
@@ -183,11 +202,14 @@ def poisson_inputs(net: Network, state: NetworkState, increments, key, dt):
 
 
 # -- phase 4: receptors -----------------------------------------------------------------------
-def receptors(net: Network, state: NetworkState, increments, dt):
+def receptors(net: Network, state: NetworkState, increments, dt, fused=None):
     """Receptors advance over ``dt`` (decay exactly) and take this step's increments (they act
-    from step ``i + 1`` on)."""
+    from step ``i + 1`` on); those of populations in ``fused`` come from their fused step."""
     new_receptors = []
     for i, p in enumerate(net.populations):
+        if fused and i in fused:
+            new_receptors.append(fused[i])
+            continue
         recs = []
         for r, rec in enumerate(p.receptors):  # deterministic: key None
             st, _ = rec.kinetics.step(state.receptors[i][r], increments[i][r], state.step, dt, None)
@@ -229,8 +251,13 @@ def faults(net: Network, state: NetworkState, new_neurons, new_receptors, new_no
     return fault, node_fault
 
 
-def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
+def network_step(net: Network, plan: Plan, state: NetworkState, key, dt, fused: bool = False):
     """Advance the whole network by one step of ``dt`` (ms). Pure; returns ``(state, spikes)``.
+
+    ``fused``: let populations that qualify (:func:`fused_populations`: LIF with exponential
+    conductances, self-projections only, CPU) take phases 2-4 in one compiled call, bitwise
+    the same result; not differentiable, so :func:`neurosim.simulate` sets it and
+    :func:`neurosim.run` does not.
 
     Order within step ``i`` (``t = i dt``), as in Brian2's default schedule for the spiking
     part:
@@ -260,11 +287,12 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt):
 
     node_values = node_drives(net, plan, state, dt) if net.cross else ()
     i_ext, new_inputs, source_rates = external_inputs(net, state, k_inp, dt, node_values)
-    new_neurons, spikes = neurons(net, state, i_ext, source_rates, k_neu, dt)
-    increments, new_projections, rings = delivery(net, plan, state, spikes, dt)
+    fuse = fused_populations(net, plan) if fused else None
+    new_neurons, spikes, done = neurons_fused(net, state, i_ext, source_rates, k_neu, dt, fuse)
+    increments, new_projections, rings = delivery(net, plan, state, spikes, dt, done)
     if net.poisson_inputs:
         increments = poisson_inputs(net, state, increments, jax.random.fold_in(k_step, 0x9015), dt)
-    new_receptors = receptors(net, state, increments, dt)
+    new_receptors = receptors(net, state, increments, dt, done)
     new = dict(
         step=step + 1,
         neurons=new_neurons,

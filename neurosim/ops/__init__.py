@@ -6,7 +6,8 @@ compiled CPU kernels are built on first use (``ffi_status()`` tells whether they
 available and why not); ``any_nonfinite`` is the fault check used once per simulation step;
 ``stdp_update_ffi`` and ``stp_deliver_ffi`` are the compiled plasticity steps used by
 :mod:`neurosim.plasticity`, ``csr_delay_ffi`` the compiled per-synapse-delay delivery used by
-:mod:`neurosim.network` (float dtypes in ``FFI_DTYPES``).
+:mod:`neurosim.network`, ``lif_step_ffi`` the fused step of an LIF population with exponential
+conductances (float dtypes in ``FFI_DTYPES``).
 """
 
 from ._base import BACKENDS, AbstractConnectivity, Backend, check_backend, default_capacity
@@ -16,6 +17,7 @@ from ._csr import CSR
 from ._ell import ELL
 from ._event import event_matmat, event_matvec
 from ._ffi import FFI_DTYPES, csr_delay_ffi, stdp_update_ffi, stp_deliver_ffi
+from ._fused import LIF_MAX_RECEPTORS, lif_step_ffi
 from ._host import unpack_spike_bits
 from ._procedural import ProceduralBernoulli
 from ._reduce import any_nonfinite
@@ -37,6 +39,8 @@ __all__ = [
     "stdp_update_ffi",
     "stp_deliver_ffi",
     "csr_delay_ffi",
+    "lif_step_ffi",
+    "LIF_MAX_RECEPTORS",
     "any_nonfinite",
     "compact_ranks",
     "unpack_spike_bits",

@@ -76,6 +76,8 @@ _SRC_DIR = Path(__file__).parent / "csrc"
 # -ffp-contract=off: no fused multiply-adds, so every ISA clone rounds like the pure-JAX
 # reference (product, then sum). No -march=native: the binary is cached and may be shared;
 # the hot loops carry target_clones (AVX-512 / AVX2 / baseline, picked at load time).
+# -fno-trapping-math: loops with selects between float values vectorise (GCC keeps them
+# scalar otherwise); no value changes, FP exception flags are never read.
 _FLAGS = (
     "-O3",
     "-DNDEBUG",
@@ -84,6 +86,7 @@ _FLAGS = (
     "-fPIC",
     "-fno-math-errno",
     "-ffp-contract=off",
+    "-fno-trapping-math",
     "-w",
 )
 # Handler symbols exported by csrc/*.cc -> FFI target names registered with XLA.
@@ -96,6 +99,7 @@ _TARGETS = {
     "NeurosimStpDeliver": "neurosim_stp_deliver",
     "NeurosimProceduralEvent": "neurosim_procedural_event",
     "NeurosimCsrDelay": "neurosim_csr_delay",
+    "NeurosimLifStep": "neurosim_lif_step",
 }
 _LOCK = threading.Lock()
 _STATE: dict = {}  # "ok": bool, "reason": str, "path": str, "lib": CDLL
