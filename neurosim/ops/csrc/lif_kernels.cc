@@ -53,56 +53,74 @@ struct Neurons {
   int32_t* ref_out;
 };
 
-// Blocks of kBlock neurons are computed into local arrays and copied out, so the compiler
-// vectorises the loop without run-time alias checks (the outputs alias the inputs).
-constexpr int64_t kBlock = 512;
+// The outputs alias the inputs element for element (read j, then write j): no dependence
+// between iterations, which ivdep tells the vectoriser (it would otherwise give up on run-time
+// alias checks of this many arrays). After each block, its spikes (still in L1) are appended
+// to ids, ascending, so the delivery needs no scan of the spike vector.
+constexpr int64_t kBlock = 256;
 
 template <typename T, int R>
-NS_CLONES void MembraneStep(const Neurons<T>& p, int64_t n) {
-  alignas(64) T v_loc[kBlock], s_loc[kBlock];
-  alignas(64) int32_t r_loc[kBlock];
+NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids) {
+  // Locals, not p's fields: the stores below could alias p itself for all the compiler knows.
+  const T *pv = p.v, *pel = p.e_l, *pgl = p.g_l, *ptau = p.tau_m, *pie = p.i_e;
+  const T *pth = p.v_th, *preset = p.v_reset;
+  const int32_t *pref = p.ref, *prestart = p.restart;
+  T *vo = p.v_out, *so = p.s_out;
+  int32_t* ro = p.ref_out;
+  const T dt = p.dt;
+  const T* g[R];
+  T e[R];
+  for (int k = 0; k < R; ++k) g[k] = p.g[k], e[k] = p.e[k];
+  int64_t m_ids = 0;
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
-    const int64_t m = std::min(kBlock, n - j0);
-    const T* __restrict__ pv = p.v + j0;
-    const int32_t* __restrict__ pr = p.ref + j0;
-    for (int64_t j = 0; j < m; ++j) {  // every load unconditional: no control flow
-      const T v = pv[j], e_l = p.e_l[j0 + j], g_l = p.g_l[j0 + j], tau_m = p.tau_m[j0 + j];
-      const T i_e = p.i_e[j0 + j], v_th = p.v_th[j0 + j], v_reset = p.v_reset[j0 + j];
-      const int32_t r = pr[j], restart = p.restart[j0 + j];
-      T cond = p.g[0][j0 + j];
-      T cur = cond * p.e[0];
+    const int64_t j1 = std::min(kBlock + j0, n);
+#pragma GCC ivdep
+    for (int64_t j = j0; j < j1; ++j) {  // every load unconditional: no control flow
+      const T v = pv[j], e_l = pel[j], g_l = pgl[j], tau_m = ptau[j];
+      const T i_e = pie[j], v_th = pth[j], v_reset = preset[j];
+      const int32_t r = pref[j], restart = prestart[j];
+      T cond = g[0][j];
+      T cur = cond * e[0];
       for (int k = 1; k < R; ++k) {
-        const T g = p.g[k][j0 + j];
-        cond = cond + g;
-        cur = cur + g * p.e[k];
+        const T gk = g[k][j];
+        cond = cond + gk;
+        cur = cur + gk * e[k];
       }
       const T i_total = (cur - cond * v) + i_e;
       const T f = ((e_l - v) + i_total / g_l) / tau_m;
-      const T v_int = v + p.dt * f;
+      const T v_int = v + dt * f;
       const bool free = r <= 0;
       const T v_new = free ? v_int : v;
       const bool spike = free & (v_new - v_th >= T(0));
       const int32_t r_dec = r - 1 > 0 ? r - 1 : 0;
-      v_loc[j] = spike ? v_reset : v_new;
-      r_loc[j] = spike ? restart : r_dec;
-      s_loc[j] = spike ? T(1) : T(0);
+      vo[j] = spike ? v_reset : v_new;
+      ro[j] = spike ? restart : r_dec;
+      so[j] = spike ? T(1) : T(0);
     }
-    std::memcpy(p.v_out + j0, v_loc, sizeof(T) * m);
-    std::memcpy(p.ref_out + j0, r_loc, sizeof(int32_t) * m);
-    std::memcpy(p.s_out + j0, s_loc, sizeof(T) * m);
+    const int64_t got = NonZeroIds(so + j0, j1 - j0, ids + m_ids);
+    for (int64_t k = m_ids; k < m_ids + got; ++k) ids[k] += j0;
+    m_ids += got;
   }
+  return m_ids;
 }
 
 // g a (no projection onto the receptor), g a + 0 (none of them spiked: the JAX step adds
 // their all-zero sums, which turns -0 into +0) or g a + sum.
+// The sum is cleared as it is read (scratch stays zero between calls).
 template <typename T>
-NS_CLONES void Decay(const T* g, T a, bool add, const T* sum, int64_t n, T* out) {
+NS_CLONES void Decay(const T* g, T a, bool add, T* sum, int64_t n, T* out) {
   if (!add) {
+#pragma GCC ivdep
     for (int64_t j = 0; j < n; ++j) out[j] = g[j] * a;
   } else if (sum == nullptr) {
+#pragma GCC ivdep
     for (int64_t j = 0; j < n; ++j) out[j] = g[j] * a + T(0);
   } else {
-    for (int64_t j = 0; j < n; ++j) out[j] = g[j] * a + sum[j];
+#pragma GCC ivdep
+    for (int64_t j = 0; j < n; ++j) {
+      out[j] = g[j] * a + sum[j];
+      sum[j] = T(0);
+    }
   }
 }
 
@@ -117,29 +135,43 @@ struct Csr {
   bool homogeneous;
 };
 
-// Adds spikes[lo:hi] @ W into sum (zero on entry); true if any presynaptic neuron spiked.
+// Adds spikes[lo:hi] @ W into sum (zero on entry); ids: the spiking neurons, ascending.
+// Returns whether any of them lies in [lo, hi). Synapse lists are prefetched kAhead rows and
+// their targets one row ahead of the delivery (memory-latency bound at scale).
 template <typename T>
-bool Scatter(const Csr& c, const T* spikes, const T* w, int64_t n, T* sum) {
+bool Scatter(const Csr& c, const int64_t* ids, int64_t m, const T* spikes, const T* w, int64_t n,
+             T* sum) {
+  const int64_t* first = std::lower_bound(ids, ids + m, c.lo);
+  const int64_t* last = std::lower_bound(first, ids + m, c.hi);
+  const int64_t count = last - first;
   const uint32_t npost = static_cast<uint32_t>(n);
-  bool any = false;
+  auto range = [&](int64_t i, int64_t* b0, int64_t* b1) {
+    *b0 = std::max<int64_t>(0, c.indptr[i]);
+    *b1 = std::min<int64_t>(c.len, c.indptr[i + 1]);
+  };
   auto prefetch = [&](int64_t i) {
-    const int64_t b0 = std::max<int64_t>(0, c.indptr[i]);
-    const int64_t bytes = (std::min<int64_t>(c.len, c.indptr[i + 1]) - b0) * 4;
-    PrefetchRange(c.indices + b0, bytes, false);
-    if (!c.homogeneous) PrefetchRange(w + b0, bytes * int64_t(sizeof(T)) / 4, false);
+    int64_t b0, b1;
+    range(i, &b0, &b1);
+    PrefetchRange(c.indices + b0, (b1 - b0) * 4, false);
+    if (!c.homogeneous) PrefetchRange(w + b0, (b1 - b0) * int64_t(sizeof(T)), false);
   };
   auto near = [&](int64_t i) {
-    const int64_t b0 = std::max<int64_t>(0, c.indptr[i]);
-    const int64_t b1 = std::min<int64_t>(c.len, c.indptr[i + 1]);
+    int64_t b0, b1;
+    range(i, &b0, &b1);
     for (int64_t q = b0; q < b1; ++q) {
       const uint32_t t = static_cast<uint32_t>(c.indices[q]);
       if (t < npost) __builtin_prefetch(sum + t, 1, 3);
     }
   };
-  ForEachNonZero(spikes + c.lo, c.hi - c.lo, prefetch, near, [&](int64_t i, T s) {
-    any = true;
-    const int64_t b0 = std::max<int64_t>(0, c.indptr[i]);
-    const int64_t b1 = std::min<int64_t>(c.len, c.indptr[i + 1]);
+  for (int64_t k = 0; k < std::min<int64_t>(count, kAhead); ++k) prefetch(first[k] - c.lo);
+  if (count > 0) near(first[0] - c.lo);
+  for (int64_t k = 0; k < count; ++k) {
+    if (k + kAhead < count) prefetch(first[k + kAhead] - c.lo);
+    if (k + 1 < count) near(first[k + 1] - c.lo);
+    const int64_t i = first[k] - c.lo;
+    const T s = spikes[first[k]];
+    int64_t b0, b1;
+    range(i, &b0, &b1);
     if (c.homogeneous) {
       const T v = w[0] * s;
       for (int64_t q = b0; q < b1; ++q) {
@@ -152,8 +184,8 @@ bool Scatter(const Csr& c, const T* spikes, const T* w, int64_t n, T* sum) {
         if (t < npost) sum[t] += s * w[q];
       }
     }
-  });
-  return any;
+  }
+  return count > 0;
 }
 
 ffi::Error Fail(const std::string& msg) {
@@ -190,11 +222,14 @@ ffi::Error Run(ffi::AnyBuffer* fixed, ffi::RemainingArgs& rest, ffi::RemainingRe
   p.v_out = static_cast<T*>(out[0]);
   p.ref_out = static_cast<int32_t*>(out[1]);
   p.s_out = static_cast<T*>(out[2]);
+  thread_local std::vector<int64_t> ids;
+  if (static_cast<int64_t>(ids.size()) < n) ids.resize(n);
+  int64_t m = 0;
   switch (n_rec) {
-    case 1: MembraneStep<T, 1>(p, n); break;
-    case 2: MembraneStep<T, 2>(p, n); break;
-    case 3: MembraneStep<T, 3>(p, n); break;
-    default: MembraneStep<T, 4>(p, n); break;
+    case 1: m = MembraneStep<T, 1>(p, n, ids.data()); break;
+    case 2: m = MembraneStep<T, 2>(p, n, ids.data()); break;
+    case 3: m = MembraneStep<T, 3>(p, n, ids.data()); break;
+    default: m = MembraneStep<T, 4>(p, n, ids.data()); break;
   }
   // Per-projection sums (kept zero between calls), combined in projection order.
   thread_local std::vector<T> scratch;
@@ -203,11 +238,11 @@ ffi::Error Run(ffi::AnyBuffer* fixed, ffi::RemainingArgs& rest, ffi::RemainingRe
   std::vector<bool> any(np);
   for (int64_t q = 0; q < np; ++q) {
     const T* w = rest.get<ffi::AnyBuffer>(3 * n_rec + 3 * q + 2)->typed_data<T>();
-    any[q] = Scatter<T>(projs[q], p.s_out, w, n, scratch.data() + q * n);
+    any[q] = Scatter<T>(projs[q], ids.data(), m, p.s_out, w, n, scratch.data() + q * n);
   }
   T* acc = scratch.data() + np * n;
   for (int64_t k = 0; k < n_rec; ++k) {
-    const T* sum = nullptr;  // S_p, or S_p + S_q + ... in acc
+    T* sum = nullptr;  // S_p, or S_p + S_q + ... in acc
     int64_t first = -1;
     for (int64_t q = 0; q < np; ++q) {
       if (projs[q].rec != k) continue;
@@ -224,11 +259,11 @@ ffi::Error Run(ffi::AnyBuffer* fixed, ffi::RemainingArgs& rest, ffi::RemainingRe
     bool touched = false;
     for (int64_t q = 0; q < np; ++q) touched = touched || (projs[q].rec == k && any[q]);
     Decay<T>(p.g[k], a[k], first >= 0, touched ? sum : nullptr, n, g_out[k]);
-    for (int64_t q = 0; q < np; ++q) {
+    for (int64_t q = 0; q < np; ++q) {  // Decay cleared `sum` if it read it
       T* sq = scratch.data() + q * n;
-      if (projs[q].rec == k && any[q]) std::fill(sq, sq + n, T(0));
+      if (projs[q].rec == k && any[q] && (sq != sum || !touched)) std::fill(sq, sq + n, T(0));
     }
-    if (sum == acc) std::fill(acc, acc + n, T(0));
+    if (sum == acc && !touched) std::fill(acc, acc + n, T(0));
   }
   return ffi::Error::Success();
 }
