@@ -4,6 +4,7 @@ spikes and refractory counters, states within a few float32 roundings (XLA contr
 c`` into fused multiply-adds where the kernel rounds the product first), and bitwise the
 arithmetic its header documents (a NumPy float32 transcription of it)."""
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -168,10 +169,31 @@ def test_fused_step_is_the_documented_arithmetic():
 def test_simulate_fused_same_spikes_as_reference(monkeypatch):
     net = ns.models.coba(1000)
     fused = ns.simulate(net, 50.0, DT, key=jax.random.key(1), progress=False)
-    monkeypatch.setattr(_step, "fused_populations", lambda net, plan: {})
-    jax.clear_caches()  # the chunk's trace is cached per structure
-    monkeypatch.setattr(ns.network._simulate, "_COMPILED", {})
+    _unfused(monkeypatch)
     ref = ns.simulate(net, 50.0, DT, key=jax.random.key(1), progress=False)
     assert fused.n_spikes == ref.n_spikes > 0
     np.testing.assert_array_equal(fused.spike_times, ref.spike_times)
     np.testing.assert_array_equal(fused.spike_indices, ref.spike_indices)
+
+
+def _unfused(monkeypatch):
+    monkeypatch.setattr(_step, "fused_populations", lambda net, plan: {})
+    jax.clear_caches()  # the chunk's trace is cached per structure
+    monkeypatch.setattr(ns.network._simulate, "_COMPILED", {})
+
+
+@pytest.mark.parametrize("where", ["v", "g"])
+def test_fused_fault_check(monkeypatch, where):
+    net = ns.models.coba(400)
+    st = net.init_state(jax.random.key(0), DT)
+    if where == "v":
+        st = eqx.tree_at(lambda s: s.neurons[0]["v"], st, st.neurons[0]["v"].at[7].set(jnp.inf))
+    else:
+        g = st.receptors[0][1]["g"]
+        st = eqx.tree_at(lambda s: s.receptors[0][1]["g"], st, g.at[9].set(jnp.nan))
+    kw = dict(key=jax.random.key(1), state=st, progress=False, on_fault="return")
+    fused = ns.simulate(net, 5.0, DT, **kw)
+    _unfused(monkeypatch)
+    ref = ns.simulate(net, 5.0, DT, **kw)
+    assert fused.status == ref.status == "fault"
+    assert fused.message == ref.message

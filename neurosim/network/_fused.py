@@ -82,8 +82,9 @@ def fused_populations(net: Network, plan: Plan) -> dict[int, tuple[int, ...]]:
 
 
 def fused_step(net: Network, state, i: int, projections: tuple[int, ...], dt):
-    """``(neuron state, spikes, receptor states)`` of population ``i`` after one fused step,
-    or None when its state's dtype has no compiled kernel (the caller takes the JAX phases)."""
+    """``(neuron state, spikes, receptor states, nonfinite)`` of population ``i`` after one
+    fused step (``nonfinite``: the fault check of those states, done by the kernel), or None
+    when its state's dtype has no compiled kernel (the caller takes the JAX phases)."""
     p = net.populations[i]
     lif, st = p.neuron, state.neurons[i]
     if st["v"].dtype not in FFI_DTYPES:
@@ -98,7 +99,7 @@ def fused_step(net: Network, state, i: int, projections: tuple[int, ...], dt):
     for j in projections:
         pr = net.projections[j]
         projs.append((pr.conn, pr.pre_slice[0], pr.pre_slice[1], pr.receptor))
-    v, ref, spikes, g = lif_step_ffi(
+    v, ref, spikes, g, bad = lif_step_ffi(
         st["v"],
         ref,
         params,
@@ -109,4 +110,4 @@ def fused_step(net: Network, state, i: int, projections: tuple[int, ...], dt):
         [rec.output.e_rev for rec in p.receptors],
         projs,
     )
-    return {**st, "v": v, "refractory": ref}, spikes, tuple({"g": x} for x in g)
+    return {**st, "v": v, "refractory": ref}, spikes, tuple({"g": x} for x in g), bad

@@ -89,7 +89,7 @@ def neurons(net: Network, state: NetworkState, i_ext, source_rates, k_neu, dt):
 def neurons_fused(net: Network, state: NetworkState, i_ext, source_rates, k_neu, dt, fuse=None):
     """:func:`neurons`, the populations in ``fuse`` (see :mod:`._fused`) by their fused step;
     ``(states, spikes, fused)``, ``fused`` mapping those that took it to their receptor states
-    after it (their delivery and decay are done)."""
+    after it (their delivery and decay are done) and their fault flag."""
     new_neurons, spikes, fused = [], [], {}
     step = state.step
     gap = gap_drives(net.gap_junctions, net.populations, state.neurons)
@@ -98,7 +98,7 @@ def neurons_fused(net: Network, state: NetworkState, i_ext, source_rates, k_neu,
         if out is not None:
             new_neurons.append(out[0])
             spikes.append(out[1])
-            fused[i] = out[2]
+            fused[i] = out[2:]
             continue
         k = jax.random.fold_in(k_neu, i)
         if isinstance(p.neuron, AbstractSpikeSource):  # drive: None, or a rate (Hz)
@@ -208,7 +208,7 @@ def receptors(net: Network, state: NetworkState, increments, dt, fused=None):
     new_receptors = []
     for i, p in enumerate(net.populations):
         if fused and i in fused:
-            new_receptors.append(fused[i])
+            new_receptors.append(fused[i][0])
             continue
         recs = []
         for r, rec in enumerate(p.receptors):  # deterministic: key None
@@ -235,13 +235,18 @@ def spike_history(state: NetworkState, spikes):
 
 
 # -- phase 8: faults --------------------------------------------------------------------------
-def faults(net: Network, state: NetworkState, new_neurons, new_receptors, new_nodes):
-    """First step at which a population's (or a node's) state stops being finite."""
+def faults(net: Network, state: NetworkState, new_neurons, new_receptors, new_nodes, fused=None):
+    """First step at which a population's (or a node's) state stops being finite (populations
+    in ``fused`` were checked by their fused step)."""
     step = state.step
     fault = state.fault_step
+    fused = fused or {}
     if net.populations:
         bad = jnp.stack(
-            [_nonfinite((new_neurons[i], new_receptors[i])) for i in range(len(net.populations))]
+            [
+                fused[i][1] if i in fused else _nonfinite((new_neurons[i], new_receptors[i]))
+                for i in range(len(net.populations))
+            ]
         )
         fault = jnp.where((fault < 0) & bad, step, fault)
     node_fault = tuple(
@@ -303,7 +308,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt, fused: 
         delay_rings=rings,
     )
     if not multiscale:
-        fault, _ = faults(net, state, new_neurons, new_receptors, ())
+        fault, _ = faults(net, state, new_neurons, new_receptors, (), done)
         return dataclasses.replace(state, fault_step=fault, **new), spikes
 
     nodes, outputs = rate_nodes(net, state, k_step, dt)
@@ -314,7 +319,7 @@ def network_step(net: Network, plan: Plan, state: NetworkState, key, dt, fused: 
     readouts, values = step_readouts(
         net, state, spikes, new_neurons, new_receptors, nodes, inputs, k_step, dt
     )
-    fault, node_fault = faults(net, state, new_neurons, new_receptors, nodes)
+    fault, node_fault = faults(net, state, new_neurons, new_receptors, nodes, done)
     new_state = dataclasses.replace(
         state,
         fault_step=fault,

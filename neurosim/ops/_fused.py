@@ -34,8 +34,9 @@ def lif_step_ffi(v, ref, params: dict, restart, dt, g, decay, e_rev, projections
         projections: ``(conn, lo, hi, receptor)`` per projection of the population onto
             itself: a :class:`neurosim.ops.CSR` from neurons ``lo:hi`` to all ``n``.
 
-    Returns ``(v', ref', spikes, g')``, ``g'`` a tuple; ``v'``, ``ref'`` and ``g'`` are
-    written in place of the inputs when XLA can donate them. Not differentiable (callers use
+    Returns ``(v', ref', spikes, g', nonfinite)``, ``g'`` a tuple, ``nonfinite`` True if any
+    of ``v'``, ``g'`` is NaN or infinite; ``v'``, ``ref'`` and ``g'`` are written in place of
+    the inputs when XLA can donate them. Not differentiable (callers use
     it only in :func:`neurosim.simulate`'s loop).
     """
     _require_kernels()
@@ -44,9 +45,8 @@ def lif_step_ffi(v, ref, params: dict, restart, dt, g, decay, e_rev, projections
     if not 1 <= r <= LIF_MAX_RECEPTORS:
         raise ValueError(f"1 to {LIF_MAX_RECEPTORS} receptors are supported, got {r}")
     f = jax.ShapeDtypeStruct
-    out = (f((n,), dtype), f((n,), jnp.int32), f((n,), dtype)) + tuple(
-        f((n,), dtype) for _ in range(r)
-    )
+    out = (f((n,), dtype), f((n,), jnp.int32), f((n,), dtype))
+    out += tuple(f((n,), dtype) for _ in range(r)) + (f((), jnp.int32),)
     aliases = {0: 0, 1: 1, **{10 + k: 3 + k for k in range(r)}}
     call = jax.ffi.ffi_call(
         "neurosim_lif_step", out, vmap_method="sequential", input_output_aliases=aliases
@@ -68,4 +68,4 @@ def lif_step_ffi(v, ref, params: dict, restart, dt, g, decay, e_rev, projections
         proj_hi=np.array([p[2] for p in projections], np.int64),
         proj_rec=np.array([p[3] for p in projections], np.int64),
     )
-    return res[0], res[1], res[2], tuple(res[3:])
+    return res[0], res[1], res[2], tuple(res[3 : 3 + r]), res[3 + r] != 0

@@ -6,7 +6,7 @@
 //   neurosim_lif_step(v, ref, tau_m, e_l, g_l, i_e, v_th, v_reset, restart, dt,
 //                     g_0..g_{R-1}, a_0..a_{R-1}, e_0..e_{R-1},
 //                     (indptr_p, indices_p, weights_p) for p < P)
-//     -> (v', ref', spikes, g'_0..g'_{R-1})          attributes proj_lo, proj_hi, proj_rec
+//     -> (v', ref', spikes, g'_0..g'_{R-1}, nonfinite)   attributes proj_lo, proj_hi, proj_rec
 //
 // v', ref' and g'_r alias v, ref and g_r (updated in place when XLA can donate them). The
 // arithmetic is the pure-JAX step's (neurosim.network._step with an LIF neuron, Euler
@@ -23,13 +23,16 @@
 //
 // S_p = spikes[lo_p:hi_p] @ W_p, summed per target from 0 in presynaptic order (rows
 // ascending, each in CSR order), as the event kernel does; a receptor without projections
-// only decays (g a). `a_r` and `e_r` are scalars; `restart` (int32, one per neuron) is the
+// only decays (g a). `nonfinite` (int32) is 1 if any of v', g'_r is NaN or +-inf (the fault
+// check of the JAX step, done in the same passes). `a_r` and `e_r` are scalars; `restart` (int32, one per neuron) is the
 // counter a spike restarts (computed by the caller with the JAX step's expression). Targets
 // outside [0, n) and synapses beyond the index / weight arrays are skipped.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -60,7 +63,7 @@ struct Neurons {
 constexpr int64_t kBlock = 256;
 
 template <typename T, int R>
-NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids) {
+NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids, int32_t* bad) {
   // Locals, not p's fields: the stores below could alias p itself for all the compiler knows.
   const T *pv = p.v, *pel = p.e_l, *pgl = p.g_l, *ptau = p.tau_m, *pie = p.i_e;
   const T *pth = p.v_th, *preset = p.v_reset;
@@ -72,6 +75,7 @@ NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids) {
   T e[R];
   for (int k = 0; k < R; ++k) g[k] = p.g[k], e[k] = p.e[k];
   int64_t m_ids = 0;
+  int32_t nonfinite = 0;
   for (int64_t j0 = 0; j0 < n; j0 += kBlock) {
     const int64_t j1 = std::min(kBlock + j0, n);
 #pragma GCC ivdep
@@ -93,7 +97,9 @@ NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids) {
       const T v_new = free ? v_int : v;
       const bool spike = free & (v_new - v_th >= T(0));
       const int32_t r_dec = r - 1 > 0 ? r - 1 : 0;
-      vo[j] = spike ? v_reset : v_new;
+      const T v_out = spike ? v_reset : v_new;
+      nonfinite |= static_cast<int32_t>(!(std::abs(v_out) <= std::numeric_limits<T>::max()));
+      vo[j] = v_out;
       ro[j] = spike ? restart : r_dec;
       so[j] = spike ? T(1) : T(0);
     }
@@ -101,6 +107,7 @@ NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids) {
     for (int64_t k = m_ids; k < m_ids + got; ++k) ids[k] += j0;
     m_ids += got;
   }
+  *bad |= nonfinite;
   return m_ids;
 }
 
@@ -108,20 +115,30 @@ NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids) {
 // their all-zero sums, which turns -0 into +0) or g a + sum.
 // The sum is cleared as it is read (scratch stays zero between calls).
 template <typename T>
-NS_CLONES void Decay(const T* g, T a, bool add, T* sum, int64_t n, T* out) {
+NS_CLONES void Decay(const T* g, T a, bool add, T* sum, int64_t n, T* out, int32_t* bad) {
+  constexpr T kMax = std::numeric_limits<T>::max();
+  int32_t nonfinite = 0;
   if (!add) {
 #pragma GCC ivdep
-    for (int64_t j = 0; j < n; ++j) out[j] = g[j] * a;
+    for (int64_t j = 0; j < n; ++j) {
+      out[j] = g[j] * a;
+      nonfinite |= static_cast<int32_t>(!(std::abs(out[j]) <= kMax));
+    }
   } else if (sum == nullptr) {
 #pragma GCC ivdep
-    for (int64_t j = 0; j < n; ++j) out[j] = g[j] * a + T(0);
+    for (int64_t j = 0; j < n; ++j) {
+      out[j] = g[j] * a + T(0);
+      nonfinite |= static_cast<int32_t>(!(std::abs(out[j]) <= kMax));
+    }
   } else {
 #pragma GCC ivdep
     for (int64_t j = 0; j < n; ++j) {
       out[j] = g[j] * a + sum[j];
       sum[j] = T(0);
+      nonfinite |= static_cast<int32_t>(!(std::abs(out[j]) <= kMax));
     }
   }
+  *bad |= nonfinite;
 }
 
 template <typename T>
@@ -211,6 +228,8 @@ ffi::Error Run(ffi::AnyBuffer* fixed, ffi::RemainingArgs& rest, ffi::RemainingRe
   p.dt = *fixed[9].typed_data<T>();
   void* out[3 + kMaxRec];
   for (int64_t k = 0; k < 3 + n_rec; ++k) out[k] = (*rets.get<ffi::AnyBuffer>(k))->untyped_data();
+  int32_t* bad = (*rets.get<ffi::AnyBuffer>(3 + n_rec))->typed_data<int32_t>();
+  *bad = 0;
   T a[kMaxRec];
   T* g_out[kMaxRec];
   for (int64_t k = 0; k < n_rec; ++k) {
@@ -226,10 +245,10 @@ ffi::Error Run(ffi::AnyBuffer* fixed, ffi::RemainingArgs& rest, ffi::RemainingRe
   if (static_cast<int64_t>(ids.size()) < n) ids.resize(n);
   int64_t m = 0;
   switch (n_rec) {
-    case 1: m = MembraneStep<T, 1>(p, n, ids.data()); break;
-    case 2: m = MembraneStep<T, 2>(p, n, ids.data()); break;
-    case 3: m = MembraneStep<T, 3>(p, n, ids.data()); break;
-    default: m = MembraneStep<T, 4>(p, n, ids.data()); break;
+    case 1: m = MembraneStep<T, 1>(p, n, ids.data(), bad); break;
+    case 2: m = MembraneStep<T, 2>(p, n, ids.data(), bad); break;
+    case 3: m = MembraneStep<T, 3>(p, n, ids.data(), bad); break;
+    default: m = MembraneStep<T, 4>(p, n, ids.data(), bad); break;
   }
   // Per-projection sums (kept zero between calls), combined in projection order.
   thread_local std::vector<T> scratch;
@@ -258,7 +277,7 @@ ffi::Error Run(ffi::AnyBuffer* fixed, ffi::RemainingArgs& rest, ffi::RemainingRe
     }
     bool touched = false;
     for (int64_t q = 0; q < np; ++q) touched = touched || (projs[q].rec == k && any[q]);
-    Decay<T>(p.g[k], a[k], first >= 0, touched ? sum : nullptr, n, g_out[k]);
+    Decay<T>(p.g[k], a[k], first >= 0, touched ? sum : nullptr, n, g_out[k], bad);
     for (int64_t q = 0; q < np; ++q) {  // Decay cleared `sum` if it read it
       T* sq = scratch.data() + q * n;
       if (projs[q].rec == k && any[q] && (sq != sum || !touched)) std::fill(sq, sq + n, T(0));
@@ -293,7 +312,12 @@ ffi::Error Impl(ffi::AnyBuffer v, ffi::AnyBuffer ref, ffi::AnyBuffer tau_m, ffi:
   if ((n_args - 3 * np) % 3 != 0) return Fail("unexpected number of operands");
   const int64_t n_rec = (n_args - 3 * np) / 3;
   if (n_rec < 1 || n_rec > kMaxRec) return Fail("1 to 4 receptors are supported");
-  if (static_cast<int64_t>(rets.size()) != 3 + n_rec) return Fail("unexpected number of outputs");
+  if (static_cast<int64_t>(rets.size()) != 4 + n_rec) return Fail("unexpected number of outputs");
+  {
+    auto flag = rets.get<ffi::AnyBuffer>(3 + n_rec);
+    if (!flag.has_value() || (*flag)->element_type() != ffi::DataType::S32 || Len(**flag) != 1)
+      return Fail("the last output must be an int32 scalar");
+  }
   for (int64_t k = 0; k < 3 * n_rec; ++k) {
     auto b = rest.get<ffi::AnyBuffer>(k);
     if (!b.has_value() || b->element_type() != t) return Fail("receptor operands: v's dtype");
@@ -345,7 +369,7 @@ XLA_FFI_DEFINE_HANDLER_SYMBOL(NeurosimLifStep, Impl,
                                   .Arg<ffi::AnyBuffer>()  // restart (n,) int32
                                   .Arg<ffi::AnyBuffer>()  // dt ()
                                   .RemainingArgs()        // g_r, a_r, e_r, CSR triples
-                                  .RemainingRets()        // v', ref', spikes, g'_r
+                                  .RemainingRets()        // v', ref', spikes, g'_r, flag
                                   .Attr<ffi::Span<const int64_t>>("proj_lo")
                                   .Attr<ffi::Span<const int64_t>>("proj_hi")
                                   .Attr<ffi::Span<const int64_t>>("proj_rec"));
