@@ -29,10 +29,8 @@
 // outside [0, n) and synapses beyond the index / weight arrays are skipped.
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <limits>
 #include <string>
 #include <vector>
 
@@ -55,6 +53,20 @@ struct Neurons {
   T *v_out, *s_out;
   int32_t* ref_out;
 };
+
+// 1 if any of x[0..n) is NaN or +-inf (all exponent bits set): integer tests, vectorised.
+template <typename T>
+NS_CLONES int32_t NonFinite(const T* x, int64_t n) {
+  using B = typename Bits<T>::type;
+  constexpr B kExp = sizeof(T) == 4 ? B(0x7f800000u) : B(0x7ff0000000000000ull);
+  B acc = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    B b;
+    std::memcpy(&b, x + j, sizeof(B));
+    acc |= static_cast<B>((b & kExp) == kExp);
+  }
+  return acc != 0;
+}
 
 // The outputs alias the inputs element for element (read j, then write j): no dependence
 // between iterations, which ivdep tells the vectoriser (it would otherwise give up on run-time
@@ -97,12 +109,11 @@ NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids, int
       const T v_new = free ? v_int : v;
       const bool spike = free & (v_new - v_th >= T(0));
       const int32_t r_dec = r - 1 > 0 ? r - 1 : 0;
-      const T v_out = spike ? v_reset : v_new;
-      nonfinite |= static_cast<int32_t>(!(std::abs(v_out) <= std::numeric_limits<T>::max()));
-      vo[j] = v_out;
+      vo[j] = spike ? v_reset : v_new;
       ro[j] = spike ? restart : r_dec;
       so[j] = spike ? T(1) : T(0);
     }
+    nonfinite |= NonFinite(vo + j0, j1 - j0);  // the block is still in L1
     const int64_t got = NonZeroIds(so + j0, j1 - j0, ids + m_ids);
     for (int64_t k = m_ids; k < m_ids + got; ++k) ids[k] += j0;
     m_ids += got;
@@ -116,29 +127,24 @@ NS_CLONES int64_t MembraneStep(const Neurons<T>& p, int64_t n, int64_t* ids, int
 // The sum is cleared as it is read (scratch stays zero between calls).
 template <typename T>
 NS_CLONES void Decay(const T* g, T a, bool add, T* sum, int64_t n, T* out, int32_t* bad) {
-  constexpr T kMax = std::numeric_limits<T>::max();
-  int32_t nonfinite = 0;
   if (!add) {
 #pragma GCC ivdep
     for (int64_t j = 0; j < n; ++j) {
       out[j] = g[j] * a;
-      nonfinite |= static_cast<int32_t>(!(std::abs(out[j]) <= kMax));
     }
   } else if (sum == nullptr) {
 #pragma GCC ivdep
     for (int64_t j = 0; j < n; ++j) {
       out[j] = g[j] * a + T(0);
-      nonfinite |= static_cast<int32_t>(!(std::abs(out[j]) <= kMax));
     }
   } else {
 #pragma GCC ivdep
     for (int64_t j = 0; j < n; ++j) {
       out[j] = g[j] * a + sum[j];
       sum[j] = T(0);
-      nonfinite |= static_cast<int32_t>(!(std::abs(out[j]) <= kMax));
     }
   }
-  *bad |= nonfinite;
+  *bad |= NonFinite(out, n);
 }
 
 template <typename T>
