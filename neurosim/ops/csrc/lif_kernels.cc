@@ -159,8 +159,8 @@ struct Csr {
 };
 
 // Adds spikes[lo:hi] @ W into sum (zero on entry); ids: the spiking neurons, ascending.
-// Returns whether any of them lies in [lo, hi). Synapse lists are prefetched kAhead rows and
-// their targets one row ahead of the delivery (memory-latency bound at scale).
+// Returns whether any of them lies in [lo, hi). Synapse lists are prefetched kLists rows and
+// their targets kTargets rows ahead of the delivery (memory-latency bound at scale).
 template <typename T>
 bool Scatter(const Csr& c, const int64_t* ids, int64_t m, const T* spikes, const T* w, int64_t n,
              T* sum) {
@@ -186,11 +186,12 @@ bool Scatter(const Csr& c, const int64_t* ids, int64_t m, const T* spikes, const
       if (t < npost) __builtin_prefetch(sum + t, 1, 3);
     }
   };
-  for (int64_t k = 0; k < std::min<int64_t>(count, kAhead); ++k) prefetch(first[k] - c.lo);
-  if (count > 0) near(first[0] - c.lo);
+  constexpr int64_t kLists = 8, kTargets = 4;  // rows ahead (as the event kernel's pipeline)
+  for (int64_t k = 0; k < std::min<int64_t>(count, kLists); ++k) prefetch(first[k] - c.lo);
+  for (int64_t k = 0; k < std::min<int64_t>(count, kTargets); ++k) near(first[k] - c.lo);
   for (int64_t k = 0; k < count; ++k) {
-    if (k + kAhead < count) prefetch(first[k + kAhead] - c.lo);
-    if (k + 1 < count) near(first[k + 1] - c.lo);
+    if (k + kLists < count) prefetch(first[k + kLists] - c.lo);
+    if (k + kTargets < count) near(first[k + kTargets] - c.lo);
     const int64_t i = first[k] - c.lo;
     const T s = spikes[first[k]];
     int64_t b0, b1;
