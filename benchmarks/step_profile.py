@@ -142,6 +142,7 @@ def main(argv=None):
     rows = []
     for n in [int(x) for x in args.n.split(",")]:
         net = ns.models.coba(n)
+        _CACHES.clear()  # a new size: each variant traces afresh (see patched)
         best, rate = {v: np.inf for v in variants}, {}
         for v in variants:
             sim_seconds(net, args.duration, v)  # compile
