@@ -197,3 +197,30 @@ def test_fused_fault_check(monkeypatch, where):
     ref = ns.simulate(net, 5.0, DT, **kw)
     assert fused.status == ref.status == "fault"
     assert fused.message == ref.message
+
+
+def test_fused_population_feeds_another():
+    """A fused population projecting onto an unfused one (and the unfused one's own input)."""
+    a = ns.neurons.LIF(300, tau_m=20.0, e_l=-60.0, v_th=-50.0, v_reset=-60.0, t_ref=5.0,
+                       g_l=10.0, i_e=200.0, v_init=ns.init.Normal(-55.0, 3.0),
+                       integrator=ns.integrators.Euler())  # fmt: skip
+    b = ns.NetworkBuilder(key=jax.random.key(5))
+    b.add_population("A", a)
+    b.add_population("B", ns.neurons.LIF(200, v_init=ns.init.Normal(-60.0, 3.0)))
+    gen = ns.connectivity.FixedProbability(0.1)
+    exc = dict(synapse=ns.synapses.Exponential(5.0), output=ns.synapses.COBA(0.0))
+    b.connect("A", "A", gen, weight=ns.init.Uniform(1.0, 4.0), receptor="exc", **exc)
+    b.connect("A", "B", gen, weight=30.0, receptor="exc", **exc)
+    b.connect("B", "B", gen, weight=5.0, synapse=ns.synapses.Exponential(2.0))
+    net = b.build()
+    assert fused_populations(net, net.plan(DT)) == {0: (0,)}
+    state, _ = _steps(net, net.init_state(jax.random.key(0), DT), False, 200)
+    for _ in range(10):
+        ra, rb = (_steps(net, state, fused, 1)[0] for fused in (False, True))
+        for i in range(2):
+            np.testing.assert_array_equal(ra.neurons[i]["refractory"], rb.neurons[i]["refractory"])
+            np.testing.assert_allclose(ra.neurons[i]["v"], rb.neurons[i]["v"], rtol=0, atol=2e-5)
+            for x, y in zip(ra.receptors[i], rb.receptors[i], strict=True):
+                np.testing.assert_allclose(x["g"], y["g"], rtol=2e-6, atol=1e-6)
+        state = ra
+    assert float(jnp.sum(state.receptors[1][0]["g"])) > 0  # B received A's spikes
