@@ -113,14 +113,19 @@ def _initializer_rounding(init, dt: float) -> tuple[float, bool]:
 
 def _array_rounding(values, dt: float):
     """``(largest rounding error (ms), number of positive delays that round to 0)`` or None
-    where the values are traced."""
-    d = jnp.asarray(values)
-    steps = jnp.round(d / jnp.asarray(dt, d.dtype))
-    err = jnp.max(jnp.abs(d - steps * jnp.asarray(dt, d.dtype))) if d.size else jnp.zeros(())
-    lost = jnp.sum((d > 0) & (steps == 0))
-    if not (is_concrete(err) and is_concrete(lost)):
+    where the values are traced.
+
+    On the host in numpy, with the arithmetic of :func:`_steps` (the delays' dtype as JAX holds
+    them, round half to even): eager jnp ops here compiled a dozen tiny executables per
+    projection shape (43 s of the microcircuit's ``init_state``, issue 15).
+    """
+    if not is_concrete(values):
         return None
-    return float(err), int(lost)
+    d = np.asarray(jnp.asarray(values))
+    steps = np.round(d / np.asarray(dt, d.dtype))
+    err = float(np.max(np.abs(d - steps * np.asarray(dt, d.dtype)))) if d.size else 0.0
+    lost = int(np.count_nonzero((d > 0) & (steps == 0)))
+    return err, lost
 
 
 def warn_delay_rounding(net, dt) -> None:
