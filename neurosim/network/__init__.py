@@ -34,7 +34,7 @@ from ._multiscale_builder import check_rate_parts
 from ._network import Network, NetworkState, Plan
 from ._poisson_input import PoissonInput, PoissonInputSlot
 from ._readouts import AbstractReadout, PopulationRate, SynapticLFP
-from ._record import Trace, resolve_record_spikes
+from ._record import Trace, resolve_record_spikes, spike_buffers
 from ._regions import region_mean, region_sum
 from ._result import SimulationError, SimulationResult, simulation_result
 from ._run import RunOutput, run
@@ -96,6 +96,7 @@ __all__ = [
     "SimulationError",
     "simulation_result",
     "resolve_record_spikes",
+    "spike_buffers",
     "decode_packed_spikes",
     "RatePopulation",
     "NodeCoupling",

@@ -111,16 +111,21 @@ def chunk_capacity(
 class Collector:
     """Host-side record of the chunks: decoded spikes and trace blocks."""
 
-    def __init__(self, network: Network, specs, rec: tuple[int, ...]):
+    def __init__(self, network: Network, specs, rec: tuple[int, ...], buffered=None):
+        """``rec``: the populations decoded; ``buffered`` (default ``rec``): those the chunk
+        fills buffers for, in the order of its outputs (a superset of ``rec``)."""
         self.network, self.specs = network, specs
         offsets = list(network.offsets().values())
-        self.pops = [network.populations[j] for j in rec]
-        self.offsets = [offsets[j] for j in rec]
+        buffered = rec if buffered is None else buffered
+        self.slots = [k for k, j in enumerate(buffered) if j in rec]
+        self.pops = [network.populations[buffered[k]] for k in self.slots]
+        self.offsets = [offsets[buffered[k]] for k in self.slots]
         self.spike_steps, self.spike_idx = [], []
         self.traces = {s.name: [] for s in specs}
 
     def add(self, out, n_active: int, first_step: int) -> None:
         _, sb, tb, _ = out
+        sb = [sb[k] for k in self.slots]  # unrecorded buffers are never read back
         for p, off, buf in zip(self.pops, self.offsets, sb, strict=True):
             # Slice on the host: a device-side slice would compile once per new length.
             steps, idx = decode_packed_spikes(np.asarray(buf)[:n_active], p.n)

@@ -26,7 +26,7 @@ from ._chunks import (
     run_chunks,
 )
 from ._network import Network, NetworkState
-from ._record import resolve_record_spikes, resolve_traces
+from ._record import resolve_record_spikes, resolve_traces, spike_buffers
 from ._result import SimulationResult, simulation_result
 
 __all__ = ["simulate", "decode_packed_spikes", "resolve_record_spikes"]
@@ -112,8 +112,10 @@ def simulate(
         record_spikes: populations whose spikes are recorded: ``None`` (default) every
             population except spike sources (:class:`~neurosim.neurons.AbstractSpikeSource`,
             e.g. a pool of Poisson inputs), ``"all"``, a population name or a sequence of them,
-            or ``()`` for none. Unrecorded populations cost nothing to store; the result's
-            ``spikes_recorded`` lists the recorded ones.
+            or ``()`` for none. Unrecorded populations cost no host memory; the result's
+            ``spikes_recorded`` lists the recorded ones. What is recorded does not change the
+            compiled chunk (its device buffers hold the default set too), so a transient with
+            ``()`` followed by a recorded run compiles once.
         chunk_steps: steps per chunk (default: sized to keep spike buffers ~32 MB).
         progress: show a progress bar (default: automatically for runs > 2 s).
         on_fault: ``"raise"`` a :class:`SimulationError` (carrying the partial result) when a
@@ -142,9 +144,10 @@ def simulate(
     state, k_run, start_step = _initial_state(network, state, key, dt, n_steps)
     specs = resolve_traces(network, record, state)
     rec = resolve_record_spikes(network, record_spikes)
+    buffered = spike_buffers(network, rec)  # what the chunk fills: one executable for any rec
     plan = network.plan(dt)
     every = math.lcm(*(s.every for s in specs)) if specs else 1
-    capacity = chunk_capacity(network, n_steps, every, chunk_steps, specs, rec)
+    capacity = chunk_capacity(network, n_steps, every, chunk_steps, specs, buffered)
 
     dyn, static = eqx.partition(network, eqx.is_array)
     static = HashableTree(static)
@@ -153,10 +156,10 @@ def simulate(
         _COMPILED,
         chunk_fn,
         5,
-        (static, plan, specs, rec, capacity),
+        (static, plan, specs, buffered, capacity),
         (dyn, state, k_run, dt_arr, jnp.asarray(capacity, jnp.int32)),
     )
-    collector = Collector(network, specs, rec)
+    collector = Collector(network, specs, rec, buffered)
     bar = progress_bar(n_steps, dt, progress)
     t0 = time.perf_counter()
     try:
