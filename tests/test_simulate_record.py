@@ -66,3 +66,26 @@ def test_spike_buffers_hold_the_default_set_and_the_choice():
     assert ns.network.spike_buffers(net, rec(net, "B")) == (1, 2)
     assert ns.network.spike_buffers(net, rec(net, "all")) == (0, 1, 2)
     assert ns.network.spike_buffers(net, rec(net, "S")) == (0, 1, 2)
+
+
+def test_runs_of_different_lengths_share_the_chunk():
+    """A 60 ms transient and a 100 ms run (600 and 1000 steps) use one executable: the
+    capacity is the full chunk from a quarter of it up (next power of two below)."""
+    net = _net()
+    key = jax.random.key(4)
+    warm = ns.simulate(net, 60.0, DT, key=key, record_spikes=())
+    before = _simulate._TRACE_COUNT[0]
+    res = ns.simulate(net, 100.0, DT, key=key, state=warm.final_state)
+    assert _simulate._TRACE_COUNT[0] == before and res.compile_s == 0.0
+    whole = ns.simulate(net, 160.0, DT, key=key, record_spikes="all")
+    late = whole.spike_times >= 60.0 - 1e-9
+    src = whole.spike_indices < net.offsets()["A"]
+    np.testing.assert_array_equal(res.spike_indices, whole.spike_indices[late & ~src])
+    np.testing.assert_allclose(res.spike_times, whole.spike_times[late & ~src], atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "n_steps, expected", [(1, 1), (3, 4), (100, 128), (499, 512), (500, 2000), (9000, 2000)]
+)
+def test_chunk_capacity_for_short_and_long_runs(n_steps, expected):
+    assert _simulate.chunk_capacity(_net(), n_steps, 1, None) == expected

@@ -88,6 +88,20 @@ def chunk_fn(
     return state, spike_buf, trace_buf, proj_bad
 
 
+def _fit(cap_max: int, n_steps: int) -> int:
+    """The chunk's capacity for a run of ``n_steps``: the full ``cap_max`` from a quarter of
+    it up, else the next power of two (at most twice ``n_steps``).
+
+    The capacity is part of the compiled chunk, so runs of different lengths (a 100 ms
+    transient, a 200 ms run) share an executable unless they are short, and short runs use at
+    most ~log2(cap_max) executables; the buffers are never larger than a long run's.
+    """
+    cap_max = max(1, cap_max)
+    if 4 * n_steps >= cap_max:
+        return cap_max
+    return min(cap_max, 1 << max(0, n_steps - 1).bit_length())
+
+
 def chunk_capacity(
     net: Network, n_steps: int, every: int, chunk_steps: int | None, specs=(), rec=None
 ) -> int:
@@ -100,10 +114,10 @@ def chunk_capacity(
     elif net.populations:
         pops = net.populations if rec is None else [net.populations[j] for j in rec]
         bytes_per_step = sum((p.n + 7) // 8 for p in pops)
-        cap = max(1, min(_MAX_CHUNK_STEPS, _SPIKE_BUFFER_BYTES // max(bytes_per_step, 1), n_steps))
+        cap = _fit(min(_MAX_CHUNK_STEPS, _SPIKE_BUFFER_BYTES // max(bytes_per_step, 1)), n_steps)
     else:
         bytes_per_step = max(1, sum(8 * len(s.indices) // s.every for s in specs))
-        cap = max(1, min(_MAX_RATE_CHUNK_STEPS, _TRACE_BYTES // bytes_per_step, n_steps))
+        cap = _fit(min(_MAX_RATE_CHUNK_STEPS, _TRACE_BYTES // bytes_per_step), n_steps)
     cap = max(every, (cap // every) * every)
     return cap
 
