@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import equinox as eqx
@@ -75,6 +76,13 @@ class NetworkState(eqx.Module):
     cross: tuple[dict, ...] = ()
     readouts: tuple = ()
     readout_values: tuple[jax.Array, ...] = ()
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1))
+def _zeros(shapes: tuple, dtype) -> tuple:
+    """Zero arrays of ``shapes`` from one compiled call: eager ``jnp.zeros`` compiles once per
+    shape (the microcircuit's 55 delay rings: ~2 s of ``init_state``)."""
+    return tuple(jnp.zeros(s, dtype) for s in shapes)
 
 
 class Network(eqx.Module):
@@ -220,14 +228,13 @@ class Network(eqx.Module):
             for j, pr in enumerate(self.projections)
         )
         dtype = jnp.result_type(float)
-        history = tuple(
-            jnp.zeros((L, p.n), dtype) if L > 0 else None
-            for p, L in zip(self.populations, plan.ring_len, strict=True)
+        h_shapes = tuple((L, p.n) for p, L in zip(self.populations, plan.ring_len, strict=True))
+        d_shapes = tuple(
+            (D, pr.conn.n_post) for pr, D in zip(self.projections, plan.future_len, strict=True)
         )
-        delay_rings = tuple(
-            jnp.zeros((D, pr.conn.n_post), dtype) if D > 0 else None
-            for pr, D in zip(self.projections, plan.future_len, strict=True)
-        )
+        rings = iter(_zeros(tuple(s for s in h_shapes + d_shapes if s[0] > 0), dtype))
+        history = tuple(next(rings) if s[0] > 0 else None for s in h_shapes)
+        delay_rings = tuple(next(rings) if s[0] > 0 else None for s in d_shapes)
         state = NetworkState(
             step=jnp.asarray(0, jnp.int32),
             neurons=neurons,
