@@ -113,12 +113,8 @@ def _initializer_rounding(init, dt: float) -> tuple[float, bool]:
 
 def _array_rounding(values, dt: float):
     """``(largest rounding error (ms), number of positive delays that round to 0)`` or None
-    where the values are traced.
-
-    On the host in numpy, with the arithmetic of :func:`_steps` (the delays' dtype as JAX holds
-    them, round half to even): eager jnp ops here compiled a dozen tiny executables per
-    projection shape (43 s of the microcircuit's ``init_state``, issue 15).
-    """
+    where the values are traced. In numpy with :func:`_steps`' arithmetic (eager jnp ops
+    compiled a dozen executables per projection shape: 43 s of the microcircuit's init)."""
     if not is_concrete(values):
         return None
     d = np.asarray(jnp.asarray(values))
